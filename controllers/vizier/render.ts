@@ -1,0 +1,475 @@
+// Vizier spec -> every child object of the data plane. Pure: same input, same output.
+import { createHash } from 'node:crypto';
+import type {
+  KubernetesObject, V1Container, V1EnvVar, V1PodTemplateSpec, V1Volume, V1VolumeMount, V1Service, V1ServicePort,
+  V1StatefulSet, V1Deployment, V1DaemonSet, V1ConfigMap, V1Secret, V1ServiceAccount, V1ClusterRole, V1ClusterRoleBinding,
+  V1PersistentVolumeClaim, V1Toleration,
+} from '@kubernetes/client-node';
+import type { Vizier, VizierSpec } from '../../crds/kinds/vizier.js';
+import { Env, Ports } from '../../crds/roles.js';
+import { parseQuantity } from '../../operator/runtime/quantity.js';
+import { commonLabels, selectorLabels, controllerRef, ownerAnnotation, childName, shortHash, VERSION_LABEL } from '../common/labels.js';
+import { applyPodPolicy, toRequirements, type ResourceSpec } from '../common/podpolicy.js';
+import { applyPatches } from '../common/patches.js';
+import type { TlsMaterial } from '../common/tls.js';
+import { APP, componentsOf, serviceNames, type Component } from './components.js';
+
+export const NATS_IMAGE = 'nats:2.9.25-alpine';
+export const ETCD_IMAGE = 'etcd:3.5.15';
+export const TLS_MOUNT = '/etc/loupe/tls';
+export const CONFIG_HASH_ANNOTATION = 'loupe.dev/config-hash';
+
+export interface RenderInput {
+  /** The Vizier with metadata (name, namespace, uid) and a fully defaulted spec. */
+  vizier: Vizier;
+  tls: TlsMaterial;
+  /** Version each component runs (the rollout plan); a missing entry means spec.version. */
+  versions?: Partial<Record<Component, string>>;
+}
+
+const DEFAULT_RESOURCES: Record<'nats' | 'etcd' | 'metadata' | 'query-broker' | 'cloud-connector', ResourceSpec> = {
+  nats: { cpuRequest: '100m', memoryRequest: '128Mi', memoryLimit: '512Mi' },
+  etcd: { cpuRequest: '100m', memoryRequest: '256Mi', memoryLimit: '1Gi' },
+  metadata: { cpuRequest: '100m', memoryRequest: '256Mi', memoryLimit: '1Gi' },
+  'query-broker': { cpuRequest: '100m', memoryRequest: '256Mi', memoryLimit: '1Gi' },
+  'cloud-connector': { cpuRequest: '50m', memoryRequest: '128Mi', memoryLimit: '512Mi' },
+};
+
+export function tlsSecretName(instance: string): string {
+  return childName(instance, 'tls');
+}
+
+export function metadataClusterRoleName(namespace: string, instance: string): string {
+  const name = `loupe-${namespace}-${instance}-metadata`;
+  return name.length <= 253 ? name : `${name.slice(0, 240)}-${shortHash(name)}`;
+}
+
+/** Bytes of the PEM memory limit the table store may use. */
+export function tableStoreBytes(spec: VizierSpec): number {
+  return Math.floor((parseQuantity(spec.pem.resources.memoryLimit) * spec.pem.tableStorePercent) / 100);
+}
+
+function hash(...parts: string[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p).update('\0');
+  return h.digest('hex').slice(0, 16);
+}
+
+export function renderVizier(input: RenderInput): KubernetesObject[] {
+  const vz = input.vizier;
+  const spec = vz.spec;
+  const name = vz.metadata.name!;
+  const ns = vz.metadata.namespace!;
+  const svc = serviceNames(name);
+  const comps = componentsOf(spec);
+  const versionOf = (c: Component) => input.versions?.[c] ?? spec.version;
+  const image = (c: Component) => `${spec.registry}/loupe:${versionOf(c)}`;
+  const extraLabels = spec.podPolicy.labels ?? {};
+
+  const meta = (component: string, objName = childName(name, component), version?: string) => ({
+    name: objName,
+    namespace: ns,
+    labels: { ...extraLabels, ...commonLabels(APP, name, component), ...(version ? { [VERSION_LABEL]: version } : {}) },
+    ownerReferences: [controllerRef(vz)],
+  });
+
+  const natsUrl = `tls://${svc['nats']}.${ns}.svc:${Ports.natsClient}`;
+  const configData: Record<string, string> = {
+    clusterName: spec.clusterName || `${ns}/${name}`,
+    dataAccess: spec.dataAccess,
+    protocols: spec.pem.protocols.join(','),
+    dataRetention: spec.pem.dataRetention,
+    tableStoreLimitBytes: String(tableStoreBytes(spec)),
+    natsUrl,
+    metadataAddr: `${svc['metadata']}.${ns}.svc:${Ports.metadata}`,
+    queryBrokerAddr: `${svc['queryBroker']}.${ns}.svc:${Ports.queryBroker}`,
+    kelvinAddr: `${svc['kelvin']}.${ns}.svc:${Ports.kelvin}`,
+    metadataStorage: spec.metadata.storage,
+    ...(spec.metadata.storage === 'etcd' ? { etcdEndpoints: `https://${svc['etcd']}.${ns}.svc:${Ports.etcdClient}` } : {}),
+  };
+  const configMap: V1ConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('config'), data: configData };
+  // Pods restart when their configuration or certificate changes.
+  const podHash = hash(JSON.stringify(configData), input.tls.crt);
+
+  const fieldEnv = (envName: string, fieldPath: string): V1EnvVar => ({ name: envName, valueFrom: { fieldRef: { fieldPath } } });
+  const commonEnv: V1EnvVar[] = [
+    fieldEnv(Env.podName, 'metadata.name'),
+    fieldEnv(Env.podNamespace, 'metadata.namespace'),
+    { name: Env.vizierName, value: name },
+    { name: Env.clusterName, value: configData['clusterName']! },
+    { name: Env.dataAccess, value: spec.dataAccess },
+    { name: Env.natsUrl, value: natsUrl },
+    { name: Env.metadataAddr, value: configData['metadataAddr']! },
+    { name: Env.tlsDir, value: TLS_MOUNT },
+    { name: Env.healthAddr, value: `0.0.0.0:${Ports.health}` },
+  ];
+  const tlsVolume: V1Volume = { name: 'tls', secret: { secretName: tlsSecretName(name), defaultMode: 0o440 } };
+  const tlsMount: V1VolumeMount = { name: 'tls', mountPath: TLS_MOUNT, readOnly: true };
+
+  const resourcesFor = (c: keyof typeof DEFAULT_RESOURCES): ResourceSpec => ({ ...DEFAULT_RESOURCES[c], ...(spec.podPolicy.resources ?? {}) });
+
+  const loupeContainer = (c: Component, extra: { env?: V1EnvVar[]; ports?: { name: string; port: number }[]; resources: ResourceSpec; mounts?: V1VolumeMount[] }): V1Container => ({
+    name: c,
+    image: image(c),
+    args: [c],
+    env: [...commonEnv, ...(extra.env ?? [])],
+    ports: [{ name: 'health', containerPort: Ports.health }, ...(extra.ports ?? []).map((p) => ({ name: p.name, containerPort: p.port }))],
+    resources: toRequirements(extra.resources),
+    readinessProbe: { httpGet: { path: '/readyz', port: 'health' }, periodSeconds: 5, failureThreshold: 3 },
+    livenessProbe: { httpGet: { path: '/healthz', port: 'health' }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 6 },
+    volumeMounts: [tlsMount, ...(extra.mounts ?? [])],
+    ...(c === 'pem' ? { securityContext: { privileged: true } } : { securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 10001 } }),
+  });
+
+  const template = (c: Component, podSpec: NonNullable<V1PodTemplateSpec['spec']>, opts: { privileged?: boolean; nodeSelector?: Record<string, string>; tolerations?: V1Toleration[] } = {}): V1PodTemplateSpec =>
+    applyPodPolicy(
+      {
+        metadata: { labels: { ...commonLabels(APP, name, c), [VERSION_LABEL]: versionOf(c) }, annotations: { [CONFIG_HASH_ANNOTATION]: podHash } },
+        spec: { ...podSpec, nodeSelector: { 'kubernetes.io/os': 'linux', ...(podSpec.nodeSelector ?? {}) } },
+      },
+      spec.podPolicy,
+      { privileged: opts.privileged, extraNodeSelector: opts.nodeSelector, extraTolerations: opts.tolerations },
+    );
+
+  const service = (component: string, ports: V1ServicePort[], opts: { headless?: boolean; objName?: string; selectComponent?: string } = {}): V1Service => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(component, opts.objName),
+    spec: {
+      ...(opts.headless ? { clusterIP: 'None', publishNotReadyAddresses: true } : {}),
+      selector: selectorLabels(APP, name, opts.selectComponent ?? component),
+      ports: ports.map((p) => ({ protocol: 'TCP', ...p })),
+    },
+  });
+
+  const sa = (component: string, automount: boolean): V1ServiceAccount => ({
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: meta(component, childName(name, component)),
+    automountServiceAccountToken: automount,
+    ...(spec.podPolicy.imagePullSecrets?.length ? { imagePullSecrets: spec.podPolicy.imagePullSecrets.map((s) => ({ name: s.name })) } : {}),
+  });
+  const saPem = childName(name, 'pem');
+  const saMetadata = childName(name, 'metadata');
+  const saVizier = childName(name, 'vizier');
+
+  const out: KubernetesObject[] = [];
+  out.push(configMap);
+  out.push({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: meta('tls', tlsSecretName(name)),
+    type: 'kubernetes.io/tls',
+    data: {
+      'ca.crt': b64(input.tls.caCrt),
+      'tls.crt': b64(input.tls.crt),
+      'tls.key': b64(input.tls.key),
+    },
+  } as V1Secret);
+  out.push({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: meta('tls-ca', childName(name, 'tls-ca')),
+    type: 'Opaque',
+    data: { 'ca.crt': b64(input.tls.caCrt), 'ca.key': b64(input.tls.caKey) },
+  } as V1Secret);
+  out.push(sa('pem', false), sa('metadata', true), sa('vizier', false));
+
+  // Metadata reads cluster-wide objects: a ClusterRole bound to its ServiceAccount.
+  const crName = metadataClusterRoleName(ns, name);
+  const clusterMeta = { name: crName, labels: { ...extraLabels, ...commonLabels(APP, name, 'metadata') }, annotations: ownerAnnotation(vz) };
+  out.push({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: clusterMeta,
+    rules: [
+      { apiGroups: [''], resources: ['pods', 'services', 'nodes', 'namespaces', 'endpoints'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['apps'], resources: ['replicasets', 'deployments', 'statefulsets', 'daemonsets'], verbs: ['get', 'list', 'watch'] },
+    ],
+  } as V1ClusterRole);
+  out.push({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: clusterMeta,
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: crName },
+    subjects: [{ kind: 'ServiceAccount', name: saMetadata, namespace: ns }],
+  } as V1ClusterRoleBinding);
+
+  // NATS: the message bus every other component needs first.
+  const natsConf = [
+    `port: ${Ports.natsClient}`,
+    `http_port: ${Ports.natsMonitor}`,
+    'server_name: $POD_NAME',
+    'tls {',
+    `  cert_file: "${TLS_MOUNT}/tls.crt"`,
+    `  key_file: "${TLS_MOUNT}/tls.key"`,
+    `  ca_file: "${TLS_MOUNT}/ca.crt"`,
+    '  verify: true',
+    '}',
+    'jetstream {',
+    '  store_dir: "/data/jetstream"',
+    '  max_memory_store: 256MB',
+    '  max_file_store: 1GB',
+    '}',
+    '',
+  ].join('\n');
+  out.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('nats', childName(name, 'nats-config')), data: { 'nats.conf': natsConf } } as V1ConfigMap);
+  out.push(service('nats', [{ name: 'client', port: Ports.natsClient, targetPort: 'client' }]));
+  out.push(
+    service('nats', [
+      { name: 'client', port: Ports.natsClient },
+      { name: 'cluster', port: Ports.natsCluster },
+      { name: 'monitor', port: Ports.natsMonitor },
+    ], { headless: true, objName: svc['natsHeadless'] }),
+  );
+  out.push({
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: meta('nats', childName(name, 'nats'), versionOf('nats')),
+    spec: {
+      replicas: 1,
+      serviceName: svc['natsHeadless']!,
+      selector: { matchLabels: selectorLabels(APP, name, 'nats') },
+      template: template('nats', {
+        serviceAccountName: saVizier,
+        automountServiceAccountToken: false,
+        terminationGracePeriodSeconds: 30,
+        containers: [
+          {
+            name: 'nats',
+            image: `${spec.registry}/${NATS_IMAGE}`,
+            args: ['-c', '/etc/nats/nats.conf'],
+            env: [fieldEnv('POD_NAME', 'metadata.name')],
+            ports: [
+              { name: 'client', containerPort: Ports.natsClient },
+              { name: 'cluster', containerPort: Ports.natsCluster },
+              { name: 'monitor', containerPort: Ports.natsMonitor },
+            ],
+            resources: toRequirements(resourcesFor('nats')),
+            livenessProbe: { httpGet: { path: '/healthz', port: 'monitor' }, initialDelaySeconds: 10, periodSeconds: 10 },
+            readinessProbe: { httpGet: { path: '/healthz?js-enabled-only=true', port: 'monitor' }, periodSeconds: 5 },
+            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 10001 },
+            volumeMounts: [
+              { name: 'config', mountPath: '/etc/nats', readOnly: true },
+              { name: 'data', mountPath: '/data' },
+              tlsMount,
+            ],
+          },
+        ],
+        volumes: [{ name: 'config', configMap: { name: childName(name, 'nats-config') } }, { name: 'data', emptyDir: {} }, tlsVolume],
+      }),
+    },
+  } as V1StatefulSet);
+
+  const pvc = (): V1PersistentVolumeClaim => ({
+    metadata: { name: 'data', labels: selectorLabels(APP, name, 'metadata') },
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: spec.metadata.storageSize } },
+      ...(spec.metadata.storageClassName ? { storageClassName: spec.metadata.storageClassName } : {}),
+    },
+  });
+
+  if (comps.has('etcd')) {
+    out.push(service('etcd', [{ name: 'client', port: Ports.etcdClient }, { name: 'peer', port: Ports.etcdPeer }], { headless: true }));
+    const etcdName = childName(name, 'etcd');
+    out.push({
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: meta('etcd', etcdName, versionOf('etcd')),
+      spec: {
+        replicas: 1,
+        serviceName: svc['etcd']!,
+        selector: { matchLabels: selectorLabels(APP, name, 'etcd') },
+        template: template('etcd', {
+          serviceAccountName: saVizier,
+          automountServiceAccountToken: false,
+          containers: [
+            {
+              name: 'etcd',
+              image: `${spec.registry}/${ETCD_IMAGE}`,
+              command: ['etcd'],
+              args: [
+                '--name=$(POD_NAME)',
+                '--data-dir=/var/lib/etcd',
+                `--listen-client-urls=https://0.0.0.0:${Ports.etcdClient}`,
+                `--advertise-client-urls=https://$(POD_NAME).${svc['etcd']}.${ns}.svc:${Ports.etcdClient}`,
+                `--listen-peer-urls=https://0.0.0.0:${Ports.etcdPeer}`,
+                `--initial-advertise-peer-urls=https://$(POD_NAME).${svc['etcd']}.${ns}.svc:${Ports.etcdPeer}`,
+                `--initial-cluster=$(POD_NAME)=https://$(POD_NAME).${svc['etcd']}.${ns}.svc:${Ports.etcdPeer}`,
+                `--cert-file=${TLS_MOUNT}/tls.crt`, `--key-file=${TLS_MOUNT}/tls.key`, `--trusted-ca-file=${TLS_MOUNT}/ca.crt`, '--client-cert-auth',
+                `--peer-cert-file=${TLS_MOUNT}/tls.crt`, `--peer-key-file=${TLS_MOUNT}/tls.key`, `--peer-trusted-ca-file=${TLS_MOUNT}/ca.crt`, '--peer-client-cert-auth',
+              ],
+              env: [fieldEnv('POD_NAME', 'metadata.name')],
+              ports: [{ name: 'client', containerPort: Ports.etcdClient }, { name: 'peer', containerPort: Ports.etcdPeer }],
+              resources: toRequirements(resourcesFor('etcd')),
+              volumeMounts: [{ name: 'data', mountPath: '/var/lib/etcd' }, tlsMount],
+            },
+          ],
+          volumes: [{ name: 'data', emptyDir: { medium: 'Memory' } }, tlsVolume],
+        }),
+      },
+    } as V1StatefulSet);
+  }
+
+  // Metadata: one replica; its state lives where spec.metadata.storage says.
+  out.push(service('metadata', [{ name: 'grpc', port: Ports.metadata }]));
+  const metadataContainer = loupeContainer('metadata', {
+    env: [
+      { name: Env.metadataStorage, value: spec.metadata.storage },
+      ...(configData['etcdEndpoints'] ? [{ name: Env.etcdEndpoints, value: configData['etcdEndpoints'] }] : []),
+    ],
+    ports: [{ name: 'grpc', port: Ports.metadata }],
+    resources: resourcesFor('metadata'),
+    mounts: [{ name: 'data', mountPath: '/var/lib/loupe' }],
+  });
+  const metadataPod = (volumes: V1Volume[]) =>
+    template('metadata', { serviceAccountName: saMetadata, containers: [metadataContainer], volumes: [tlsVolume, ...volumes] });
+  if (comps.get('metadata') === 'StatefulSet') {
+    out.push({
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: meta('metadata', childName(name, 'metadata'), versionOf('metadata')),
+      spec: {
+        replicas: 1,
+        serviceName: svc['metadata']!,
+        selector: { matchLabels: selectorLabels(APP, name, 'metadata') },
+        template: metadataPod([]),
+        volumeClaimTemplates: [pvc()],
+      },
+    } as V1StatefulSet);
+  } else {
+    out.push(deployment('metadata', 1, metadataPod([{ name: 'data', emptyDir: {} }])));
+  }
+
+  // Query broker and Kelvin: the query path.
+  out.push(service('query-broker', [{ name: 'grpc', port: Ports.queryBroker }, { name: 'http', port: Ports.queryBrokerHttp }]));
+  out.push(
+    deployment('query-broker', 1, template('query-broker', {
+      serviceAccountName: saVizier,
+      automountServiceAccountToken: false,
+      containers: [loupeContainer('query-broker', {
+        env: [{ name: Env.kelvinAddr, value: configData['kelvinAddr']! }],
+        ports: [{ name: 'grpc', port: Ports.queryBroker }, { name: 'http', port: Ports.queryBrokerHttp }],
+        resources: resourcesFor('query-broker'),
+      })],
+      volumes: [tlsVolume],
+    })),
+  );
+  const kelvinLimit = spec.kelvin.resources.memoryLimit;
+  out.push(service('kelvin', [{ name: 'grpc', port: Ports.kelvin }]));
+  out.push(
+    deployment('kelvin', spec.kelvin.replicas, template('kelvin', {
+      serviceAccountName: saVizier,
+      automountServiceAccountToken: false,
+      containers: [loupeContainer('kelvin', {
+        env: [{ name: Env.queryMemoryBytes, value: String(Math.floor(parseQuantity(kelvinLimit) / 2)) }],
+        ports: [{ name: 'grpc', port: Ports.kelvin }],
+        resources: spec.kelvin.resources,
+      })],
+      volumes: [tlsVolume],
+    })),
+  );
+
+  if (spec.cloud) {
+    const cloud = spec.cloud;
+    out.push(service('cloud-connector', [{ name: 'grpc', port: Ports.cloudConnector }]));
+    const caVolume: V1Volume[] = cloud.caSecretRef ? [{ name: 'cloud-ca', secret: { secretName: cloud.caSecretRef.name, items: [{ key: cloud.caSecretRef.key, path: 'ca.crt' }] } }] : [];
+    out.push(
+      deployment('cloud-connector', 1, template('cloud-connector', {
+        serviceAccountName: saVizier,
+        automountServiceAccountToken: false,
+        containers: [loupeContainer('cloud-connector', {
+          env: [
+            { name: Env.cloudAddr, value: cloud.address },
+            { name: Env.cloudInsecureSkipVerify, value: String(cloud.insecureSkipVerify) },
+            { name: Env.queryBrokerAddr, value: configData['queryBrokerAddr']! },
+            { name: Env.deployKey, valueFrom: { secretKeyRef: { name: cloud.deployKeySecretRef.name, key: cloud.deployKeySecretRef.key } } },
+          ],
+          ports: [{ name: 'grpc', port: Ports.cloudConnector }],
+          resources: resourcesFor('cloud-connector'),
+          mounts: cloud.caSecretRef ? [{ name: 'cloud-ca', mountPath: '/etc/loupe/cloud-ca', readOnly: true }] : [],
+        })],
+        volumes: [tlsVolume, ...caVolume],
+      })),
+    );
+  }
+
+  // PEM: privileged, in the host PID and network namespaces, with the kernel interfaces eBPF needs.
+  const hostPath = (volName: string, path: string, type = 'Directory'): V1Volume => ({ name: volName, hostPath: { path, type } });
+  out.push({
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: meta('pem', childName(name, 'pem'), versionOf('pem')),
+    spec: {
+      selector: { matchLabels: selectorLabels(APP, name, 'pem') },
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '20%' } },
+      template: template(
+        'pem',
+        {
+          serviceAccountName: saPem,
+          automountServiceAccountToken: false,
+          hostPID: true,
+          hostNetwork: true,
+          dnsPolicy: 'ClusterFirstWithHostNet',
+          terminationGracePeriodSeconds: 10,
+          containers: [
+            loupeContainer('pem', {
+              env: [
+                fieldEnv(Env.nodeName, 'spec.nodeName'),
+                { name: Env.tableStoreBytes, value: configData['tableStoreLimitBytes']! },
+                { name: Env.dataRetention, value: spec.pem.dataRetention },
+                { name: Env.protocols, value: configData['protocols']! },
+                { name: Env.hostPrefix, value: '/host' },
+                { name: 'NODE_OPTIONS', value: `--max-old-space-size=${heapMiB(spec)}` },
+              ],
+              ports: [{ name: 'grpc', port: Ports.pem }],
+              resources: spec.pem.resources,
+              mounts: [
+                { name: 'host-sys', mountPath: '/host/sys', readOnly: true },
+                { name: 'host-proc', mountPath: '/host/proc', readOnly: true },
+                { name: 'btf', mountPath: '/sys/kernel/btf', readOnly: true },
+                { name: 'tracefs', mountPath: '/sys/kernel/tracing' },
+                { name: 'debugfs', mountPath: '/sys/kernel/debug' },
+                { name: 'cgroup', mountPath: '/host/sys/fs/cgroup', readOnly: true },
+                { name: 'bpffs', mountPath: '/sys/fs/bpf' },
+              ],
+            }),
+          ],
+          volumes: [
+            tlsVolume,
+            hostPath('host-sys', '/sys'),
+            hostPath('host-proc', '/proc'),
+            hostPath('btf', '/sys/kernel/btf', 'DirectoryOrCreate'),
+            hostPath('tracefs', '/sys/kernel/tracing', 'DirectoryOrCreate'),
+            hostPath('debugfs', '/sys/kernel/debug', 'DirectoryOrCreate'),
+            hostPath('cgroup', '/sys/fs/cgroup'),
+            hostPath('bpffs', '/sys/fs/bpf', 'DirectoryOrCreate'),
+          ],
+        },
+        { privileged: true, nodeSelector: spec.pem.nodeSelector, tolerations: spec.pem.tolerations as V1Toleration[] | undefined },
+      ),
+    },
+  } as V1DaemonSet);
+
+  return applyPatches(out, spec.patches);
+
+  function deployment(c: Component, replicas: number, tpl: V1PodTemplateSpec): V1Deployment {
+    return {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: meta(c, childName(name, c), versionOf(c)),
+      spec: { replicas, selector: { matchLabels: selectorLabels(APP, name, c) }, template: tpl },
+    };
+  }
+}
+
+/** The PEM's JS heap gets what the table store (off-heap typed arrays) leaves, minus headroom. */
+export function heapMiB(spec: VizierSpec): number {
+  const limit = parseQuantity(spec.pem.resources.memoryLimit);
+  return Math.max(128, Math.floor(((limit - tableStoreBytes(spec)) * 0.75) / 2 ** 20));
+}
+
+function b64(s: string): string {
+  return Buffer.from(s).toString('base64');
+}

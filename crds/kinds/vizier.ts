@@ -1,0 +1,145 @@
+import { Type, Enum, MapOf, Obj, Quantity, StringMap, Tolerations, SecretKeyRef, PodPolicy, Patch, Duration, statusBase, type Static } from '../schema.js';
+import type { KindDefinition, CustomResource } from '../definition.js';
+
+export const VIZIER_PROTOCOLS = ['http', 'pgsql', 'mysql', 'dns', 'redis'] as const;
+export const DEFAULT_VERSION = '0.1.0';
+export const DEFAULT_REGISTRY = 'ghcr.io/loupe-dev';
+
+export const VizierSpec = Obj(
+  {
+    version: Type.String({
+      default: DEFAULT_VERSION,
+      pattern: '^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$',
+      description: 'Loupe version to run (the image tag of every component). Changing it rolls the data plane in dependency order.',
+    }),
+    registry: Type.String({
+      default: DEFAULT_REGISTRY,
+      minLength: 1,
+      pattern: '^[^\\s:/]+(:[0-9]+)?(/[^\\s:]+)*$',
+      description: 'Image registry (and path) for every image, NATS and etcd included; set it for air-gapped or mirrored installs.',
+    }),
+    clusterName: Type.String({ default: '', maxLength: 63, description: 'Name this cluster reports in query results and to the cloud; empty: the Vizier namespace/name.' }),
+    cloud: Type.Optional(
+      Obj(
+        {
+          address: Type.String({ minLength: 1, pattern: '^[^\\s/]+:[0-9]+$', description: 'host:port of the Loupe cloud (vzconn).' }),
+          deployKeySecretRef: SecretKeyRef('Secret with the deploy key that registers this Vizier with the cloud.', 'deploy-key'),
+          caSecretRef: Type.Optional(SecretKeyRef('Secret with a CA bundle for the cloud address; unset: system roots.', 'ca.crt')),
+          insecureSkipVerify: Type.Boolean({ default: false, description: 'Skip TLS verification of the cloud (development only).' }),
+        },
+        { description: 'Connection to a Loupe cloud. Unset: the Vizier runs disconnected and is queried in-cluster.' },
+      ),
+    ),
+    pem: Obj(
+      {
+        resources: Obj(
+          {
+            memoryRequest: Quantity({ default: '2Gi', description: 'Memory request of each PEM.' }),
+            memoryLimit: Quantity({ default: '2Gi', description: 'Memory limit of each PEM; the table store gets tableStorePercent of it.' }),
+            cpuRequest: Quantity({ default: '400m', description: 'CPU request of each PEM.' }),
+            cpuLimit: Type.Optional(Quantity({ description: 'CPU limit of each PEM (unset: none).' })),
+          },
+          { description: 'Resources of each PEM pod.', default: {} },
+        ),
+        tableStorePercent: Type.Integer({ default: 60, minimum: 10, maximum: 90, description: 'Share of the PEM memory limit the table store may use, in percent.' }),
+        dataRetention: Duration({ default: '24h', description: 'Maximum age of rows kept in the PEM table store.' }),
+        protocols: Type.Array(Enum(VIZIER_PROTOCOLS, { description: 'A protocol to trace.' }), {
+          default: ['http'],
+          uniqueItems: true,
+          description: 'Protocols the socket tracer parses.',
+        }),
+        nodeSelector: Type.Optional(StringMap('Run PEMs only on nodes with these labels (in addition to podPolicy.nodeSelector).')),
+        tolerations: Type.Optional(Tolerations('Tolerations for PEMs (in addition to podPolicy.tolerations); PEMs tolerate nothing else by default.')),
+      },
+      { description: 'The Pixie Edge Module DaemonSet: the eBPF collectors and table store on every node.', default: {} },
+    ),
+    kelvin: Obj(
+      {
+        replicas: Type.Integer({ default: 1, minimum: 1, maximum: 32, description: 'Number of Kelvin pods.' }),
+        resources: Obj(
+          {
+            memoryRequest: Quantity({ default: '1Gi', description: 'Memory request of each Kelvin.' }),
+            memoryLimit: Quantity({ default: '2Gi', description: 'Memory limit of each Kelvin; queries are bounded to a share of it.' }),
+            cpuRequest: Quantity({ default: '200m', description: 'CPU request of each Kelvin.' }),
+            cpuLimit: Type.Optional(Quantity({ description: 'CPU limit of each Kelvin (unset: none).' })),
+          },
+          { description: 'Resources of each Kelvin pod.', default: {} },
+        ),
+      },
+      { description: 'Kelvin: merges the PEMs\' partial results.', default: {} },
+    ),
+    metadata: Obj(
+      {
+        storage: Enum(['persistent', 'etcd', 'memory'] as const, {
+          default: 'persistent',
+          description: 'Where the metadata service keeps its state: a PersistentVolume, an etcd StatefulSet, or memory (lost on restart).',
+        }),
+        storageSize: Quantity({ default: '1Gi', description: 'Volume size for storage persistent (and etcd).' }),
+        storageClassName: Type.Optional(Type.String({ description: 'StorageClass of the volume; unset: the cluster default.' })),
+      },
+      { description: 'The metadata service.', default: {} },
+    ),
+    dataAccess: Enum(['Full', 'Restricted', 'PIIRestricted'] as const, {
+      default: 'Full',
+      description: 'Full: all data; Restricted: no request/response bodies; PIIRestricted: bodies and likely personal data redacted.',
+    }),
+    podPolicy: PodPolicy,
+    patches: Type.Array(Patch, { default: [], description: 'Patches to rendered objects, applied last.' }),
+    autoUpdate: Type.Boolean({ default: false, description: 'Follow new releases automatically. Off by default: versions change only when spec.version changes.' }),
+    updateTimeoutSeconds: Type.Integer({ default: 600, minimum: 30, maximum: 86400, description: 'How long a version rollout may take before the Vizier is marked Failed.' }),
+    paused: Type.Boolean({ default: false, description: 'Stop reconciling children (they stay as they are) until unpaused.' }),
+  },
+  { description: 'Desired state of a Vizier, the per-cluster data plane.' },
+);
+export type VizierSpec = Static<typeof VizierSpec>;
+
+const ComponentStatus = Obj(
+  {
+    ready: Type.Integer({ minimum: 0, description: 'Ready pods.' }),
+    desired: Type.Integer({ minimum: 0, description: 'Desired pods.' }),
+    version: Type.Optional(Type.String({ description: 'Version the component runs.' })),
+  },
+  { description: 'Readiness of one component.' },
+);
+
+export const VIZIER_PHASES = ['Pending', 'Updating', 'Healthy', 'Degraded', 'Failed', 'Paused'] as const;
+export type VizierPhase = (typeof VIZIER_PHASES)[number];
+
+export const VizierStatus = statusBase(VIZIER_PHASES, {
+  version: Type.Optional(Type.String({ description: 'Version every component runs once a rollout finished.' })),
+  pems: Type.Optional(Type.String({ description: 'Ready/desired PEMs, e.g. 3/3.' })),
+  components: Type.Optional(MapOf(ComponentStatus, { description: 'Per-component readiness (nats, metadata, query-broker, kelvin, cloud-connector, pem).' })),
+  rollout: Type.Optional(
+    Obj(
+      {
+        targetVersion: Type.String({ description: 'Version being rolled out.' }),
+        fromVersion: Type.String({ description: 'Version rolled out from.' }),
+        startedAt: Type.String({ format: 'date-time', description: 'When the rollout started.' }),
+      },
+      { description: 'The version rollout in progress, if any.' },
+    ),
+  ),
+  natsRestartedAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the operator last restarted a failing NATS pod.' })),
+  tlsNotAfter: Type.Optional(Type.String({ format: 'date-time', description: 'Expiry of the internal TLS certificate (rotated before it).' })),
+});
+export type VizierStatus = Static<typeof VizierStatus>;
+
+export type Vizier = CustomResource<VizierSpec, VizierStatus>;
+
+export const VizierDefinition: KindDefinition = {
+  kind: 'Vizier',
+  plural: 'viziers',
+  singular: 'vizier',
+  shortNames: ['vz'],
+  description: 'A Vizier is Loupe\'s per-cluster data plane: PEMs on every node, Kelvin, query broker, metadata, NATS and an optional cloud connector.',
+  spec: VizierSpec,
+  status: VizierStatus,
+  emptySpecAllowed: true,
+  printerColumns: [
+    { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+    { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+    { name: 'Version', type: 'string', jsonPath: '.status.version' },
+    { name: 'PEMs', type: 'string', jsonPath: '.status.pems' },
+    { name: 'Message', type: 'string', jsonPath: '.status.message', priority: 1 },
+  ],
+};

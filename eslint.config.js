@@ -1,0 +1,38 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.cache/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-restricted-imports': 'off',
+    },
+  },
+  {
+    files: ['dataplane/**/*.ts', 'cloud/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/operator/**', '**/controllers/**'], message: 'dataplane/ and cloud/ must not depend on the operator (ARCHITECTURE.md: which way imports point).' }] }],
+    },
+  },
+  {
+    files: ['crds/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/operator/**', '**/controllers/**', '**/dataplane/**', '**/cloud/**', '**/e2e/**'], message: 'crds/ imports nothing else of ours.' }] }],
+    },
+  },
+  {
+    files: ['controllers/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/dataplane/**', '**/cloud/**', '**/e2e/**'], message: 'controllers/ render manifests; they never import dataplane/ or cloud/ code.' }] }],
+    },
+  },
+  {
+    files: ['**/*.mjs', 'bin/loupe'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+);

@@ -1,0 +1,98 @@
+// The contract between the controller runtime (operator/runtime) and the reconcilers
+// (controllers/*). Reconcilers see only these types, so they can be driven by the real
+// manager in the operator and by a bare loop in tests.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+
+/** A kind the runtime can list/watch: core group uses group ''. */
+export interface ResourceType {
+  group: string;
+  version: string;
+  kind: string;
+  /** Lower-case plural used in the REST path, e.g. 'deployments'. */
+  plural: string;
+  namespaced: boolean;
+}
+
+export interface ObjectKey {
+  namespace: string; // '' for cluster-scoped
+  name: string;
+}
+
+export function keyToString(k: ObjectKey): string {
+  return k.namespace ? `${k.namespace}/${k.name}` : k.name;
+}
+
+export function keyFromString(s: string): ObjectKey {
+  const i = s.indexOf('/');
+  return i < 0 ? { namespace: '', name: s } : { namespace: s.slice(0, i), name: s.slice(i + 1) };
+}
+
+/** Read-only view of an informer's cache. */
+export interface Lister<T extends KubernetesObject = KubernetesObject> {
+  get(namespace: string, name: string): T | undefined;
+  list(namespace?: string, labelSelector?: Record<string, string>): T[];
+}
+
+export type EventType = 'Normal' | 'Warning';
+
+export interface EventRecorder {
+  /** Records (or bumps the count of) a core/v1 Event about `regarding`. Never throws. */
+  event(regarding: KubernetesObject, type: EventType, reason: string, message: string): void;
+}
+
+export interface ApplyClient {
+  /** Server-side apply under the manager's field manager with force. Returns the applied object. */
+  apply<T extends KubernetesObject>(obj: T): Promise<T>;
+  /** Merge-patches the status subresource of a custom resource. */
+  patchStatus(type: ResourceType, key: ObjectKey, status: unknown): Promise<void>;
+  /** Deletes an object; absent objects are not an error. */
+  delete(type: ResourceType, key: ObjectKey, propagation?: 'Background' | 'Foreground' | 'Orphan'): Promise<void>;
+  /** JSON-merge-patches metadata (finalizers, annotations) of any object. */
+  patchMetadata(type: ResourceType, key: ObjectKey, metadata: Record<string, unknown>): Promise<void>;
+  /** Live GET bypassing caches; undefined when absent. */
+  get<T extends KubernetesObject>(type: ResourceType, key: ObjectKey): Promise<T | undefined>;
+}
+
+export interface ReconcileContext {
+  log: Logger;
+  client: ApplyClient;
+  events: EventRecorder;
+  /** Cached view of any type the controller declared in `for`, `owns` or `watches`. */
+  lister<T extends KubernetesObject>(type: ResourceType): Lister<T>;
+  /** Now, injectable for tests. */
+  now(): Date;
+}
+
+export interface ReconcileResult {
+  /** Reconcile this key again after this many ms even if nothing changes (e.g. a timeout to check). */
+  requeueAfterMs?: number;
+}
+
+/** How events on a watched (non-owned) type map to keys of the primary type. */
+export interface Watch {
+  type: ResourceType;
+  map(obj: KubernetesObject, lister: Lister): ObjectKey[];
+  /** Optional server-side label selector for the watch, e.g. 'app.kubernetes.io/managed-by=loupe-operator'. */
+  labelSelector?: string;
+}
+
+export interface Controller {
+  name: string;
+  /** The primary kind; its events enqueue its own key. */
+  for: ResourceType;
+  /**
+   * Children: an event on an owned object enqueues the owner named by its controller
+   * ownerReference (namespaced children) or by the `loupe.dev/owner` annotation
+   * ("<namespace>/<name>", for cluster-scoped children that cannot carry an ownerReference
+   * to a namespaced owner).
+   */
+  owns: ResourceType[];
+  watches?: Watch[];
+  /** Label selector applied to the owned types' list/watch, to keep the caches small. */
+  ownedLabelSelector?: string;
+  reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | void>;
+}
+
+export const OWNER_ANNOTATION = 'loupe.dev/owner';
+export const FIELD_MANAGER = 'loupe-operator';
