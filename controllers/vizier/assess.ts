@@ -1,0 +1,237 @@
+// Observed children, pods and nodes -> phase, conditions and actionable reasons. Pure.
+import type { V1Node, V1Pod, V1ContainerStatus } from '@kubernetes/client-node';
+import type { Vizier, VizierPhase, VizierStatus } from '../../crds/kinds/vizier.js';
+import type { ConditionInput } from '../common/conditions.js';
+import { REASON_PREFIX, MEMORY_FIELD, TIERS, type Component, type WorkloadKind } from './components.js';
+import { readyAt, type WorkloadObservation } from './rollout.js';
+
+/** PEMs need BPF ring buffers (5.8) and BTF for CO-RE. */
+export const MIN_KERNEL: readonly [number, number] = [5, 8];
+export const OOM_WINDOW_MS = 10 * 60_000;
+export const NATS_RESTART_BACKOFF_MS = 60_000;
+export const NATS_NOT_READY_GRACE_MS = 120_000;
+
+export interface AssessInput {
+  vizier: Vizier;
+  present: Map<Component, WorkloadKind>;
+  observed: Map<Component, WorkloadObservation>;
+  pods: V1Pod[];
+  nodes: V1Node[];
+  now: Date;
+  /** A spec problem found while rendering (e.g. a patch that does not apply). */
+  invalidSpec?: string;
+}
+
+export interface Finding {
+  reason: string;
+  message: string;
+}
+
+export interface Assessment {
+  phase: VizierPhase;
+  conditions: ConditionInput[];
+  message: string;
+  findings: Finding[];
+  status: Pick<VizierStatus, 'version' | 'pems' | 'components' | 'rollout'>;
+  /** NATS pods the reconciler should delete so their StatefulSet recreates them. */
+  natsPodsToRestart: string[];
+}
+
+const componentOf = (p: V1Pod) => p.metadata?.labels?.['app.kubernetes.io/component'] as Component | undefined;
+
+function statuses(p: V1Pod): V1ContainerStatus[] {
+  return [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])];
+}
+
+function oomKilled(p: V1Pod, now: Date): boolean {
+  return statuses(p).some((cs) => {
+    const t = cs.state?.terminated?.reason === 'OOMKilled' ? cs.state.terminated : cs.lastState?.terminated?.reason === 'OOMKilled' ? cs.lastState.terminated : undefined;
+    if (!t) return false;
+    const at = t.finishedAt ? new Date(t.finishedAt).getTime() : now.getTime();
+    return now.getTime() - at <= OOM_WINDOW_MS || !cs.ready;
+  });
+}
+
+const waitingReason = (p: V1Pod) => statuses(p).map((cs) => cs.state?.waiting?.reason).find((r) => !!r);
+const restarts = (p: V1Pod) => statuses(p).reduce((n, cs) => n + (cs.restartCount ?? 0), 0);
+const unschedulable = (p: V1Pod) => p.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
+const podReady = (p: V1Pod) => p.status?.conditions?.find((c) => c.type === 'Ready');
+
+function limitOf(pods: V1Pod[], resource: 'limits' | 'requests'): string | undefined {
+  return pods.map((p) => p.spec?.containers?.[0]?.resources?.[resource]?.['memory']).find((m) => !!m);
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** Problems visible on the pods of one component, each with what to do about it. */
+function podFindings(c: Component, pods: V1Pod[], now: Date): Finding[] {
+  const prefix = REASON_PREFIX[c];
+  const out: Finding[] = [];
+  const oom = pods.filter((p) => oomKilled(p, now));
+  if (oom.length) {
+    const limit = limitOf(oom, 'limits') ?? 'none';
+    out.push({
+      reason: `${prefix}OOMKilled`,
+      message: `${plural(oom.length, `${c} pod`)} of ${pods.length} OOMKilled (${plural(oom.reduce((n, p) => n + restarts(p), 0), 'restart')}) with memory limit ${limit}; raise ${MEMORY_FIELD[c]}`,
+    });
+  }
+  const looping = pods.filter((p) => !oom.includes(p) && waitingReason(p) === 'CrashLoopBackOff');
+  if (looping.length) {
+    const exit = statuses(looping[0]!).map((cs) => cs.lastState?.terminated?.exitCode).find((e) => e !== undefined);
+    out.push({
+      reason: `${prefix}CrashLooping`,
+      message: `${plural(looping.length, `${c} pod`)} of ${pods.length} in CrashLoopBackOff${exit !== undefined ? ` (last exit code ${exit})` : ''}; see \`kubectl logs --previous ${looping[0]!.metadata?.name}\``,
+    });
+  }
+  const pulls = pods.filter((p) => ['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName'].includes(waitingReason(p) ?? ''));
+  if (pulls.length) {
+    const image = pulls[0]!.spec?.containers?.[0]?.image;
+    out.push({ reason: `${prefix}ImagePullFailed`, message: `${plural(pulls.length, `${c} pod`)} cannot pull ${image}; check spec.registry, spec.version and spec.podPolicy.imagePullSecrets` });
+  }
+  const pending = pods.map((p) => ({ p, cond: unschedulable(p) })).filter((x) => !!x.cond);
+  if (pending.length) {
+    const request = limitOf(pending.map((x) => x.p), 'requests');
+    out.push({
+      reason: `${prefix}Unschedulable`,
+      message: `${plural(pending.length, `${c} pod`)} cannot be scheduled: ${pending[0]!.cond!.message ?? 'no node fits'}${request ? ` (memory request ${request})` : ''}; lower the request, add capacity or adjust node selectors and tolerations`,
+    });
+  }
+  return out;
+}
+
+function kernelTooOld(version: string | undefined): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(version ?? '');
+  if (!m) return false;
+  const major = Number(m[1]);
+  const minor = Number(m[2]);
+  return major < MIN_KERNEL[0] || (major === MIN_KERNEL[0] && minor < MIN_KERNEL[1]);
+}
+
+function matchesSelector(node: V1Node, selector: Record<string, string>): boolean {
+  return Object.entries(selector).every(([k, v]) => node.metadata?.labels?.[k] === v);
+}
+
+function kernelFindings(vz: Vizier, nodes: V1Node[]): Finding[] {
+  const selector = { ...(vz.spec.podPolicy.nodeSelector ?? {}), ...(vz.spec.pem.nodeSelector ?? {}) };
+  const old = nodes.filter((n) => matchesSelector(n, selector) && kernelTooOld(n.status?.nodeInfo?.kernelVersion));
+  if (!old.length) return [];
+  const list = old.slice(0, 5).map((n) => `${n.metadata?.name} (${n.status?.nodeInfo?.kernelVersion})`).join(', ');
+  return [
+    {
+      reason: 'KernelUnsupported',
+      message: `PEMs need Linux ${MIN_KERNEL.join('.')} or newer (BPF ring buffers, BTF); ${plural(old.length, 'node')} run older kernels and collect nothing: ${list}${old.length > 5 ? ', ...' : ''}. Upgrade them or exclude them with spec.pem.nodeSelector`,
+    },
+  ];
+}
+
+function natsRestarts(vz: Vizier, pods: V1Pod[], now: Date): string[] {
+  const last = vz.status?.natsRestartedAt ? new Date(vz.status.natsRestartedAt).getTime() : 0;
+  if (now.getTime() - last < NATS_RESTART_BACKOFF_MS) return [];
+  return pods
+    .filter((p) => componentOf(p) === 'nats' && !p.metadata?.deletionTimestamp)
+    .filter((p) => {
+      if (waitingReason(p) === 'CrashLoopBackOff' || oomKilled(p, now)) return true;
+      const ready = podReady(p);
+      const since = ready?.lastTransitionTime ? new Date(ready.lastTransitionTime).getTime() : now.getTime();
+      return p.status?.phase === 'Running' && ready?.status === 'False' && now.getTime() - since > NATS_NOT_READY_GRACE_MS;
+    })
+    .map((p) => p.metadata!.name!);
+}
+
+export function assessVizier(input: AssessInput): Assessment {
+  const { vizier: vz, present, observed, now } = input;
+  const target = vz.spec.version;
+  const components: NonNullable<VizierStatus['components']> = {};
+  for (const c of present.keys()) {
+    const o = observed.get(c);
+    components[c] = { ready: o?.ready ?? 0, desired: o?.desired ?? 0, ...(o?.version ? { version: o.version } : {}) };
+  }
+  const pem = observed.get('pem');
+  const pems = `${pem?.ready ?? 0}/${pem?.desired ?? 0}`;
+
+  const allReady = [...present.keys()].every((c) => readyAt(observed.get(c), target));
+  const previous = vz.status?.version;
+  let rollout: VizierStatus['rollout'];
+  if (!allReady && previous && previous !== target) {
+    rollout = vz.status?.rollout?.targetVersion === target ? vz.status.rollout : { targetVersion: target, fromVersion: previous, startedAt: now.toISOString() };
+  }
+  const timedOut = !!rollout && now.getTime() - new Date(rollout.startedAt).getTime() > vz.spec.updateTimeoutSeconds * 1000;
+
+  const findings: Finding[] = [];
+  if (input.invalidSpec) findings.push({ reason: 'InvalidSpec', message: input.invalidSpec });
+  const nats = observed.get('nats');
+  if (nats && nats.desired > 0 && nats.ready === 0 && input.pods.some((p) => componentOf(p) === 'nats' && (waitingReason(p) || oomKilled(p, now)))) {
+    findings.push({ reason: 'NATSUnavailable', message: 'NATS has no ready pod and every component depends on it; the operator restarts failing NATS pods' });
+  }
+  for (const tier of TIERS) {
+    for (const c of tier) {
+      if (!present.has(c)) continue;
+      findings.push(...podFindings(c, input.pods.filter((p) => componentOf(p) === c), now));
+    }
+  }
+  findings.push(...kernelFindings(vz, input.nodes));
+
+  const notReady = [...present.keys()].filter((c) => !readyAt(observed.get(c), target));
+  const describe = (cs: Component[]) => cs.map((c) => `${c} ${components[c]!.ready}/${components[c]!.desired}`).join(', ');
+  const controlPlane = notReady.filter((c) => c !== 'pem' && c !== 'nats');
+
+  let phase: VizierPhase;
+  let ready: ConditionInput;
+  if (vz.spec.paused) {
+    phase = 'Paused';
+    ready = { type: 'Ready', status: 'Unknown', reason: 'Paused', message: 'spec.paused is true: the operator does not touch the children' };
+  } else if (input.invalidSpec) {
+    phase = 'Failed';
+    ready = { type: 'Ready', status: 'False', reason: 'InvalidSpec', message: input.invalidSpec };
+  } else if (timedOut) {
+    phase = 'Failed';
+    ready = {
+      type: 'Ready',
+      status: 'False',
+      reason: 'UpdateFailed',
+      message: `update from ${rollout!.fromVersion} to ${target} did not finish within ${vz.spec.updateTimeoutSeconds}s; not ready: ${describe(notReady)}`,
+    };
+  } else if (allReady) {
+    phase = findings.length ? 'Degraded' : 'Healthy';
+    ready = { type: 'Ready', status: 'True', reason: 'AllComponentsReady', message: `all ${present.size} components ready at ${target} (${pems} PEMs)` };
+  } else {
+    phase = findings.length ? 'Degraded' : rollout ? 'Updating' : 'Pending';
+    if (notReady.includes('nats')) ready = { type: 'Ready', status: 'False', reason: 'NATSUnavailable', message: `NATS is not ready (${describe(['nats'])})` };
+    else if (controlPlane.length) ready = { type: 'Ready', status: 'False', reason: 'ControlPlaneNotReady', message: `not ready: ${describe(controlPlane)}` };
+    else ready = { type: 'Ready', status: 'False', reason: 'PEMsNotReady', message: pem && pem.desired === 0 ? 'no node runs a PEM: check spec.pem.nodeSelector and tolerations' : `PEMs ready: ${pems}` };
+  }
+
+  const progressing: ConditionInput = vz.spec.paused
+    ? { type: 'Progressing', status: 'False', reason: 'Paused', message: 'reconciliation is paused' }
+    : phase === 'Failed'
+      ? { type: 'Progressing', status: 'False', reason: ready.reason, message: ready.message }
+      : rollout
+        ? { type: 'Progressing', status: 'True', reason: 'RollingOut', message: `rolling out ${target} from ${rollout.fromVersion} in dependency order; waiting for: ${describe(notReady)}` }
+        : !allReady
+          ? { type: 'Progressing', status: 'True', reason: 'Deploying', message: `waiting for: ${describe(notReady)}` }
+          : { type: 'Progressing', status: 'False', reason: 'Complete', message: `running ${target}` };
+  const degraded: ConditionInput = findings.length
+    ? { type: 'Degraded', status: 'True', reason: findings[0]!.reason, message: findings.map((f) => f.message).join('; ') }
+    : { type: 'Degraded', status: 'False', reason: 'NoProblems', message: 'no problems found' };
+  // kstatus (Flux, kubectl wait, cli-utils) reads Reconciling and Stalled.
+  const stalled = phase === 'Failed' || phase === 'Degraded';
+  const conditions: ConditionInput[] = [
+    ready,
+    progressing,
+    degraded,
+    { type: 'Reconciling', status: progressing.status === 'True' && !stalled ? 'True' : 'False', reason: progressing.reason, message: progressing.message },
+    { type: 'Stalled', status: stalled ? 'True' : 'False', reason: stalled ? (phase === 'Failed' ? ready.reason : degraded.reason) : 'NotStalled', message: stalled ? (phase === 'Failed' ? ready.message : degraded.message) : 'not stalled' },
+  ];
+
+  const message = phase === 'Degraded' ? degraded.message : phase === 'Healthy' ? ready.message : phase === 'Updating' || phase === 'Pending' ? progressing.message : ready.message;
+  return {
+    phase,
+    conditions,
+    message,
+    findings,
+    status: { ...(allReady ? { version: target } : previous ? { version: previous } : {}), pems, components, ...(rollout ? { rollout } : {}) },
+    natsPodsToRestart: vz.spec.paused ? [] : natsRestarts(vz, input.pods, now),
+  };
+}
