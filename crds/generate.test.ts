@@ -33,7 +33,7 @@ test('schemas are structural: every node has a type (or preserves unknown fields
     const root = (toCRD(def) as { spec: { versions: { schema: { openAPIV3Schema: unknown } }[] } }).spec.versions[0]!.schema.openAPIV3Schema;
     walk(root, def.kind, (n, path) => {
       if (!n['x-kubernetes-preserve-unknown-fields']) assert.ok(typeof n['type'] === 'string', `${path} has no type`);
-      for (const banned of ['anyOf', 'oneOf', 'allOf', 'const', 'patternProperties', '$id', '$ref']) assert.ok(!(banned in n), `${path} uses ${banned}`);
+      for (const banned of ['anyOf', 'oneOf', 'allOf', 'const', 'patternProperties', 'uniqueItems', '$id', '$ref']) assert.ok(!(banned in n), `${path} uses ${banned}`);
       if (path.split('.').length > 2 && !path.endsWith('.metadata') && !path.endsWith('.apiVersion') && !path.endsWith('.kind')) {
         assert.ok(typeof n['description'] === 'string' && n['description'].length > 0 || path.endsWith('[]') || path.endsWith('{}'), `${path} has no description`);
       }

@@ -16,7 +16,7 @@ const Dependency = (what: string) =>
 export const CloudSpec = Obj(
   {
     replicas: Type.Integer({ default: 1, minimum: 1, maximum: 32, description: 'Replicas of each stateless service.' }),
-    modules: Type.Array(Enum(CLOUD_MODULES, { description: 'A cloud service.' }), { default: [...CLOUD_MODULES], uniqueItems: true, description: 'Services to run (default: all).' }),
+    modules: Type.Array(Enum(CLOUD_MODULES, { description: 'A cloud service.' }), { default: [...CLOUD_MODULES], 'x-kubernetes-list-type': 'set', description: 'Services to run (default: all).' }),
     postgres: Dependency('PostgreSQL'),
     nats: Dependency('NATS'),
     auth: Obj(

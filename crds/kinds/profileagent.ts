@@ -17,7 +17,7 @@ export const ProfileAgentSpec = Obj(
     events: Type.Array(Enum(['cpu-clock', 'cycles'] as const, { description: 'A perf event.' }), {
       default: ['cpu-clock'],
       minItems: 1,
-      uniqueItems: true,
+      'x-kubernetes-list-type': 'set',
       description: 'perf events to sample on; cycles needs a hardware PMU and falls back to cpu-clock without one.',
     }),
     uploadIntervalSeconds: Type.Integer({ default: 60, minimum: 10, maximum: 3600, description: 'One profile per pod per interval is uploaded.' }),

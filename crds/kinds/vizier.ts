@@ -18,7 +18,7 @@ export const VizierSpec = Obj(
       pattern: '^[^\\s:/]+(:[0-9]+)?(/[^\\s:]+)*$',
       description: 'Image registry (and path) for every image, NATS and etcd included; set it for air-gapped or mirrored installs.',
     }),
-    clusterName: Type.String({ default: '', maxLength: 63, description: 'Name this cluster reports in query results and to the cloud; empty: the Vizier namespace/name.' }),
+    clusterName: Type.Optional(Type.String({ maxLength: 63, description: 'Name this cluster reports in query results and to the cloud; unset: the Vizier namespace/name.' })),
     cloud: Type.Optional(
       Obj(
         {
@@ -45,7 +45,7 @@ export const VizierSpec = Obj(
         dataRetention: Duration({ default: '24h', description: 'Maximum age of rows kept in the PEM table store.' }),
         protocols: Type.Array(Enum(VIZIER_PROTOCOLS, { description: 'A protocol to trace.' }), {
           default: ['http'],
-          uniqueItems: true,
+          'x-kubernetes-list-type': 'set',
           description: 'Protocols the socket tracer parses.',
         }),
         nodeSelector: Type.Optional(StringMap('Run PEMs only on nodes with these labels (in addition to podPolicy.nodeSelector).')),

@@ -1,0 +1,109 @@
+// The one Loupe program: `loupe <role> [flags]`. Each Deployment/DaemonSet runs one role.
+import { parseArgs } from 'node:util';
+import { ROLES } from '../crds/roles.js';
+import { runOperator, defaultLeaseNamespace } from '../operator/main.js';
+
+const USAGE = `usage: loupe <role> [flags]
+
+roles:
+  operator     reconcile Vizier (and, as they land, the other Loupe kinds)
+${ROLES.filter((r) => r !== 'operator').map((r) => `  ${r}`).join('\n')}
+
+loupe operator flags:
+  --kubeconfig PATH        kubeconfig (default: $KUBECONFIG, ~/.kube/config, or in-cluster)
+  --leader-elect BOOL      run leader election (default true)
+  --lease-namespace NS     namespace of the leader Lease (default $POD_NAMESPACE or loupe-system)
+  --workers N              concurrent reconciles per controller (default 4)
+  --health-addr HOST:PORT  /healthz, /readyz, /metrics (default 127.0.0.1:8081; in a pod 0.0.0.0:8081)
+  --identity ID            leader-election identity (default hostname + pid)`;
+
+class UsageError extends Error {}
+
+function parseHostPort(s: string): { host: string; port: number } {
+  const i = s.lastIndexOf(':');
+  const port = Number(s.slice(i + 1));
+  if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--health-addr: "${s}" is not HOST:PORT (e.g. 0.0.0.0:8081)`);
+  return { host: s.slice(0, i) || '0.0.0.0', port };
+}
+
+function parseBool(flag: string, s: string): boolean {
+  if (s === 'true') return true;
+  if (s === 'false') return false;
+  throw new UsageError(`${flag}: "${s}" is not true or false`);
+}
+
+async function operator(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      kubeconfig: { type: 'string' },
+      'leader-elect': { type: 'string', default: 'true' },
+      'lease-namespace': { type: 'string' },
+      workers: { type: 'string', default: '4' },
+      'health-addr': { type: 'string' },
+      identity: { type: 'string' },
+    },
+    strict: true,
+  });
+  const workers = Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError(`--workers: "${values.workers}" must be an integer from 1 to 64`);
+  const inCluster = !!process.env['KUBERNETES_SERVICE_HOST'];
+  const health = parseHostPort(values['health-addr'] ?? (inCluster ? '0.0.0.0:8081' : '127.0.0.1:8081'));
+  const manager = await runOperator({
+    ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+    leaderElect: parseBool('--leader-elect', values['leader-elect']!),
+    leaseNamespace: values['lease-namespace'] ?? defaultLeaseNamespace(),
+    leaseName: 'loupe-operator',
+    workers,
+    healthHost: health.host,
+    healthPort: health.port,
+    ...(values.identity ? { identity: values.identity } : {}),
+  });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`loupe operator: ${signal}, shutting down`);
+    manager.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [role, ...rest] = argv;
+  if (!role || role === '--help' || role === '-h' || role === 'help') {
+    console.log(USAGE);
+    return role ? 0 : 2;
+  }
+  if (role === 'operator') {
+    await operator(rest);
+    return -1; // keeps running until a signal
+  }
+  if ((ROLES as readonly string[]).includes(role)) {
+    console.error(`loupe ${role}: this role is not built yet; today only \`loupe operator\` runs (see README.md, "Status")`);
+    return 2;
+  }
+  console.error(`loupe: unknown role "${role}"\n\n${USAGE}`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      console.error(`loupe: ${(err as Error).message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    console.error(`loupe: ${(err as Error).stack ?? String(err)}`);
+    process.exit(1);
+  },
+);

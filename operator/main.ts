@@ -1,0 +1,45 @@
+// `loupe operator`: the manager with every reconciler, against KUBECONFIG or in-cluster config.
+import { KubeConfig } from '@kubernetes/client-node';
+import { Manager } from './runtime/manager.js';
+import { createLogger } from './runtime/logger.js';
+import { vizierController } from '../controllers/vizier/reconciler.js';
+
+export interface OperatorOptions {
+  kubeconfig?: string;
+  leaderElect: boolean;
+  leaseNamespace: string;
+  leaseName: string;
+  workers: number;
+  healthHost: string;
+  healthPort: number;
+  identity?: string;
+}
+
+export function defaultLeaseNamespace(env: NodeJS.ProcessEnv = process.env): string {
+  return env['POD_NAMESPACE'] || 'loupe-system';
+}
+
+export function loadKubeConfig(path?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  if (!kc.getCurrentCluster()) throw new Error('no Kubernetes cluster configured: set KUBECONFIG, pass --kubeconfig, or run in a pod');
+  return kc;
+}
+
+export async function runOperator(opts: OperatorOptions): Promise<Manager> {
+  const log = createLogger('operator');
+  const kc = loadKubeConfig(opts.kubeconfig);
+  const manager = new Manager({
+    kc,
+    log,
+    workers: opts.workers,
+    ...(opts.identity ? { identity: opts.identity } : {}),
+    healthAddr: { host: opts.healthHost, port: opts.healthPort },
+    leaderElection: { enabled: opts.leaderElect, namespace: opts.leaseNamespace, leaseName: opts.leaseName },
+  });
+  manager.register(vizierController());
+  await manager.start();
+  log.info({ server: kc.getCurrentCluster()?.server, leaseNamespace: opts.leaseNamespace, healthPort: manager.healthPort }, 'operator started');
+  return manager;
+}
