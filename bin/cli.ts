@@ -15,7 +15,10 @@ loupe operator flags:
   --lease-namespace NS     namespace of the leader Lease (default $POD_NAMESPACE or loupe-system)
   --workers N              concurrent reconciles per controller (default 4)
   --health-addr HOST:PORT  /healthz, /readyz, /metrics (default 127.0.0.1:8081; in a pod 0.0.0.0:8081)
-  --identity ID            leader-election identity (default hostname + pid)`;
+  --identity ID            leader-election identity (default hostname + random suffix)
+  --lease-duration SEC     how long a leader's Lease is valid without renewal (default 15)
+  --renew-deadline SEC     how long a leader retries renewing before it steps down (default 10)
+  --retry-period SEC       how often candidates try to acquire / leaders renew (default 2)`;
 
 class UsageError extends Error {}
 
@@ -42,11 +45,25 @@ async function operator(args: string[]): Promise<void> {
       workers: { type: 'string', default: '4' },
       'health-addr': { type: 'string' },
       identity: { type: 'string' },
+      'lease-duration': { type: 'string', default: '15' },
+      'renew-deadline': { type: 'string', default: '10' },
+      'retry-period': { type: 'string', default: '2' },
     },
     strict: true,
   });
   const workers = Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError(`--workers: "${values.workers}" must be an integer from 1 to 64`);
+  const seconds = (flag: string) => {
+    const v = Number(values[flag as 'lease-duration']);
+    if (!Number.isFinite(v) || v <= 0 || v > 3600) throw new UsageError(`--${flag}: "${values[flag as 'lease-duration']}" must be a number of seconds above 0`);
+    return Math.round(v * 1000);
+  };
+  const leaseDurationMs = seconds('lease-duration');
+  const renewDeadlineMs = seconds('renew-deadline');
+  const retryPeriodMs = seconds('retry-period');
+  if (!(retryPeriodMs < renewDeadlineMs && renewDeadlineMs < leaseDurationMs)) {
+    throw new UsageError('leader election needs --retry-period < --renew-deadline < --lease-duration');
+  }
   const inCluster = !!process.env['KUBERNETES_SERVICE_HOST'];
   const health = parseHostPort(values['health-addr'] ?? (inCluster ? '0.0.0.0:8081' : '127.0.0.1:8081'));
   const manager = await runOperator({
@@ -58,6 +75,9 @@ async function operator(args: string[]): Promise<void> {
     healthHost: health.host,
     healthPort: health.port,
     ...(values.identity ? { identity: values.identity } : {}),
+    leaseDurationMs,
+    renewDeadlineMs,
+    retryPeriodMs,
   });
   let stopping = false;
   const stop = (signal: string) => {

@@ -13,6 +13,9 @@ export interface OperatorOptions {
   healthHost: string;
   healthPort: number;
   identity?: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
 }
 
 export function defaultLeaseNamespace(env: NodeJS.ProcessEnv = process.env): string {
@@ -36,7 +39,14 @@ export async function runOperator(opts: OperatorOptions): Promise<Manager> {
     workers: opts.workers,
     ...(opts.identity ? { identity: opts.identity } : {}),
     healthAddr: { host: opts.healthHost, port: opts.healthPort },
-    leaderElection: { enabled: opts.leaderElect, namespace: opts.leaseNamespace, leaseName: opts.leaseName },
+    leaderElection: {
+      enabled: opts.leaderElect,
+      namespace: opts.leaseNamespace,
+      leaseName: opts.leaseName,
+      ...(opts.leaseDurationMs ? { leaseDurationMs: opts.leaseDurationMs } : {}),
+      ...(opts.renewDeadlineMs ? { renewDeadlineMs: opts.renewDeadlineMs } : {}),
+      ...(opts.retryPeriodMs ? { retryPeriodMs: opts.retryPeriodMs } : {}),
+    },
   });
   manager.register(vizierController());
   await manager.start();

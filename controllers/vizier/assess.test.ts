@@ -113,7 +113,7 @@ test('a version change is Updating with rollout bookkeeping, then Failed after t
   const b = assessVizier({ vizier: later, present: componentsOf(later.spec), observed: o, pods: [], nodes: [], now: new Date(NOW.getTime() + 61_000) });
   assert.equal(b.phase, 'Failed');
   assert.equal(b.conditions[0]!.reason, 'UpdateFailed');
-  assert.match(b.conditions[0]!.message, /from 0\.1\.0 to 0\.2\.0 did not finish within 60s; not ready: metadata/);
+  assert.match(b.conditions[0]!.message, /from 0\.1\.0 to 0\.2\.0 did not finish within 60s; not ready: metadata 1\/1 at 0\.1\.0, query-broker 1\/1 at 0\.1\.0/);
 
   const done = assess(later, observed('0.2.0'));
   assert.equal(done.phase, 'Healthy');

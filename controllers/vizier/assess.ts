@@ -174,7 +174,14 @@ export function assessVizier(input: AssessInput): Assessment {
   findings.push(...kernelFindings(vz, input.nodes));
 
   const notReady = [...present.keys()].filter((c) => !readyAt(observed.get(c), target));
-  const describe = (cs: Component[]) => cs.map((c) => `${c} ${components[c]!.ready}/${components[c]!.desired}`).join(', ');
+  const describe = (cs: Component[]) =>
+    cs
+      .map((c) => {
+        const o = observed.get(c);
+        const state = !o ? ' missing' : o.version !== target ? ` at ${o.version ?? 'unknown version'}` : !o.settled ? ' updating' : '';
+        return `${c} ${components[c]!.ready}/${components[c]!.desired}${state}`;
+      })
+      .join(', ');
   const controlPlane = notReady.filter((c) => c !== 'pem' && c !== 'nats');
 
   let phase: VizierPhase;
