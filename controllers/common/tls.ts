@@ -1,6 +1,7 @@
 // Internal TLS for a data plane: a CA and one serving certificate covering every internal
 // Service. Keys come from node:crypto; node-forge only builds the X.509 structures.
-import { generateKeyPairSync, X509Certificate, randomBytes } from 'node:crypto';
+import { generateKeyPair, X509Certificate, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import forge from 'node-forge';
 
 export interface TlsMaterial {
@@ -16,8 +17,12 @@ export const LEAF_VALIDITY_DAYS = 365;
 /** Rotate a certificate when less than this much validity is left. */
 export const ROTATE_BEFORE_DAYS = 30;
 
-function newKeyPair(): { pem: string; forgeKey: forge.pki.rsa.PrivateKey; forgePub: forge.pki.rsa.PublicKey } {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+// Key generation runs on libuv's thread pool: a synchronous 2048-bit RSA keygen would stall
+// every other reconcile and watch for tens of milliseconds.
+async function newKeyPair(): Promise<{ pem: string; forgeKey: forge.pki.rsa.PrivateKey; forgePub: forge.pki.rsa.PublicKey }> {
+  const { privateKey } = await generateKeyPairAsync('rsa', { modulusLength: 2048 });
   const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
   const forgeKey = forge.pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey;
   return { pem, forgeKey, forgePub: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e) };
@@ -29,8 +34,8 @@ function serial(): string {
   return b.toString('hex');
 }
 
-function newCA(commonName: string, now: Date): { crt: string; key: string } {
-  const kp = newKeyPair();
+async function newCA(commonName: string, now: Date): Promise<{ crt: string; key: string }> {
+  const kp = await newKeyPair();
   const cert = forge.pki.createCertificate();
   cert.publicKey = kp.forgePub;
   cert.serialNumber = serial();
@@ -48,10 +53,10 @@ function newCA(commonName: string, now: Date): { crt: string; key: string } {
   return { crt: forge.pki.certificateToPem(cert), key: kp.pem };
 }
 
-function newLeaf(ca: { crt: string; key: string }, dnsNames: string[], now: Date): { crt: string; key: string } {
+async function newLeaf(ca: { crt: string; key: string }, dnsNames: string[], now: Date): Promise<{ crt: string; key: string }> {
   const caCert = forge.pki.certificateFromPem(ca.crt);
   const caKey = forge.pki.privateKeyFromPem(ca.key);
-  const kp = newKeyPair();
+  const kp = await newKeyPair();
   const cert = forge.pki.createCertificate();
   cert.publicKey = kp.forgePub;
   cert.serialNumber = serial();
@@ -92,9 +97,9 @@ export function checkTls(existing: Partial<TlsMaterial> | undefined, dnsNames: s
 }
 
 /** New material; keeps the CA when it is still good so clients holding it keep working. */
-export function issueTls(existing: Partial<TlsMaterial> | undefined, dnsNames: string[], now: Date, regenerateCA: boolean): TlsMaterial {
-  const ca = !regenerateCA && existing?.caCrt && existing.caKey ? { crt: existing.caCrt, key: existing.caKey } : newCA('loupe-internal-ca', now);
-  const leaf = newLeaf(ca, dnsNames, now);
+export async function issueTls(existing: Partial<TlsMaterial> | undefined, dnsNames: string[], now: Date, regenerateCA: boolean): Promise<TlsMaterial> {
+  const ca = !regenerateCA && existing?.caCrt && existing.caKey ? { crt: existing.caCrt, key: existing.caKey } : await newCA('loupe-internal-ca', now);
+  const leaf = await newLeaf(ca, dnsNames, now);
   return { caCrt: ca.crt, caKey: ca.key, crt: leaf.crt, key: leaf.key };
 }
 

@@ -15,10 +15,9 @@ export function vizier(spec: Record<string, unknown> = {}, extra: Partial<Vizier
   });
 }
 
-let cachedTls: TlsMaterial | undefined;
+const TLS = await issueTls(undefined, tlsDnsNames('vz', 'obs'), new Date(), true);
 export function tls(): TlsMaterial {
-  cachedTls ??= issueTls(undefined, tlsDnsNames('vz', 'obs'), new Date(), true);
-  return cachedTls;
+  return TLS;
 }
 
 export function pod(component: string, name: string, cs: Partial<V1ContainerStatus> = {}, extra: Partial<V1Pod['status']> = {}, memory = { requests: '2Gi', limits: '2Gi' }): V1Pod {

@@ -99,7 +99,7 @@ export async function reconcileVizier(key: ObjectKey, ctx: ReconcileContext): Pr
     const dnsNames = tlsDnsNames(name, ns);
     const existing = await existingTls(ctx, ns, name);
     const verdict = checkTls(existing, dnsNames, now);
-    const tls = verdict.ok ? (existing as TlsMaterial) : issueTls(existing, dnsNames, now, verdict.regenerateCA);
+    const tls = verdict.ok ? (existing as TlsMaterial) : await issueTls(existing, dnsNames, now, verdict.regenerateCA);
     if (!verdict.ok && verdict.reason !== 'Missing') {
       ctx.events.event(cached, 'Normal', 'TLSRotated', `internal TLS certificate reissued (${verdict.reason}${verdict.regenerateCA ? ', new CA' : ''})`);
     }
