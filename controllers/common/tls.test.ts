@@ -32,3 +32,32 @@ test('a leaf signed by another CA is rejected', async () => {
   const other = await issueTls(undefined, names, now, true);
   assert.equal(checkTls({ ...material, crt: other.crt }, names, now).ok, false);
 });
+
+test('the material works for a mutual-TLS handshake on loopback, as NATS and the roles use it', async () => {
+  const tls = await import('node:tls');
+  const fresh = await issueTls(undefined, names, new Date(), true);
+  const server = tls.createServer({ key: fresh.key, cert: fresh.crt, ca: fresh.caCrt, requestCert: true, rejectUnauthorized: true }, (s) => s.end('hello'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const reply = await new Promise<string>((resolve, reject) => {
+      const c = tls.connect({ host: '127.0.0.1', port, servername: 'vz-nats.obs.svc', ca: fresh.caCrt, key: fresh.key, cert: fresh.crt }, () => {
+        assert.equal(c.authorized, true, String(c.authorizationError));
+      });
+      let data = '';
+      c.on('data', (d: Buffer) => (data += d.toString()));
+      c.on('end', () => resolve(data));
+      c.on('error', reject);
+    });
+    assert.equal(reply, 'hello');
+    await assert.rejects(
+      new Promise((resolve, reject) => {
+        const c = tls.connect({ host: '127.0.0.1', port, servername: 'not-covered.example', ca: fresh.caCrt, key: fresh.key, cert: fresh.crt }, () => resolve(c));
+        c.on('error', reject);
+      }),
+      /does not match certificate's altnames|Hostname\/IP does not match/,
+    );
+  } finally {
+    server.close();
+  }
+});

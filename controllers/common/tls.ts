@@ -1,6 +1,7 @@
 // Internal TLS for a data plane: a CA and one serving certificate covering every internal
-// Service. Keys come from node:crypto; node-forge only builds the X.509 structures.
-import { generateKeyPair, X509Certificate, randomBytes } from 'node:crypto';
+// Service. EC P-256 keys and ECDSA signatures come from node:crypto (native, about a
+// millisecond); node-forge only encodes the X.509 fields, which node:crypto cannot build.
+import { generateKeyPair, X509Certificate, randomBytes, createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import forge from 'node-forge';
 
@@ -18,15 +19,8 @@ export const LEAF_VALIDITY_DAYS = 365;
 export const ROTATE_BEFORE_DAYS = 30;
 
 const generateKeyPairAsync = promisify(generateKeyPair);
-
-// Key generation runs on libuv's thread pool: a synchronous 2048-bit RSA keygen would stall
-// every other reconcile and watch for tens of milliseconds.
-async function newKeyPair(): Promise<{ pem: string; forgeKey: forge.pki.rsa.PrivateKey; forgePub: forge.pki.rsa.PublicKey }> {
-  const { privateKey } = await generateKeyPairAsync('rsa', { modulusLength: 2048 });
-  const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-  const forgeKey = forge.pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey;
-  return { pem, forgeKey, forgePub: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e) };
-}
+const { asn1, pki } = forge;
+const ECDSA_SHA256 = '1.2.840.10045.4.3.2';
 
 function serial(): string {
   const b = randomBytes(16);
@@ -34,44 +28,94 @@ function serial(): string {
   return b.toString('hex');
 }
 
+// forge requires an RSA key to lay out the TBSCertificate; its SubjectPublicKeyInfo is then
+// replaced by the real EC key, so this placeholder never appears in a certificate.
+const PLACEHOLDER_KEY = pki.setRsaPublicKey(new forge.jsbn.BigInteger('3'), new forge.jsbn.BigInteger('3'));
+
+interface CertSpec {
+  subject: forge.pki.CertificateField[];
+  /** The issuer Name exactly as encoded in the issuing certificate; absent: self-signed. */
+  issuer?: forge.asn1.Asn1;
+  publicKey: KeyObject;
+  signingKey: KeyObject;
+  notBefore: Date;
+  notAfter: Date;
+  extensions: object[];
+}
+
+function algorithmId(): forge.asn1.Asn1 {
+  return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(ECDSA_SHA256).getBytes())]);
+}
+
+function buildCertificate(spec: CertSpec): string {
+  const cert = pki.createCertificate();
+  cert.publicKey = PLACEHOLDER_KEY;
+  cert.serialNumber = serial();
+  cert.validity.notBefore = spec.notBefore;
+  cert.validity.notAfter = spec.notAfter;
+  cert.setSubject(spec.subject);
+  cert.setIssuer(spec.subject);
+  cert.setExtensions(spec.extensions);
+  // forge lays out the TBSCertificate for an RSA signature; fields 2 and 6 are replaced below.
+  cert.siginfo.algorithmOid = pki.oids['sha256WithRSAEncryption']!;
+  const tbs = (pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(cert);
+  const fields = tbs.value as forge.asn1.Asn1[];
+  // [0] version, [1] serial, [2] signature algorithm, [3] issuer, [4] validity, [5] subject, [6] key, [7] extensions
+  fields[2] = algorithmId();
+  if (spec.issuer) fields[3] = spec.issuer;
+  fields[6] = asn1.fromDer(spec.publicKey.export({ type: 'spki', format: 'der' }).toString('binary'));
+  const tbsDer = asn1.toDer(tbs).getBytes();
+  const signature = sign('sha256', Buffer.from(tbsDer, 'binary'), spec.signingKey);
+  const certificate = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
+    tbs,
+    algorithmId(),
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BITSTRING, false, String.fromCharCode(0) + signature.toString('binary')),
+  ]);
+  return forge.pem.encode({ type: 'CERTIFICATE', body: asn1.toDer(certificate).getBytes() });
+}
+
+async function newKeyPair(): Promise<{ privateKey: KeyObject; publicKey: KeyObject; pem: string }> {
+  const { privateKey, publicKey } = await generateKeyPairAsync('ec', { namedCurve: 'prime256v1' });
+  return { privateKey, publicKey, pem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+}
+
 async function newCA(commonName: string, now: Date): Promise<{ crt: string; key: string }> {
   const kp = await newKeyPair();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = kp.forgePub;
-  cert.serialNumber = serial();
-  cert.validity.notBefore = new Date(now.getTime() - 60_000);
-  cert.validity.notAfter = new Date(now.getTime() + CA_VALIDITY_DAYS * DAY_MS);
-  const subject = [{ name: 'commonName', value: commonName }];
-  cert.setSubject(subject);
-  cert.setIssuer(subject);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: true, critical: true },
-    { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-    { name: 'subjectKeyIdentifier' },
-  ]);
-  cert.sign(kp.forgeKey, forge.md.sha256.create());
-  return { crt: forge.pki.certificateToPem(cert), key: kp.pem };
+  const name = [{ name: 'commonName', value: commonName }];
+  const crt = buildCertificate({
+    subject: name,
+    publicKey: kp.publicKey,
+    signingKey: kp.privateKey,
+    notBefore: new Date(now.getTime() - 60_000),
+    notAfter: new Date(now.getTime() + CA_VALIDITY_DAYS * DAY_MS),
+    extensions: [
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    ],
+  });
+  return { crt, key: kp.pem };
 }
 
 async function newLeaf(ca: { crt: string; key: string }, dnsNames: string[], now: Date): Promise<{ crt: string; key: string }> {
-  const caCert = forge.pki.certificateFromPem(ca.crt);
-  const caKey = forge.pki.privateKeyFromPem(ca.key);
   const kp = await newKeyPair();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = kp.forgePub;
-  cert.serialNumber = serial();
-  cert.validity.notBefore = new Date(now.getTime() - 60_000);
-  cert.validity.notAfter = new Date(now.getTime() + LEAF_VALIDITY_DAYS * DAY_MS);
-  cert.setSubject([{ name: 'commonName', value: dnsNames[0]! }]);
-  cert.setIssuer(caCert.subject.attributes);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: false },
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
-    { name: 'subjectAltName', altNames: dnsNames.map((value) => ({ type: 2, value })) },
-  ]);
-  cert.sign(caKey, forge.md.sha256.create());
-  return { crt: forge.pki.certificateToPem(cert), key: kp.pem };
+  // The CA's subject Name, byte for byte (forge cannot parse certificates with EC keys).
+  const caTbs = (asn1.fromDer(forge.pem.decode(ca.crt)[0]!.body).value as forge.asn1.Asn1[])[0]!;
+  const caSubject = (caTbs.value as forge.asn1.Asn1[])[5]!;
+  const crt = buildCertificate({
+    subject: [{ name: 'commonName', value: dnsNames[0]! }],
+    issuer: caSubject,
+    publicKey: kp.publicKey,
+    signingKey: createPrivateKey(ca.key),
+    notBefore: new Date(now.getTime() - 60_000),
+    notAfter: new Date(now.getTime() + LEAF_VALIDITY_DAYS * DAY_MS),
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+      { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
+      { name: 'subjectAltName', altNames: dnsNames.map((value) => ({ type: 2, value })) },
+    ],
+  });
+  return { crt, key: kp.pem };
 }
 
 export type TlsVerdict = { ok: true } | { ok: false; reason: 'Missing' | 'Invalid' | 'Expiring' | 'NamesChanged'; regenerateCA: boolean };

@@ -141,7 +141,10 @@ function onExit(): void {
   for (const d of tempDirs) rmSync(d, { recursive: true, force: true, maxRetries: 3 });
 }
 
+// A program with its own handler (make run) stops gracefully; otherwise exit, and the
+// 'exit' hook kills what is left.
 function onSignal(signal: NodeJS.Signals): void {
+  if (process.listenerCount(signal) > 1) return;
   process.exit(signal === 'SIGINT' ? 130 : 143);
 }
 
