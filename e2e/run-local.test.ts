@@ -4,17 +4,8 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { repoRoot } from '../crds/generate.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './harness/cluster.js';
 
 test('make run brings up a Healthy sample Vizier, prints working kubectl setup, and Ctrl-C stops everything', async () => {
   const port = await freePort();

@@ -5,11 +5,10 @@
 //   2. 200 Viziers in 200 namespaces: time to converge, vs applying all their children directly.
 //   3. Restarted operator re-reconciling every Vizier with nothing to change: reconciles/s, writes.
 //   4. Operator RSS idle vs with 200 Viziers.
-import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { Watch, type KubernetesObject } from '@kubernetes/client-node';
 import { startKube } from '../harness/kube.js';
-import { api, installCRDs, createNamespace, waitFor } from '../harness/cluster.js';
+import { api, installCRDs, createNamespace, waitFor, freePort } from '../harness/cluster.js';
 import { spawnOperator, type OperatorProcess } from '../harness/operator.js';
 import { renderVizier } from '../../controllers/vizier/render.js';
 import { withDefaults } from '../../controllers/vizier/reconciler.js';
@@ -24,15 +23,6 @@ const CONCURRENCY = 4; // the operator's default workers
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function metric(port: number, name: string, filter = ''): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -139,6 +129,10 @@ async function main(): Promise<void> {
     await allSeen;
     const fleetMs = performance.now() - fstart;
     await new Promise((r) => setTimeout(r, 2000));
+    const writesPerVizier = (await metric(port, 'loupe_api_writes_total')) / (FLEET + LATENCY_RUNS);
+    const writeKinds = (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).split('\n').filter((l) => l.startsWith('loupe_api_writes_total')).join('\n');
+    const reconciles = await metric(port, 'loupe_reconcile_total', 'controller="vizier"');
+    const errors = await metric(port, 'loupe_reconcile_errors_total');
     const loadedRss = rssMiB(op.child.pid!);
 
     const bfleet = Array.from({ length: FLEET }, (_, i) => `bfleet-${i}`);
@@ -164,15 +158,18 @@ async function main(): Promise<void> {
       ['create -> all children present (median ms)', median(opLat).toFixed(0), median(baseLat).toFixed(0), (median(opLat) / median(baseLat)).toFixed(2)],
       [`${FLEET} Viziers converged (s)`, (fleetMs / 1000).toFixed(1), (baseFleetMs / 1000).toFixed(1), (fleetMs / baseFleetMs).toFixed(2)],
       [`  = Viziers/s (${objs} objects each)`, (FLEET / (fleetMs / 1000)).toFixed(1), (FLEET / (baseFleetMs / 1000)).toFixed(1), (baseFleetMs / fleetMs).toFixed(2)],
+      ['  API writes per Vizier (19 children + finalizer + status)', writesPerVizier.toFixed(1), String(objs), (writesPerVizier / objs).toFixed(2)],
+      [`  reconciles / reconcile errors per Vizier`, `${(reconciles / (FLEET + LATENCY_RUNS)).toFixed(1)} / ${(errors / (FLEET + LATENCY_RUNS)).toFixed(2)}`, '-', '-'],
       [`restart: ${total} no-op reconciles (s, incl. start + list)`, (resyncMs / 1000).toFixed(2), '-', '-'],
       ['  API writes during that resync', String(resyncWrites), '0', '-'],
-      ['operator RSS MiB (idle -> 210 Viziers)', loadedRss.toFixed(0), idleRss.toFixed(0), (loadedRss / idleRss).toFixed(2)],
-      ['operator RSS MiB after restart with 210 Viziers', restartRss.toFixed(0), idleRss.toFixed(0), (restartRss / idleRss).toFixed(2)],
+      [`operator RSS MiB (idle -> ${total} Viziers)`, loadedRss.toFixed(0), idleRss.toFixed(0), (loadedRss / idleRss).toFixed(2)],
+      [`operator RSS MiB after restart with ${total} Viziers`, restartRss.toFixed(0), idleRss.toFixed(0), (restartRss / idleRss).toFixed(2)],
     ];
     console.log(`\nLoupe operator benchmark (kube-apiserver 1.20.2 on 127.0.0.1, ${LATENCY_RUNS} latency runs, ${FLEET} Viziers)`);
     console.log('baseline = a plain client server-side-applying the same rendered objects, same server, same run\n');
     console.log(`${'measure'.padEnd(52)} ${'operator'.padStart(10)} ${'baseline'.padStart(10)} ${'ratio'.padStart(7)}`);
     for (const [m, a, b, r] of rows) console.log(`${m.padEnd(52)} ${a.padStart(10)} ${b.padStart(10)} ${r.padStart(7)}`);
+    console.log(`\noperator writes by verb and kind:\n${writeKinds}`);
     console.log(`\nlatency samples (ms): operator ${opLat.map((x) => x.toFixed(0)).join(' ')}; baseline ${baseLat.map((x) => x.toFixed(0)).join(' ')}`);
   } finally {
     if (op && op.child.exitCode === null) {

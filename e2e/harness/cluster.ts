@@ -1,5 +1,6 @@
 // Small helpers the e2e tests share: raw API access, CRD install, namespaces, polling.
 import { readFileSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
@@ -73,4 +74,14 @@ export async function get<T = KubernetesObject>(kc: KubeConfig, path: string): P
     if ((err as { status?: number }).status === 404) return undefined;
     throw err;
   }
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
 }

@@ -352,23 +352,11 @@ async function writeKubeconfig(path: string, server: string, caCert: string, use
 
 interface TlsClient { ca: Buffer; cert: Buffer; key: Buffer }
 
-function httpsGet(port: number, path: string, tls: TlsClient): Promise<{ status: number; body: string }> {
+/** GET on loopback: HTTPS with client certificates when `tls` is given, else plain HTTP. */
+function probeGet(port: number, path: string, tls?: TlsClient): Promise<{ status: number; body: string }> {
+  const send = tls ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = httpsRequest({ host: '127.0.0.1', port, path, method: 'GET', ...tls, agent: false, timeout: 2000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { body += c; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, method: 'GET', agent: false, timeout: 2000 }, (res) => {
+    const req = send({ host: '127.0.0.1', port, path, method: 'GET', ...(tls ?? {}), agent: false, timeout: 2000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => { body += c; });
@@ -429,7 +417,7 @@ export async function startKube(opts: StartKubeOptions = {}): Promise<KubeEnv> {
     ], dir);
     procs.push(etcd);
     await waitReady(etcd, 'healthy', timeoutMs, async () => {
-      const r = await httpGet(etcdClient, '/health');
+      const r = await probeGet(etcdClient, '/health');
       return r.status === 200 && r.body.includes('"health":"true"');
     });
 
@@ -456,7 +444,7 @@ export async function startKube(opts: StartKubeOptions = {}): Promise<KubeEnv> {
       ...(opts.extraArgs?.apiServer ?? []),
     ], dir);
     procs.push(apiServer);
-    await waitReady(apiServer, 'ready (/readyz)', timeoutMs, async () => (await httpsGet(apiPort, '/readyz', tls)).status === 200);
+    await waitReady(apiServer, 'ready (/readyz)', timeoutMs, async () => (await probeGet(apiPort, '/readyz', tls)).status === 200);
 
     const kubeconfigPath = join(dir, 'kubeconfig');
     await writeKubeconfig(kubeconfigPath, server, pki.caCert, 'admin', pki.admin);
@@ -521,7 +509,7 @@ export async function startKube(opts: StartKubeOptions = {}): Promise<KubeEnv> {
         ...(opts.extraArgs?.controllerManager ?? []),
       ], dir);
       procs.push(kcm);
-      await waitReady(kcm, 'healthy (/healthz)', timeoutMs, async () => (await httpsGet(kcmPort, '/healthz', tls)).status === 200);
+      await waitReady(kcm, 'healthy (/healthz)', timeoutMs, async () => (await probeGet(kcmPort, '/healthz', tls)).status === 200);
       // Healthy only means serving; wait until a controller has visibly acted: the token
       // controller gives `default/default` its token, which pods created in `default` need.
       const core = kc.makeApiClient(CoreV1Api);
