@@ -330,3 +330,21 @@ test('deleting a Vizier removes everything it made, cluster-scoped objects inclu
   assert.ok(await getVizier('t9'), 'the other Vizier is untouched');
   assert.ok((await liveChildren('t9')).length > 0);
 });
+
+test('a new node with an old kernel -> KernelUnsupported; a PEM that cannot be scheduled -> PEMsUnschedulable', async () => {
+  await waitHealthy('t9');
+  kubelet.setPolicy((pod) => (pod.metadata?.labels?.['app.kubernetes.io/component'] === 'pem' && pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.some((t) => t.matchFields?.some((f) => f.values?.includes('old-node')))
+    ? { unschedulable: { message: '0/2 nodes are available: 1 Insufficient memory.' } }
+    : undefined));
+  await kubelet.addNode('old-node', { kernelVersion: '4.19.0-17-amd64' });
+  const vz = await waitFor('both findings', async () => {
+    const v = await getVizier('t9');
+    const m = cond(v, 'Degraded')?.message ?? '';
+    return m.includes('old-node (4.19.0-17-amd64)') && m.includes('Insufficient memory') ? v : undefined;
+  }, 30_000, 200);
+  assert.equal(vz.status!.phase, 'Degraded');
+  assert.match(cond(vz, 'Degraded')!.message, /PEMs need Linux 5\.8 or newer \(BPF ring buffers, BTF\); 1 node runs an older kernel and collects nothing: old-node/);
+  assert.match(cond(vz, 'Degraded')!.message, /1 pem pod cannot be scheduled: 0\/2 nodes are available: 1 Insufficient memory\. \(memory request 2Gi\); lower the request/);
+  kubelet.setPolicy(() => undefined);
+  await kubelet.removeNode('old-node');
+});

@@ -121,7 +121,7 @@ function kernelFindings(vz: Vizier, nodes: V1Node[]): Finding[] {
   return [
     {
       reason: 'KernelUnsupported',
-      message: `PEMs need Linux ${MIN_KERNEL.join('.')} or newer (BPF ring buffers, BTF); ${plural(old.length, 'node')} run older kernels and collect nothing: ${list}${old.length > 5 ? ', ...' : ''}. Upgrade them or exclude them with spec.pem.nodeSelector`,
+      message: `PEMs need Linux ${MIN_KERNEL.join('.')} or newer (BPF ring buffers, BTF); ${plural(old.length, 'node')} ${old.length === 1 ? 'runs an older kernel and collects' : 'run older kernels and collect'} nothing: ${list}${old.length > 5 ? ', ...' : ''}. Upgrade them or exclude them with spec.pem.nodeSelector`,
     },
   ];
 }

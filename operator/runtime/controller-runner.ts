@@ -48,6 +48,7 @@ const typeId = (t: ResourceType): string => `${apiVersionOf(t)}/${t.plural}`;
 
 export class ControllerRunner {
   private readonly queue: WorkQueue;
+  /** Backs ctx.lister: the first cache declared for a type, in the order for, owns, watches. */
   private readonly listers = new Map<string, Informer>();
   private readonly log: Logger;
   private workers: Promise<void>[] = [];
@@ -67,6 +68,7 @@ export class ControllerRunner {
     }
     for (const watch of controller.watches ?? []) {
       const watched = this.cache(watch.type, watch.labelSelector);
+      // `map` gets the primary kind's cache, to find the primaries that refer to `obj`.
       this.subscribe(watched, (obj) => watch.map(obj, primary));
     }
   }

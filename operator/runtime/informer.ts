@@ -102,17 +102,22 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
   waitForSync(signal?: AbortSignal): Promise<void> {
     if (this.synced) return Promise.resolve();
     if (this.stopped) return Promise.reject(new Error(`informer for ${this.name} is stopped`));
+    const gaveUp = (): Error => new Error(`gave up waiting for the ${this.name} cache to sync`);
+    if (signal?.aborted) return Promise.reject(gaveUp());
     return new Promise((resolve, reject) => {
-      const waiter = { resolve, reject };
-      this.syncWaiters.push(waiter);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          this.syncWaiters = this.syncWaiters.filter((w) => w !== waiter);
-          reject(new Error(`gave up waiting for the ${this.name} cache to sync`));
+      const onAbort = (): void => {
+        this.syncWaiters = this.syncWaiters.filter((w) => w !== waiter);
+        reject(gaveUp());
+      };
+      const waiter = {
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
         },
-        { once: true },
-      );
+        reject,
+      };
+      this.syncWaiters.push(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -141,7 +146,9 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
         if (this.resourceVersion === undefined) await this.relist();
         const started = Date.now();
         await this.watchFrom(this.resourceVersion as string);
-        if (Date.now() - started < MIN_HEALTHY_WATCH_MS && !this.stopped) throw new Error('watch closed right after it opened');
+        if (this.stopped) break;
+        if (Date.now() - started < MIN_HEALTHY_WATCH_MS) throw new Error('watch closed right after it opened');
+        this.log?.debug({ resourceVersion: this.resourceVersion }, 'watch closed; resuming');
         failures = 0;
       } catch (err) {
         if (this.stopped) break;
@@ -231,8 +238,10 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
       const onEvent = (phase: string, obj: unknown): void => {
         if (finished) return;
         if (phase === 'ERROR') return finish(watchEventError(obj, this.name));
+        // Bookmarks carry only a resourceVersion: where to resume without any object changing.
+        const rv = isRecord(obj) && isRecord(obj.metadata) ? obj.metadata.resourceVersion : undefined;
+        if (typeof rv === 'string' && rv) this.resourceVersion = rv;
         if (!isObject(obj)) return;
-        if (obj.metadata.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;
         if (phase === 'ADDED' || phase === 'MODIFIED') this.upsert(obj as T);
         else if (phase === 'DELETED') this.remove(obj as T);
       };
@@ -296,7 +305,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
   }
 }
 
-type ObjectWithMeta = KubernetesObject & { metadata: { name: string; namespace?: string; resourceVersion?: string } };
+type ObjectWithMeta = KubernetesObject & { metadata: { name: string; namespace?: string } };
 
 function isObject(v: unknown): v is ObjectWithMeta {
   return isRecord(v) && isRecord(v.metadata) && typeof v.metadata.name === 'string';
@@ -306,7 +315,7 @@ function objectKey(obj: KubernetesObject): string {
   return keyToString({ namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' });
 }
 
-export function matchesLabels(obj: KubernetesObject, selector: Record<string, string>): boolean {
+function matchesLabels(obj: KubernetesObject, selector: Record<string, string>): boolean {
   const labels = obj.metadata?.labels ?? {};
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
@@ -354,10 +363,6 @@ export class SharedInformerFactory {
   start(): void {
     this.started = true;
     for (const i of this.informers.values()) i.start();
-  }
-
-  hasSynced(): boolean {
-    return [...this.informers.values()].every((i) => i.hasSynced());
   }
 
   async waitForSync(signal?: AbortSignal): Promise<void> {

@@ -56,7 +56,6 @@ export class LeaderElector {
   private readonly retryPeriodMs: number;
   private readonly stopper = new AbortController();
   private running?: Promise<void>;
-  private leading = false;
   /** The lease as last read or written, and when (local clock) its record last changed. */
   private observed?: Lease;
   private observedAt = 0;
@@ -79,10 +78,6 @@ export class LeaderElector {
     this.key = { namespace: opts.namespace, name: opts.name };
   }
 
-  isLeader(): boolean {
-    return this.leading;
-  }
-
   /** Campaigns until stopped: acquire, lead, and campaign again if leadership is lost. */
   start(): void {
     this.running ??= this.run();
@@ -102,11 +97,9 @@ export class LeaderElector {
     while (!this.stopped) {
       if (!(await this.acquire())) break;
       const term = new AbortController();
-      this.leading = true;
       this.opts.log?.info({ lease: this.leaseName() }, 'became leader');
       this.opts.onStartedLeading(term.signal);
       const lost = await this.renewUntilLost();
-      this.leading = false;
       term.abort();
       if (lost) this.opts.log?.warn({ lease: this.leaseName() }, `could not renew the lease within ${this.renewDeadlineMs} ms; stopped leading`);
       try {

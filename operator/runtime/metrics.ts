@@ -77,10 +77,4 @@ export class RuntimeMetrics {
       retried: () => this.workqueueRetries.inc({ controller }),
     };
   }
-
-  /** Sum of loupe_api_writes_total over all labels. */
-  async totalWrites(): Promise<number> {
-    const { values } = await this.apiWrites.get();
-    return values.reduce((sum, v) => sum + v.value, 0);
-  }
 }

@@ -41,10 +41,6 @@ export function parseQuantity(q: string | number): number {
   return Number(f.num) / Number(f.den);
 }
 
-export function isQuantity(q: unknown): q is string | number {
-  return (typeof q === 'string' || typeof q === 'number') && exactQuantity(q) !== undefined;
-}
-
 /** True when both are valid quantities of the same amount ('1Gi' and '1024Mi', '1' and '1000m'). */
 export function quantitiesEqual(a: string | number, b: string | number): boolean {
   const x = exactQuantity(a);
