@@ -58,6 +58,7 @@ test('OOMKilled PEMs -> Degraded PEMsOOMKilled naming memory, the limit and the 
   const d = cond(a, 'Degraded');
   assert.equal(d.status, 'True');
   assert.equal(d.reason, 'PEMsOOMKilled');
+  assert.equal(a.reason, 'PEMsOOMKilled');
   assert.match(d.message, /2 pem pods of 3 OOMKilled \(8 restarts\) with memory limit 2Gi; raise spec\.pem\.resources\.memoryLimit/);
   assert.equal(cond(a, 'Stalled').status, 'True');
   assert.equal(a.message, d.message);
@@ -113,6 +114,7 @@ test('a version change is Updating with rollout bookkeeping, then Failed after t
   const b = assessVizier({ vizier: later, present: componentsOf(later.spec), observed: o, pods: [], nodes: [], now: new Date(NOW.getTime() + 61_000) });
   assert.equal(b.phase, 'Failed');
   assert.equal(b.conditions[0]!.reason, 'UpdateFailed');
+  assert.equal(b.reason, 'UpdateFailed');
   assert.match(b.conditions[0]!.message, /from 0\.1\.0 to 0\.2\.0 did not finish within 60s; not ready: metadata 1\/1 at 0\.1\.0, query-broker 1\/1 at 0\.1\.0/);
 
   const done = assess(later, observed('0.2.0'));

@@ -29,6 +29,8 @@ export interface Finding {
 
 export interface Assessment {
   phase: VizierPhase;
+  /** Why the Vizier is in this phase, CamelCase: the reason of Ready when Failed, of Degraded when Degraded, else the phase. */
+  reason: string;
   conditions: ConditionInput[];
   message: string;
   findings: Finding[];
@@ -235,6 +237,7 @@ export function assessVizier(input: AssessInput): Assessment {
   const message = phase === 'Degraded' ? degraded.message : phase === 'Healthy' ? ready.message : phase === 'Updating' || phase === 'Pending' ? progressing.message : ready.message;
   return {
     phase,
+    reason: phase === 'Failed' ? ready.reason : phase === 'Degraded' ? degraded.reason : phase,
     conditions,
     message,
     findings,

@@ -159,10 +159,7 @@ export async function reconcileVizier(key: ObjectKey, ctx: ReconcileContext): Pr
   const normalized = JSON.parse(JSON.stringify(next)) as VizierStatus;
   if (!isDeepStrictEqual(normalized, JSON.parse(JSON.stringify(prev ?? {})))) {
     await ctx.client.patchStatus(VIZIER, key, statusPatch(prev, normalized));
-    if (prev?.phase !== a.phase) {
-      const type = a.phase === 'Degraded' || a.phase === 'Failed' ? 'Warning' : 'Normal';
-      ctx.events.event(cached, type, a.phase === 'Degraded' || a.phase === 'Failed' ? a.conditions[a.phase === 'Failed' ? 0 : 2]!.reason : a.phase, a.message);
-    }
+    if (prev?.phase !== a.phase) ctx.events.event(cached, a.phase === 'Degraded' || a.phase === 'Failed' ? 'Warning' : 'Normal', a.reason, a.message);
   }
 
   // Wake up for what no watch event announces: rollout deadlines, backoffs, expiring findings, TLS rotation.
