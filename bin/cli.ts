@@ -1,7 +1,7 @@
 // The one Loupe program: `loupe <role> [flags]`. Each Deployment/DaemonSet runs one role.
 import { parseArgs } from 'node:util';
 import { ROLES } from '../crds/roles.js';
-import { runOperator, defaultLeaseNamespace } from '../operator/main.js';
+import { runOperator, defaultLeaseNamespace, OperatorConfigError } from '../operator/main.js';
 
 const USAGE = `usage: loupe <role> [flags]
 
@@ -119,6 +119,10 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (err: unknown) => {
+    if (err instanceof OperatorConfigError) {
+      console.error(`loupe operator: ${err.message}`);
+      process.exit(1);
+    }
     if (err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       console.error(`loupe: ${(err as Error).message}\n\n${USAGE}`);
       process.exit(2);

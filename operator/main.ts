@@ -22,11 +22,19 @@ export function defaultLeaseNamespace(env: NodeJS.ProcessEnv = process.env): str
   return env['POD_NAMESPACE'] || 'loupe-system';
 }
 
-export function loadKubeConfig(path?: string): KubeConfig {
+/** A problem with the operator's configuration that the user fixes; printed without a stack. */
+export class OperatorConfigError extends Error {}
+
+export function loadKubeConfig(path?: string, env: NodeJS.ProcessEnv = process.env): KubeConfig {
   const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  if (!kc.getCurrentCluster()) throw new Error('no Kubernetes cluster configured: set KUBECONFIG, pass --kubeconfig, or run in a pod');
+  const source = path ? `--kubeconfig ${path}` : env['KUBECONFIG'] ? `$KUBECONFIG (${env['KUBECONFIG']})` : 'the default kubeconfig or in-cluster config';
+  try {
+    if (path) kc.loadFromFile(path);
+    else kc.loadFromDefault();
+  } catch (err) {
+    throw new OperatorConfigError(`cannot load ${source}: ${(err as Error).message}; point --kubeconfig or KUBECONFIG at a readable kubeconfig`);
+  }
+  if (!kc.getCurrentCluster()) throw new OperatorConfigError(`no Kubernetes cluster in ${source}: set KUBECONFIG, pass --kubeconfig, or run in a pod`);
   return kc;
 }
 
