@@ -48,12 +48,17 @@ export function ownerAnnotation(owner: Owner): Record<string, string> {
   return { [OWNER_ANNOTATION]: `${owner.metadata.namespace}/${owner.metadata.name}` };
 }
 
-/** Kubernetes names are at most 63 characters for most kinds (Services, labels); keep them short. */
-export function childName(instance: string, component: string): string {
+/**
+ * `<instance>-<component>`, shortened with a hash past `max` characters. 63 is the limit for
+ * Services and label values; StatefulSets need 52, because their pods carry a
+ * `controller-revision-hash` label of `<name>-<10 characters>`.
+ */
+export function childName(instance: string, component: string, max = 63): string {
   const name = `${instance}-${component}`;
-  if (name.length <= 63) return name;
-  return `${name.slice(0, 54)}-${shortHash(name)}`;
+  if (name.length <= max) return name;
+  return `${name.slice(0, max - 9)}-${shortHash(name)}`;
 }
+export const STATEFULSET_NAME_MAX = 52;
 
 export function shortHash(s: string): string {
   let h = 2166136261;

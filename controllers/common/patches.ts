@@ -23,6 +23,19 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return base;
 }
 
+/** The RFC 7386 merge patch that turns `prev` into `next` (removed keys become null, at any depth). */
+export function diffMergePatch(prev: unknown, next: unknown): unknown {
+  const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+  if (!isObj(prev) || !isObj(next)) return next;
+  const patch: Record<string, unknown> = {};
+  for (const k of Object.keys(prev)) if (!(k in next)) patch[k] = null;
+  for (const [k, v] of Object.entries(next)) {
+    if (JSON.stringify(prev[k]) === JSON.stringify(v)) continue;
+    patch[k] = diffMergePatch(prev[k], v);
+  }
+  return patch;
+}
+
 function matches(p: Patch, obj: KubernetesObject): boolean {
   if (p.target.kind !== obj.kind) return false;
   return !p.target.component || obj.metadata?.labels?.['app.kubernetes.io/component'] === p.target.component;

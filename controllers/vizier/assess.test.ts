@@ -146,3 +146,29 @@ test('an invalid spec -> Failed with InvalidSpec and the message', () => {
   assert.equal(cond(a, 'Ready').reason, 'InvalidSpec');
   assert.equal(cond(a, 'Stalled').status, 'True');
 });
+
+test('a NATS pod that was OOMKilled but is Ready again is left alone', () => {
+  const recovered = pod('nats', 'vz-nats-0', { ready: true, restartCount: 1, lastState: { terminated: { reason: 'OOMKilled', exitCode: 137, finishedAt: new Date(NOW.getTime() - 120_000) } } }, { conditions: [{ type: 'Ready', status: 'True' }] });
+  assert.deepEqual(assess(vizier(), observed('0.1.0'), { pods: [recovered] }).natsPodsToRestart, []);
+});
+
+test('no rollout clock runs while paused; unpausing starts it then', () => {
+  const paused = vizier({ version: '0.2.0', paused: true }, {}, { version: '0.1.0' });
+  assert.equal(assess(paused, observed('0.1.0')).status.rollout, undefined);
+  const resumed = vizier({ version: '0.2.0' }, {}, { version: '0.1.0' });
+  assert.equal(assess(resumed, observed('0.1.0')).status.rollout?.startedAt, NOW.toISOString());
+});
+
+test('changing the version back mid-rollout is itself a rollout that can time out', () => {
+  const back = vizier({ version: '0.1.0', updateTimeoutSeconds: 60 }, {}, { version: '0.1.0' });
+  const a = assess(back, observed('0.1.0', { nats: { version: '0.2.0' } }));
+  assert.equal(a.phase, 'Updating');
+  assert.deepEqual(a.status.rollout, { targetVersion: '0.1.0', fromVersion: '0.2.0', startedAt: NOW.toISOString() });
+});
+
+test('children the API server refused -> Failed ApplyFailed with the server message', () => {
+  const a = assess(vizier(), observed('0.1.0'), { applyErrors: ['Deployment vz-kelvin: spec.template.spec.containers[0].resources.requests: Invalid value'] });
+  assert.equal(a.phase, 'Failed');
+  assert.equal(cond(a, 'Ready').reason, 'ApplyFailed');
+  assert.match(cond(a, 'Ready').message, /refused 1 child: Deployment vz-kelvin: spec\.template/);
+});

@@ -20,6 +20,8 @@ export interface AssessInput {
   now: Date;
   /** A spec problem found while rendering (e.g. a patch that does not apply). */
   invalidSpec?: string;
+  /** Children the API server refused, as "Kind name: server message". */
+  applyErrors?: string[];
 }
 
 export interface Finding {
@@ -134,8 +136,9 @@ function natsRestarts(vz: Vizier, pods: V1Pod[], now: Date): string[] {
   return pods
     .filter((p) => componentOf(p) === 'nats' && !p.metadata?.deletionTimestamp)
     .filter((p) => {
-      if (waitingReason(p) === 'CrashLoopBackOff' || oomKilled(p, now)) return true;
       const ready = podReady(p);
+      if (ready?.status === 'True') return false;
+      if (waitingReason(p) === 'CrashLoopBackOff' || oomKilled(p, now)) return true;
       const since = ready?.lastTransitionTime ? new Date(ready.lastTransitionTime).getTime() : now.getTime();
       return p.status?.phase === 'Running' && ready?.status === 'False' && now.getTime() - since > NATS_NOT_READY_GRACE_MS;
     })
@@ -155,14 +158,19 @@ export function assessVizier(input: AssessInput): Assessment {
 
   const allReady = [...present.keys()].every((c) => readyAt(observed.get(c), target));
   const previous = vz.status?.version;
+  // A rollout is under way while any component runs another version than the target: after a
+  // version change, and also after a change back mid-rollout. Paused Viziers run no clock.
+  const strayVersion = [...observed.values()].map((o) => o.version).find((v) => v && v !== target);
   let rollout: VizierStatus['rollout'];
-  if (!allReady && previous && previous !== target) {
-    rollout = vz.status?.rollout?.targetVersion === target ? vz.status.rollout : { targetVersion: target, fromVersion: previous, startedAt: now.toISOString() };
+  if (!vz.spec.paused && !allReady && ((previous && previous !== target) || strayVersion)) {
+    rollout = vz.status?.rollout?.targetVersion === target ? vz.status.rollout : { targetVersion: target, fromVersion: previous && previous !== target ? previous : strayVersion!, startedAt: now.toISOString() };
   }
   const timedOut = !!rollout && now.getTime() - new Date(rollout.startedAt).getTime() > vz.spec.updateTimeoutSeconds * 1000;
 
   const findings: Finding[] = [];
   if (input.invalidSpec) findings.push({ reason: 'InvalidSpec', message: input.invalidSpec });
+  const applyFailed = input.applyErrors?.length ? `the API server refused ${plural(input.applyErrors.length, 'child', 'children')}: ${input.applyErrors.join('; ')}` : undefined;
+  if (applyFailed) findings.push({ reason: 'ApplyFailed', message: applyFailed });
   const nats = observed.get('nats');
   if (nats && nats.desired > 0 && nats.ready === 0 && input.pods.some((p) => componentOf(p) === 'nats' && (waitingReason(p) || oomKilled(p, now)))) {
     findings.push({ reason: 'NATSUnavailable', message: 'NATS has no ready pod and every component depends on it; the operator restarts failing NATS pods' });
@@ -194,6 +202,9 @@ export function assessVizier(input: AssessInput): Assessment {
   } else if (input.invalidSpec) {
     phase = 'Failed';
     ready = { type: 'Ready', status: 'False', reason: 'InvalidSpec', message: input.invalidSpec };
+  } else if (applyFailed) {
+    phase = 'Failed';
+    ready = { type: 'Ready', status: 'False', reason: 'ApplyFailed', message: applyFailed };
   } else if (timedOut) {
     phase = 'Failed';
     ready = {

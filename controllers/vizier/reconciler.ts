@@ -5,14 +5,15 @@ import { VizierDefinition, type Vizier, type VizierSpec, type VizierStatus } fro
 import { applyDefaults, crdSchema } from '../../crds/definition.js';
 import type { Controller, ObjectKey, ReconcileContext, ReconcileResult, ResourceType } from '../../operator/runtime/types.js';
 import { OWNER_ANNOTATION } from '../../operator/runtime/types.js';
-import { needsApply } from '../../operator/runtime/diff.js';
+import { ApiError } from '../../operator/runtime/errors.js';
+import { stampHash, upToDate } from '../common/apply.js';
 import { Types, loupeType, typeOf } from '../common/resources.js';
 import { ownedSelector, childName } from '../common/labels.js';
 import { mergeConditions } from '../common/conditions.js';
-import { PatchError } from '../common/patches.js';
+import { PatchError, diffMergePatch } from '../common/patches.js';
 import { checkTls, issueTls, notAfter, ROTATE_BEFORE_DAYS, type TlsMaterial } from '../common/tls.js';
 import { APP, componentsOf, tlsDnsNames, type Component } from './components.js';
-import { renderVizier, tlsSecretName } from './render.js';
+import { renderVizier, tlsSecretName, metadataClusterRoleName } from './render.js';
 import { observeWorkload, planVersions, type WorkloadObservation } from './rollout.js';
 import { assessVizier, NATS_RESTART_BACKOFF_MS } from './assess.js';
 
@@ -49,6 +50,9 @@ function ownedBy(o: KubernetesObject, vz: Vizier): boolean {
 }
 
 async function cleanUpClusterScoped(ctx: ReconcileContext, vz: Vizier): Promise<void> {
+  // The known names first, straight to the API server: the cache may not have seen them yet.
+  const known = metadataClusterRoleName(vz.metadata.namespace!, vz.metadata.name!);
+  for (const t of CLUSTER_CHILDREN) await ctx.client.delete(t, { namespace: '', name: known });
   for (const t of CLUSTER_CHILDREN) {
     for (const o of ctx.lister(t).list()) {
       if (ownedBy(o, vz)) await ctx.client.delete(t, { namespace: '', name: o.metadata!.name! });
@@ -56,11 +60,31 @@ async function cleanUpClusterScoped(ctx: ReconcileContext, vz: Vizier): Promise<
   }
 }
 
-/** Status as it would be written, with absent optional fields nulled so a merge patch removes them. */
-function statusPatch(prev: VizierStatus | undefined, next: VizierStatus): Record<string, unknown> {
-  const patch: Record<string, unknown> = { ...next };
-  for (const k of Object.keys(prev ?? {})) if (!(k in next)) patch[k] = null;
-  return patch;
+const IMMUTABLE_STATEFULSET = /updates to statefulset spec for fields other than/;
+
+/** Applies one child; returns a one-line failure instead of throwing so the other children still get applied. */
+async function applyChild(ctx: ReconcileContext, t: ResourceType, obj: KubernetesObject): Promise<string | undefined> {
+  const what = `${obj.kind} ${obj.metadata?.name}`;
+  try {
+    await ctx.client.apply(obj);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    if (t.kind === 'StatefulSet' && err.status === 422 && IMMUTABLE_STATEFULSET.test(err.serverMessage)) {
+      // Volume claim templates and selectors cannot change in place: replace the StatefulSet, keeping its pods until the new one adopts them.
+      ctx.log.info({ child: obj.metadata?.name }, 'recreating StatefulSet to change an immutable field');
+      await ctx.client.delete(t, { namespace: obj.metadata!.namespace!, name: obj.metadata!.name! }, 'Orphan');
+      try {
+        await ctx.client.apply(obj);
+        return undefined;
+      } catch (again) {
+        if (!(again instanceof ApiError)) throw again;
+        return `${what}: ${again.serverMessage}`;
+      }
+    }
+    if (err.status === 409 || err.status >= 500 || err.status === 429) throw err;
+    return `${what}: ${err.serverMessage}`;
+  }
 }
 
 export async function reconcileVizier(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | void> {
@@ -94,6 +118,7 @@ export async function reconcileVizier(key: ObjectKey, ctx: ReconcileContext): Pr
   }
 
   let invalidSpec: string | undefined;
+  const applyErrors: string[] = [];
   let tlsNotAfter = vz.status?.tlsNotAfter;
   if (!vz.spec.paused) {
     const dnsNames = tlsDnsNames(name, ns);
@@ -103,7 +128,7 @@ export async function reconcileVizier(key: ObjectKey, ctx: ReconcileContext): Pr
     if (!verdict.ok && verdict.reason !== 'Missing') {
       ctx.events.event(cached, 'Normal', 'TLSRotated', `internal TLS certificate reissued (${verdict.reason}${verdict.regenerateCA ? ', new CA' : ''})`);
     }
-    tlsNotAfter = notAfter(tls.crt).toISOString();
+    if (verdict.ok) tlsNotAfter = notAfter(tls.crt).toISOString();
 
     let desired: KubernetesObject[] = [];
     try {
@@ -114,13 +139,16 @@ export async function reconcileVizier(key: ObjectKey, ctx: ReconcileContext): Pr
     }
     if (!invalidSpec) {
       let applied = 0;
-      for (const obj of desired) {
+      for (const rendered of desired) {
+        const obj = stampHash(rendered);
         const t = typeOf(obj);
         const live = ctx.lister(t).get(obj.metadata?.namespace ?? '', obj.metadata!.name!);
-        if (!needsApply(obj, live)) continue;
-        await ctx.client.apply(obj);
-        applied++;
+        if (upToDate(obj, live)) continue;
+        const failure = await applyChild(ctx, t, obj);
+        if (failure) applyErrors.push(failure);
+        else applied++;
       }
+      if (!applyErrors.some((e) => e.startsWith('Secret '))) tlsNotAfter = notAfter(tls.crt).toISOString();
       const wanted = new Set(desired.map(objKey));
       for (const t of [...NAMESPACED_CHILDREN, ...CLUSTER_CHILDREN]) {
         const objs = t.namespaced ? ctx.lister(t).list(ns, selector) : ctx.lister(t).list(undefined, selector);
@@ -137,7 +165,7 @@ export async function reconcileVizier(key: ObjectKey, ctx: ReconcileContext): Pr
 
   const pods = ctx.lister<V1Pod>(Types.Pod).list(ns, selector);
   const nodes = ctx.lister<V1Node>(Types.Node).list();
-  const a = assessVizier({ vizier: vz, present, observed, pods, nodes, now, invalidSpec });
+  const a = assessVizier({ vizier: vz, present, observed, pods, nodes, now, invalidSpec, applyErrors });
 
   let natsRestartedAt = vz.status?.natsRestartedAt;
   for (const pod of a.natsPodsToRestart) {
@@ -158,13 +186,18 @@ export async function reconcileVizier(key: ObjectKey, ctx: ReconcileContext): Pr
   };
   const normalized = JSON.parse(JSON.stringify(next)) as VizierStatus;
   if (!isDeepStrictEqual(normalized, JSON.parse(JSON.stringify(prev ?? {})))) {
-    await ctx.client.patchStatus(VIZIER, key, statusPatch(prev, normalized));
+    await ctx.client.patchStatus(VIZIER, key, diffMergePatch(JSON.parse(JSON.stringify(prev ?? {})), normalized));
     if (prev?.phase !== a.phase) ctx.events.event(cached, a.phase === 'Degraded' || a.phase === 'Failed' ? 'Warning' : 'Normal', a.reason, a.message);
   }
 
+  if (applyErrors.length) throw new Error(`could not apply ${applyErrors.length} children (reported in status): ${applyErrors.join('; ')}`);
+
   // Wake up for what no watch event announces: rollout deadlines, backoffs, expiring findings, TLS rotation.
   const waits: number[] = [];
-  if (a.status.rollout) waits.push(Math.max(1000, new Date(a.status.rollout.startedAt).getTime() + vz.spec.updateTimeoutSeconds * 1000 - now.getTime() + 1000));
+  if (a.status.rollout) {
+    const left = new Date(a.status.rollout.startedAt).getTime() + vz.spec.updateTimeoutSeconds * 1000 - now.getTime();
+    if (left > 0) waits.push(left + 1000);
+  }
   if (a.findings.length) waits.push(60_000);
   if (natsRestartedAt && pods.some((p) => p.metadata?.labels?.['app.kubernetes.io/component'] === 'nats')) {
     const left = new Date(natsRestartedAt).getTime() + NATS_RESTART_BACKOFF_MS - now.getTime();

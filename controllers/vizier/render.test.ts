@@ -21,7 +21,7 @@ test('an empty spec renders the whole data plane', () => {
   const objs = render();
   const names = objs.map((o) => `${o.kind}/${o.metadata!.name}`).sort();
   assert.deepEqual(names, [
-    'ClusterRole/loupe-obs-vz-metadata', 'ClusterRoleBinding/loupe-obs-vz-metadata',
+    'ClusterRole/loupe:obs:vz:metadata', 'ClusterRoleBinding/loupe:obs:vz:metadata',
     'ConfigMap/vz-config', 'ConfigMap/vz-nats-config',
     'DaemonSet/vz-pem',
     'Deployment/vz-kelvin', 'Deployment/vz-query-broker',
@@ -180,6 +180,23 @@ test('rendering is deterministic and the TLS Secret carries the material', () =>
 test('children of a very long instance name stay within the 63-character limit', () => {
   const long = 'a'.repeat(60);
   const objs = renderVizier({ vizier: vizier({}, { name: long }), tls: tls() });
-  for (const o of objs) if (!o.kind!.startsWith('Cluster')) assert.ok(o.metadata!.name!.length <= 63, o.metadata!.name);
+  for (const o of objs) if (!o.kind!.startsWith('Cluster')) assert.ok(o.metadata!.name!.length <= (o.kind === 'StatefulSet' ? 52 : 63), `${o.kind} ${o.metadata!.name}`);
   assert.ok(metadataClusterRoleName('ns', long).length <= 253);
+  assert.notEqual(metadataClusterRoleName('team-a', 'vz'), metadataClusterRoleName('team', 'a-vz'), 'no collisions across namespaces');
+});
+
+test('a podPolicy memory limit below a default request lowers the request instead of producing an invalid pod', () => {
+  const nats = find<V1StatefulSet>(render({ podPolicy: { resources: { memoryLimit: '64Mi' } } }), 'StatefulSet', 'vz-nats').spec!.template.spec!.containers[0]!;
+  assert.deepEqual(nats.resources!.requests!['memory'], '64Mi');
+  assert.deepEqual(nats.resources!.limits!['memory'], '64Mi');
+});
+
+test('NATS and etcd pods carry no version label, so a Loupe version change does not restart them; etcd keeps its data on a volume', () => {
+  const objs = render({ version: '0.2.0', metadata: { storage: 'etcd', storageSize: '3Gi' } });
+  for (const c of ['vz-nats', 'vz-etcd']) {
+    const sts = find<V1StatefulSet>(objs, 'StatefulSet', c);
+    assert.equal(sts.spec!.template.metadata!.labels!['app.kubernetes.io/version'], undefined, c);
+    assert.equal(sts.metadata!.labels!['app.kubernetes.io/version'], '0.2.0', `${c} workload still records the version for rollout order`);
+  }
+  assert.equal(find<V1StatefulSet>(objs, 'StatefulSet', 'vz-etcd').spec!.volumeClaimTemplates![0]!.spec!.resources!.requests!['storage'], '3Gi');
 });

@@ -8,7 +8,7 @@ import type {
 import type { Vizier, VizierSpec } from '../../crds/kinds/vizier.js';
 import { Env, Ports } from '../../crds/roles.js';
 import { parseQuantity } from '../../operator/runtime/quantity.js';
-import { commonLabels, selectorLabels, controllerRef, ownerAnnotation, childName, shortHash, VERSION_LABEL } from '../common/labels.js';
+import { commonLabels, selectorLabels, controllerRef, ownerAnnotation, childName, VERSION_LABEL, STATEFULSET_NAME_MAX } from '../common/labels.js';
 import { applyPodPolicy, toRequirements, type ResourceSpec } from '../common/podpolicy.js';
 import { applyPatches } from '../common/patches.js';
 import type { TlsMaterial } from '../common/tls.js';
@@ -39,9 +39,9 @@ export function tlsSecretName(instance: string): string {
   return childName(instance, 'tls');
 }
 
+/** ':' cannot occur in namespace or object names, so no two Viziers share this name. */
 export function metadataClusterRoleName(namespace: string, instance: string): string {
-  const name = `loupe-${namespace}-${instance}-metadata`;
-  return name.length <= 253 ? name : `${name.slice(0, 240)}-${shortHash(name)}`;
+  return `loupe:${namespace}:${instance}:metadata`;
 }
 
 /** Bytes of the PEM memory limit the table store may use. */
@@ -106,7 +106,14 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
   const tlsVolume: V1Volume = { name: 'tls', secret: { secretName: tlsSecretName(name), defaultMode: 0o440 } };
   const tlsMount: V1VolumeMount = { name: 'tls', mountPath: TLS_MOUNT, readOnly: true };
 
-  const resourcesFor = (c: keyof typeof DEFAULT_RESOURCES): ResourceSpec => ({ ...DEFAULT_RESOURCES[c], ...(spec.podPolicy.resources ?? {}) });
+  // Defaults fill what podPolicy.resources leaves out, but a default request never exceeds a user's lower limit.
+  const resourcesFor = (c: keyof typeof DEFAULT_RESOURCES): ResourceSpec => {
+    const r: ResourceSpec = { ...DEFAULT_RESOURCES[c], ...(spec.podPolicy.resources ?? {}) };
+    const user: ResourceSpec = spec.podPolicy.resources ?? {};
+    if (!user.memoryRequest && r.memoryLimit && r.memoryRequest && parseQuantity(r.memoryRequest) > parseQuantity(r.memoryLimit)) r.memoryRequest = r.memoryLimit;
+    if (!user.cpuRequest && r.cpuLimit && r.cpuRequest && parseQuantity(r.cpuRequest) > parseQuantity(r.cpuLimit)) r.cpuRequest = r.cpuLimit;
+    return r;
+  };
 
   const loupeContainer = (c: Component, extra: { env?: V1EnvVar[]; ports?: { name: string; port: number }[]; resources: ResourceSpec; mounts?: V1VolumeMount[] }): V1Container => ({
     name: c,
@@ -124,7 +131,8 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
   const template = (c: Component, podSpec: NonNullable<V1PodTemplateSpec['spec']>, opts: { privileged?: boolean; nodeSelector?: Record<string, string>; tolerations?: V1Toleration[] } = {}): V1PodTemplateSpec =>
     applyPodPolicy(
       {
-        metadata: { labels: { ...commonLabels(APP, name, c), [VERSION_LABEL]: versionOf(c) }, annotations: { [CONFIG_HASH_ANNOTATION]: podHash } },
+        // NATS and etcd images do not follow the Loupe version: a version label would restart them for nothing.
+        metadata: { labels: { ...commonLabels(APP, name, c), ...(c === 'nats' || c === 'etcd' ? {} : { [VERSION_LABEL]: versionOf(c) }) }, annotations: { [CONFIG_HASH_ANNOTATION]: podHash } },
         spec: { ...podSpec, nodeSelector: { 'kubernetes.io/os': 'linux', ...(podSpec.nodeSelector ?? {}) } },
       },
       spec.podPolicy,
@@ -225,7 +233,7 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
   out.push({
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
-    metadata: meta('nats', childName(name, 'nats'), versionOf('nats')),
+    metadata: meta('nats', childName(name, 'nats', STATEFULSET_NAME_MAX), versionOf('nats')),
     spec: {
       replicas: 1,
       serviceName: svc['natsHeadless']!,
@@ -261,8 +269,8 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
     },
   } as V1StatefulSet);
 
-  const pvc = (): V1PersistentVolumeClaim => ({
-    metadata: { name: 'data', labels: selectorLabels(APP, name, 'metadata') },
+  const pvc = (component: Component): V1PersistentVolumeClaim => ({
+    metadata: { name: 'data', labels: selectorLabels(APP, name, component) },
     spec: {
       accessModes: ['ReadWriteOnce'],
       resources: { requests: { storage: spec.metadata.storageSize } },
@@ -272,7 +280,7 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
 
   if (comps.has('etcd')) {
     out.push(service('etcd', [{ name: 'client', port: Ports.etcdClient }, { name: 'peer', port: Ports.etcdPeer }], { headless: true }));
-    const etcdName = childName(name, 'etcd');
+    const etcdName = childName(name, 'etcd', STATEFULSET_NAME_MAX);
     out.push({
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
@@ -306,8 +314,9 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
               volumeMounts: [{ name: 'data', mountPath: '/var/lib/etcd' }, tlsMount],
             },
           ],
-          volumes: [{ name: 'data', emptyDir: { medium: 'Memory' } }, tlsVolume],
+          volumes: [tlsVolume],
         }),
+        volumeClaimTemplates: [pvc('etcd')],
       },
     } as V1StatefulSet);
   }
@@ -329,13 +338,13 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
     out.push({
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
-      metadata: meta('metadata', childName(name, 'metadata'), versionOf('metadata')),
+      metadata: meta('metadata', childName(name, 'metadata', STATEFULSET_NAME_MAX), versionOf('metadata')),
       spec: {
         replicas: 1,
         serviceName: svc['metadata']!,
         selector: { matchLabels: selectorLabels(APP, name, 'metadata') },
         template: metadataPod([]),
-        volumeClaimTemplates: [pvc()],
+        volumeClaimTemplates: [pvc('metadata')],
       },
     } as V1StatefulSet);
   } else {
