@@ -1,0 +1,169 @@
+// The reconcile glue against an in-memory store: in every steady state a second reconcile
+// writes nothing and asks for no short requeue (no hot loops), and removed fields are removed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { ApplyClient, Lister, ObjectKey, ReconcileContext, ResourceType } from '../../operator/runtime/types.js';
+import { reconcileVizier } from './reconciler.js';
+import { mergePatch } from '../common/patches.js';
+import { pod } from './fixtures.test-util.js';
+import type { Vizier } from '../../crds/kinds/vizier.js';
+
+class MemoryCluster {
+  readonly objects = new Map<string, KubernetesObject>();
+  writes: string[] = [];
+  now = new Date('2026-11-22T10:00:00Z');
+  private id = (t: { kind: string }, ns: string, name: string) => `${t.kind}/${ns}/${name}`;
+
+  put(o: KubernetesObject): void {
+    this.objects.set(this.id({ kind: o.kind! }, o.metadata?.namespace ?? '', o.metadata!.name!), structuredClone(o));
+  }
+  find(kind: string, ns: string, name: string): KubernetesObject | undefined {
+    return this.objects.get(this.id({ kind }, ns, name));
+  }
+  lister(t: ResourceType): Lister {
+    const all = () => [...this.objects.values()].filter((o) => o.kind === t.kind);
+    return {
+      get: (ns, name) => this.find(t.kind, ns, name),
+      list: (ns, sel) => all().filter((o) => (!ns || o.metadata?.namespace === ns) && Object.entries(sel ?? {}).every(([k, v]) => o.metadata?.labels?.[k] === v)),
+    };
+  }
+  client(): ApplyClient {
+    const key = (t: ResourceType, k: ObjectKey) => this.id(t, k.namespace, k.name);
+    return {
+      apply: async <T extends KubernetesObject>(obj: T) => {
+        this.writes.push(`apply ${obj.kind}/${obj.metadata!.name}`);
+        const prev = this.find(obj.kind!, obj.metadata?.namespace ?? '', obj.metadata!.name!);
+        this.put({ ...obj, metadata: { ...obj.metadata, uid: prev?.metadata?.uid ?? `uid-${obj.metadata!.name}` } });
+        return obj;
+      },
+      patchStatus: async (t, k, status) => {
+        this.writes.push(`status ${k.name}`);
+        const o = this.objects.get(key(t, k)) as KubernetesObject & { status?: unknown };
+        this.objects.set(key(t, k), { ...o, status: mergePatch(o.status ?? {}, status) } as KubernetesObject);
+      },
+      patchMetadata: async (t, k, metadata) => {
+        this.writes.push(`metadata ${k.name}`);
+        const o = this.objects.get(key(t, k))!;
+        const { resourceVersion: _rv, ...rest } = metadata;
+        this.objects.set(key(t, k), { ...o, metadata: { ...o.metadata, ...rest } });
+      },
+      delete: async (t, k) => {
+        this.writes.push(`delete ${t.kind}/${k.name}`);
+        this.objects.delete(key(t, k));
+      },
+      get: async <T extends KubernetesObject>(t: ResourceType, k: ObjectKey) => this.objects.get(key(t, k)) as T | undefined,
+    };
+  }
+  ctx(): ReconcileContext {
+    return {
+      log: pino({ level: 'silent' }),
+      client: this.client(),
+      events: { event: () => undefined },
+      lister: <T extends KubernetesObject>(t: ResourceType) => this.lister(t) as Lister<T>,
+      now: () => this.now,
+    };
+  }
+  /** Plays the workload controllers: every workload fully ready at what its spec says. */
+  settle(): void {
+    for (const o of this.objects.values()) {
+      const w = o as KubernetesObject & { spec?: { replicas?: number }; status?: Record<string, unknown> };
+      if (o.kind === 'Deployment') w.status = { observedGeneration: 0, replicas: w.spec?.replicas ?? 1, readyReplicas: w.spec?.replicas ?? 1, updatedReplicas: w.spec?.replicas ?? 1 };
+      if (o.kind === 'StatefulSet') w.status = { observedGeneration: 0, readyReplicas: w.spec?.replicas ?? 1 };
+      if (o.kind === 'DaemonSet') w.status = { observedGeneration: 0, desiredNumberScheduled: 2, numberReady: 2, updatedNumberScheduled: 2 };
+    }
+  }
+}
+
+function cluster(spec: Record<string, unknown> = {}, status?: Vizier['status']): MemoryCluster {
+  const c = new MemoryCluster();
+  c.put({ apiVersion: 'loupe.dev/v1alpha1', kind: 'Vizier', metadata: { name: 'vz', namespace: 'obs', uid: 'uid-vz', generation: 1 }, spec, ...(status ? { status } : {}) } as KubernetesObject);
+  return c;
+}
+const KEY = { namespace: 'obs', name: 'vz' };
+const vizierOf = (c: MemoryCluster) => c.find('Vizier', 'obs', 'vz') as unknown as Vizier;
+
+/** Reconciles until nothing is written, then proves one more reconcile writes nothing either. */
+async function steady(c: MemoryCluster): Promise<number | undefined> {
+  for (let i = 0; i < 5; i++) {
+    c.writes = [];
+    await reconcileVizier(KEY, c.ctx()).catch(() => undefined);
+    if (c.writes.length === 0) break;
+  }
+  c.writes = [];
+  const result = await reconcileVizier(KEY, c.ctx()).catch(() => undefined);
+  assert.deepEqual(c.writes, [], 'a reconcile with nothing new writes nothing');
+  return result ? result.requeueAfterMs : undefined;
+}
+
+test('Healthy: the first reconcile creates the children, the next writes nothing', async () => {
+  const c = cluster();
+  await reconcileVizier(KEY, c.ctx());
+  assert.ok(c.writes.filter((w) => w.startsWith('apply')).length >= 19);
+  c.settle();
+  const requeue = await steady(c);
+  assert.equal(vizierOf(c).status!.phase, 'Healthy');
+  assert.ok(requeue === undefined || requeue >= 60_000, `no short requeue (${requeue})`);
+});
+
+test('Degraded (OOMKilled PEMs): steady with no writes, a 60 s re-check', async () => {
+  const c = cluster();
+  await reconcileVizier(KEY, c.ctx());
+  c.settle();
+  c.put(pod('pem', 'pem-1', { ready: false, restartCount: 3, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { reason: 'OOMKilled', exitCode: 137, finishedAt: c.now } } }));
+  const p = c.find('Pod', 'obs', 'pem-1')!;
+  p.metadata!.labels = { ...p.metadata!.labels, 'app.kubernetes.io/name': 'vizier' };
+  const requeue = await steady(c);
+  assert.equal(vizierOf(c).status!.phase, 'Degraded');
+  assert.equal(requeue, 60_000);
+});
+
+test('Failed with InvalidSpec on a new Vizier: no TLS churn, no writes after the first status', async () => {
+  const c = cluster({ patches: [{ target: { kind: 'Deployment' }, type: 'json', operations: [{ op: 'replace', path: '/nope/x', value: 1 }] }] });
+  const requeue = await steady(c);
+  assert.equal(vizierOf(c).status!.phase, 'Failed');
+  assert.equal(vizierOf(c).status!.tlsNotAfter, undefined, 'no certificate was stored, so none is reported');
+  assert.ok(requeue === undefined || requeue >= 60_000, `no short requeue (${requeue})`);
+});
+
+test('Paused: steady with no writes', async () => {
+  const c = cluster();
+  await reconcileVizier(KEY, c.ctx());
+  (vizierOf(c).spec as { paused?: boolean }).paused = true;
+  await steady(c);
+  assert.equal(vizierOf(c).status!.phase, 'Paused');
+});
+
+test('a timed-out rollout is Failed and steady, with no 1 s requeue loop', async () => {
+  const c = cluster();
+  await reconcileVizier(KEY, c.ctx());
+  c.settle();
+  await steady(c);
+  (vizierOf(c).spec as { version?: string; updateTimeoutSeconds?: number }).version = '0.2.0';
+  (vizierOf(c).spec as { updateTimeoutSeconds?: number }).updateTimeoutSeconds = 60;
+  await reconcileVizier(KEY, c.ctx()); // NATS moves to 0.2.0 but its controller never reports it ready
+  for (const o of c.objects.values()) if (o.kind === 'StatefulSet') (o as { status?: unknown }).status = { observedGeneration: 0, readyReplicas: 0 };
+  c.now = new Date(c.now.getTime() + 120_000);
+  const requeue = await steady(c);
+  assert.equal(vizierOf(c).status!.phase, 'Failed');
+  assert.ok(requeue === undefined || requeue >= 60_000, `no short requeue (${requeue})`);
+});
+
+test('removing a spec field removes it from the child, and a removed component leaves status too', async () => {
+  const c = cluster({ podPolicy: { nodeSelector: { disk: 'ssd' } }, metadata: { storage: 'etcd' } });
+  await reconcileVizier(KEY, c.ctx());
+  c.settle();
+  await steady(c);
+  assert.ok(vizierOf(c).status!.components!['etcd']);
+  const v = vizierOf(c);
+  v.spec = {} as Vizier['spec'];
+  c.put(v as unknown as KubernetesObject);
+  await reconcileVizier(KEY, c.ctx());
+  c.settle();
+  await steady(c);
+  const pem = c.find('DaemonSet', 'obs', 'vz-pem') as unknown as { spec: { template: { spec: { nodeSelector: Record<string, string> } } } };
+  assert.equal(pem.spec.template.spec.nodeSelector['disk'], undefined, 'the removed nodeSelector entry is gone');
+  assert.equal(c.find('StatefulSet', 'obs', 'vz-etcd'), undefined, 'etcd was pruned');
+  assert.equal(vizierOf(c).status!.components!['etcd'], undefined, 'and left the status');
+});
