@@ -6,7 +6,7 @@ SHELL := /bin/bash
 export LOUPE_CACHE_DIR ?= $(HOME)/.cache/loupe
 APT_PACKAGES := openssl etcd-server
 
-.PHONY: all deps build gen check-gen kube typecheck lint unit e2e test run bench clean
+.PHONY: all deps build gen check-gen kube native typecheck lint unit e2e test run bench clean
 
 all: build
 
@@ -31,19 +31,23 @@ check-gen: build
 kube:
 	bash e2e/kube/build-kube.sh
 
+# The eBPF programs and their Node addon (clang, libbpf, bpftool; only missing packages are installed).
+native: deps
+	bash native-bpf/build.sh
+
 typecheck: deps
 	npx tsc -p tsconfig.json --noEmit
 
 lint: deps
 	npx eslint .
 
-unit: build
+unit: build native
 	node scripts/run-tests.mjs unit
 
 e2e: build kube
 	node scripts/run-tests.mjs e2e
 
-test: build kube typecheck lint check-gen unit e2e
+test: build kube native typecheck lint check-gen unit e2e
 
 run: build kube
 	node dist/e2e/harness/run-local.js
@@ -52,4 +56,4 @@ bench: build kube
 	node dist/e2e/bench/operator.bench.js
 
 clean:
-	rm -rf dist
+	rm -rf dist native-bpf/build native-bpf/gen

@@ -46,7 +46,8 @@ class MemoryCluster {
       patchMetadata: async (t, k, metadata) => {
         this.writes.push(`metadata ${k.name}`);
         const o = this.objects.get(key(t, k))!;
-        const { resourceVersion: _rv, ...rest } = metadata;
+        const rest = { ...metadata };
+        delete rest['resourceVersion'];
         this.objects.set(key(t, k), { ...o, metadata: { ...o.metadata, ...rest } });
       },
       delete: async (t, k) => {

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Builds the eBPF profiler and its Node addon:
+#   Debian packages (only the missing ones) -> vmlinux.h -> profiler.bpf.o -> profiler.skel.h
+#   -> build/Release/loupe_bpf.node (node-gyp, Node-API, -lbpf -lelf -lz).
+# Steps whose outputs are newer than their inputs are skipped, so a warm run is quick.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+gen="$here/gen"
+start_ms=$(($(date +%s%N) / 1000000))
+
+bash "$repo/scripts/ensure-apt.sh" clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make g++ python3
+
+mkdir -p "$gen"
+# vmlinux.h: every type of the running kernel (CO-RE relocates against the target kernel's BTF).
+if [ ! -s "$gen/vmlinux.h" ]; then
+  [ -r /sys/kernel/btf/vmlinux ] || { echo "build.sh: /sys/kernel/btf/vmlinux is missing: the kernel needs CONFIG_DEBUG_INFO_BTF=y" >&2; exit 1; }
+  bpftool btf dump file /sys/kernel/btf/vmlinux format c > "$gen/vmlinux.h.tmp"
+  mv "$gen/vmlinux.h.tmp" "$gen/vmlinux.h"
+fi
+
+arch=$(uname -m)
+case "$arch" in
+  x86_64) target_arch=x86 ;;
+  aarch64) target_arch=arm64 ;;
+  *) echo "build.sh: unsupported architecture $arch" >&2; exit 1 ;;
+esac
+
+obj="$gen/profiler.bpf.o"
+skel="$gen/profiler.skel.h"
+if [ ! -s "$skel" ] || [ "$here/src/profiler.bpf.c" -nt "$skel" ] || [ "$here/src/profiler.h" -nt "$skel" ]; then
+  clang -g -O2 -Wall -target bpf -D__TARGET_ARCH_$target_arch \
+    -I"$gen" -I"$here/src" -c "$here/src/profiler.bpf.c" -o "$obj"
+  bpftool gen skeleton "$obj" name profiler_bpf > "$skel.tmp"
+  mv "$skel.tmp" "$skel"
+fi
+
+# node-gyp: a local install if there is one, else the copy bundled with npm.
+gyp="$repo/node_modules/node-gyp/bin/node-gyp.js"
+if [ ! -f "$gyp" ]; then
+  gyp="$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js"
+fi
+[ -f "$gyp" ] || { echo "build.sh: node-gyp not found (neither in node_modules nor bundled with npm)" >&2; exit 1; }
+# Build against the headers installed with Node (no download).
+nodedir="$(cd "$(dirname "$(readlink -f "$(command -v node)")")/.." && pwd)"
+gyp_args=()
+[ -f "$nodedir/include/node/node_api.h" ] && gyp_args+=("--nodedir=$nodedir")
+
+cd "$here"
+if [ ! -f build/Makefile ] || [ binding.gyp -nt build/Makefile ]; then
+  node "$gyp" configure "${gyp_args[@]}" --loglevel=warn
+fi
+node "$gyp" build "${gyp_args[@]}" --loglevel=warn -j "$(nproc)"
+
+ms=$(( $(date +%s%N) / 1000000 - start_ms ))
+printf 'build.sh: built %s in %d.%03d s\n' "$here/build/Release/loupe_bpf.node" $((ms / 1000)) $((ms % 1000))

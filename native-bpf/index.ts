@@ -1,0 +1,261 @@
+// The one TypeScript door to the native addon (build/Release/loupe_bpf.node, built by
+// `bash native-bpf/build.sh`): loads it, turns drained batches into stacks, folds them.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { ElfCache, KernelSymbolizer, ProcessSymbolizer } from './symbols.js';
+
+export interface Capabilities {
+  ok: boolean;
+  capBpf: boolean;
+  capPerfmon: boolean;
+  capSysAdmin: boolean;
+  btf: boolean;
+  kernelRelease: string;
+  kernelOk: boolean;
+  perfEventParanoid: number;
+  /** e.g. ["CAP_BPF", "BTF"] */
+  missing: string[];
+  /** What is missing and how to fix it. */
+  message: string;
+}
+
+export interface StartOptions {
+  /** Samples per second per CPU (software cpu-clock). */
+  frequencyHz: number;
+  /** Only this process (tgid). */
+  pid?: number;
+  /** Only tasks in this cgroup v2 (exact id = inode of its directory). */
+  cgroupId?: bigint | number;
+}
+
+/** Cumulative since start, except the missing/truncated counts, which are per drain. */
+export interface DrainCounters {
+  samples: number;
+  lostCountsMapFull: number;
+  lostUserStacks: number;
+  lostKernStacks: number;
+  missingStacks: number;
+  truncatedUserStacks: number;
+  truncatedKernStacks: number;
+}
+
+/** One drain: row i is (tgids[i], counts[i]); its frames are *Frames[*FrameStarts[i] .. *FrameStarts[i+1]). */
+export interface DrainBatch {
+  tgids: Uint32Array;
+  pids: Uint32Array;
+  counts: Float64Array;
+  userStackIds: Int32Array;
+  kernStackIds: Int32Array;
+  /** 16 bytes per row, NUL-padded. */
+  comms: Buffer;
+  userFrameStarts: Uint32Array;
+  userFrames: BigUint64Array;
+  kernFrameStarts: Uint32Array;
+  kernFrames: BigUint64Array;
+  counters: DrainCounters;
+}
+
+declare const profilerHandleBrand: unique symbol;
+export type ProfilerHandle = { readonly [profilerHandleBrand]: true };
+
+export interface NativeBpfAddon {
+  capabilities(): Capabilities;
+  startProfiler(opts: StartOptions): Promise<ProfilerHandle>;
+  /** final: detach the perf events first, then read both slots, so no sample is left behind. */
+  drain(handle: ProfilerHandle, opts?: { final?: boolean }): Promise<DrainBatch>;
+  stopProfiler(handle: ProfilerHandle): void;
+}
+
+export class NativeBpfError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(hint ? `${message}; ${hint}` : message);
+    this.name = 'NativeBpfError';
+  }
+}
+
+let addon: NativeBpfAddon | undefined;
+
+/** The addon, loaded once. Throws NativeBpfError ADDON_NOT_BUILT when it is missing. */
+export function loadAddon(): NativeBpfAddon {
+  if (addon) return addon;
+  const candidates = [
+    process.env.LOUPE_NATIVE_BPF_ADDON,
+    // from dist/native-bpf/index.js
+    fileURLToPath(new URL('../../native-bpf/build/Release/loupe_bpf.node', import.meta.url)),
+    // from native-bpf/index.ts run in place
+    fileURLToPath(new URL('./build/Release/loupe_bpf.node', import.meta.url)),
+  ].filter((p): p is string => !!p);
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) {
+    throw new NativeBpfError(
+      'ADDON_NOT_BUILT',
+      `the native BPF addon is not built (looked for ${candidates.join(', ')})`,
+      'run `bash native-bpf/build.sh`',
+    );
+  }
+  addon = createRequire(import.meta.url)(found) as NativeBpfAddon;
+  return addon;
+}
+
+export function capabilities(): Capabilities {
+  return loadAddon().capabilities();
+}
+
+/** One aggregated stack: frames leaf first, as the kernel reports them. */
+export interface Stack {
+  tgid: number;
+  pid: number;
+  comm: string;
+  count: number;
+  userFrames: BigUint64Array;
+  kernFrames: BigUint64Array;
+}
+
+export function batchToStacks(b: DrainBatch): Stack[] {
+  const out: Stack[] = [];
+  for (let i = 0; i < b.tgids.length; i++) {
+    const comm = b.comms.subarray(i * 16, i * 16 + 16);
+    const nul = comm.indexOf(0);
+    out.push({
+      tgid: b.tgids[i]!,
+      pid: b.pids[i]!,
+      comm: comm.toString('utf8', 0, nul < 0 ? 16 : nul),
+      count: b.counts[i]!,
+      userFrames: b.userFrames.subarray(b.userFrameStarts[i]!, b.userFrameStarts[i + 1]!),
+      kernFrames: b.kernFrames.subarray(b.kernFrameStarts[i]!, b.kernFrameStarts[i + 1]!),
+    });
+  }
+  return out;
+}
+
+/** A running profiler. drain() empties the kernel maps; stop() drains a last time and detaches. */
+export class CpuProfiler {
+  private stopped = false;
+  counters: DrainCounters | undefined;
+
+  private constructor(
+    private readonly native: NativeBpfAddon,
+    private readonly handle: ProfilerHandle,
+  ) {}
+
+  /** Fails with the capability message when BPF cannot be used here. */
+  static async start(opts: StartOptions): Promise<CpuProfiler> {
+    const native = loadAddon();
+    const caps = native.capabilities();
+    if (!caps.ok) throw new NativeBpfError('BPF_UNAVAILABLE', caps.message);
+    return new CpuProfiler(native, await native.startProfiler(opts));
+  }
+
+  async drain(): Promise<Stack[]> {
+    return this.take(await this.native.drain(this.handle));
+  }
+
+  /** Detaches, returns what was sampled since the last drain, frees the kernel objects. */
+  async stop(): Promise<Stack[]> {
+    if (this.stopped) return [];
+    this.stopped = true;
+    try {
+      return this.take(await this.native.drain(this.handle, { final: true }));
+    } finally {
+      this.native.stopProfiler(this.handle);
+    }
+  }
+
+  private take(batch: DrainBatch): Stack[] {
+    this.counters = batch.counters;
+    return batchToStacks(batch);
+  }
+}
+
+/** Turns addresses into names; one instance per profile so ELF files are parsed once. */
+export class StackSymbolizer {
+  private readonly elves = new ElfCache();
+  private readonly processes = new Map<number, ProcessSymbolizer>();
+  private kernel: KernelSymbolizer | undefined;
+
+  /** Frames root first: user frames, then kernel frames suffixed `_[k]`. */
+  frames(s: Stack): string[] {
+    let proc = this.processes.get(s.tgid);
+    if (!proc) {
+      proc = new ProcessSymbolizer(s.tgid, this.elves);
+      this.processes.set(s.tgid, proc);
+    }
+    const out: string[] = [];
+    for (let i = s.userFrames.length - 1; i >= 0; i--) out.push(proc.symbolize(s.userFrames[i]!, i > 0));
+    if (s.kernFrames.length > 0) {
+      this.kernel ??= new KernelSymbolizer();
+      for (let i = s.kernFrames.length - 1; i >= 0; i--) out.push(this.kernel.symbolize(s.kernFrames[i]!, i > 0) + '_[k]');
+    }
+    return out;
+  }
+}
+
+/** Folded stacks ("comm;root;...;leaf count" per line, Brendan Gregg's format), identical stacks merged. */
+export class FoldedStacks {
+  private readonly merged = new Map<string, number>();
+
+  constructor(private readonly symbolizer = new StackSymbolizer()) {}
+
+  /** Symbolizes now: call it right after a drain, while the processes still exist. */
+  add(stacks: Stack[]): void {
+    for (const s of stacks) {
+      const line = [s.comm.replace(/[;\s]/g, '_') || '[unknown]', ...this.symbolizer.frames(s)].join(';');
+      this.merged.set(line, (this.merged.get(line) ?? 0) + s.count);
+    }
+  }
+
+  /** Most frequent first. */
+  toString(): string {
+    return [...this.merged.entries()]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .map(([line, n]) => `${line} ${n}`)
+      .join('\n');
+  }
+}
+
+export function foldStacks(stacks: Stack[], symbolizer?: StackSymbolizer): string {
+  const folded = new FoldedStacks(symbolizer);
+  folded.add(stacks);
+  return folded.toString();
+}
+
+export interface ProfileResult {
+  stacks: Stack[];
+  folded: string;
+  samples: number;
+  counters: DrainCounters;
+}
+
+/** Profiles for `durationMs`, draining (and symbolizing) every `drainIntervalMs`. */
+export async function profile(
+  opts: StartOptions & { durationMs: number; drainIntervalMs?: number },
+): Promise<ProfileResult> {
+  const { durationMs, drainIntervalMs = 1000, ...start } = opts;
+  const profiler = await CpuProfiler.start(start);
+  const stacks: Stack[] = [];
+  const folded = new FoldedStacks();
+  const take = (batch: Stack[]): void => {
+    stacks.push(...batch);
+    folded.add(batch);
+  };
+  try {
+    const deadline = Date.now() + durationMs;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, Math.min(drainIntervalMs, Math.max(0, deadline - Date.now()))));
+      take(await profiler.drain());
+    }
+  } finally {
+    take(await profiler.stop());
+  }
+  return {
+    stacks,
+    folded: folded.toString(),
+    samples: stacks.reduce((n, s) => n + s.count, 0),
+    counters: profiler.counters!,
+  };
+}

@@ -1,0 +1,612 @@
+// Node-API addon around the libbpf skeleton of profiler.bpf.c.
+// Exposes capabilities(), startProfiler(opts) -> Promise<handle>,
+// drain(handle, { final? }) -> Promise<batch> (final: detach first, then read everything),
+// stopProfiler(handle). Loading, attaching and draining run on libuv's worker threads
+// (napi async work); the event loop only converts finished results into typed arrays.
+#include <node_api.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <linux/perf_event.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdarg>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "profiler.h"
+#include "profiler.skel.h"
+
+namespace {
+
+// ---------------------------------------------------------------- libbpf log capture
+std::mutex g_log_mu;
+std::string g_log;  // recent libbpf warnings, appended to load/attach errors
+
+int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
+  if (level == LIBBPF_DEBUG) return 0;
+  char buf[1024];
+  int n = vsnprintf(buf, sizeof(buf), fmt, args);
+  std::lock_guard<std::mutex> lock(g_log_mu);
+  g_log.append(buf, n < 0 ? 0 : std::min<size_t>(n, sizeof(buf) - 1));
+  if (g_log.size() > 4096) g_log.erase(0, g_log.size() - 4096);
+  return 0;
+}
+
+std::string take_libbpf_log() {
+  std::lock_guard<std::mutex> lock(g_log_mu);
+  std::string out;
+  out.swap(g_log);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+// ---------------------------------------------------------------- capability check
+struct Capabilities {
+  bool cap_bpf = false, cap_perfmon = false, cap_sys_admin = false;
+  bool btf = false, kernel_ok = false;
+  int perf_event_paranoid = -100;
+  std::string kernel_release;
+  std::vector<std::string> missing;
+  std::string message;
+  bool ok = false;
+};
+
+constexpr int kCapSysAdmin = 21, kCapPerfmon = 38, kCapBpf = 39;
+
+Capabilities check_capabilities() {
+  Capabilities c;
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  if (syscall(SYS_capget, &hdr, data) == 0) {
+    auto has = [&](int cap) { return (data[cap / 32].effective >> (cap % 32)) & 1u; };
+    c.cap_bpf = has(kCapBpf);
+    c.cap_perfmon = has(kCapPerfmon);
+    c.cap_sys_admin = has(kCapSysAdmin);
+  }
+  c.btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+  utsname u{};
+  if (uname(&u) == 0) c.kernel_release = u.release;
+  int major = 0, minor = 0;
+  if (sscanf(c.kernel_release.c_str(), "%d.%d", &major, &minor) == 2)
+    c.kernel_ok = major > 5 || (major == 5 && minor >= 8);  // CAP_BPF/CAP_PERFMON, ring buffers
+  std::ifstream paranoid("/proc/sys/kernel/perf_event_paranoid");
+  paranoid >> c.perf_event_paranoid;
+
+  std::vector<std::string> fixes;
+  // CAP_SYS_ADMIN implies both on any kernel; on kernels >= 5.8 CAP_BPF + CAP_PERFMON suffice.
+  if (!c.cap_sys_admin) {
+    if (!c.cap_bpf) c.missing.push_back("CAP_BPF");
+    if (!c.cap_perfmon) c.missing.push_back("CAP_PERFMON");
+    if (!c.cap_bpf || !c.cap_perfmon)
+      fixes.push_back(
+          "run as root, or grant the capabilities (Kubernetes: securityContext.capabilities.add: "
+          "[\"BPF\", \"PERFMON\"]; a host binary: setcap cap_bpf,cap_perfmon+ep <node binary>)");
+  }
+  if (!c.btf) {
+    c.missing.push_back("BTF");
+    fixes.push_back("use a kernel built with CONFIG_DEBUG_INFO_BTF=y (/sys/kernel/btf/vmlinux is absent)");
+  }
+  if (!c.kernel_ok) {
+    c.missing.push_back("kernel>=5.8");
+    fixes.push_back("kernel " + c.kernel_release + " is too old: 5.8 or newer is required");
+  }
+  c.ok = c.missing.empty();
+  if (c.ok) {
+    c.message = "BPF profiling available (kernel " + c.kernel_release + ")";
+  } else {
+    c.message = "BPF profiling unavailable: missing ";
+    for (size_t i = 0; i < c.missing.size(); i++) c.message += (i ? ", " : "") + c.missing[i];
+    c.message += ". Fix: ";
+    for (size_t i = 0; i < fixes.size(); i++) c.message += (i ? "; " : "") + fixes[i];
+    c.message += ".";
+  }
+  return c;
+}
+
+// ---------------------------------------------------------------- profiler state
+constexpr uint32_t kProfilerMagic = 0x4c4f5550;  // "LOUP"
+
+struct Profiler {
+  uint32_t magic = kProfilerMagic;
+  profiler_bpf* skel = nullptr;
+  std::vector<bpf_link*> links;
+  std::vector<int> perf_fds;
+  std::atomic<bool> draining{false};
+  bool stopped = false;
+  bool stop_after_drain = false;
+  bool detached = false;  // the final drain ran (or is running)
+};
+
+void destroy_bpf(Profiler* p) {
+  for (bpf_link* l : p->links) bpf_link__destroy(l);
+  p->links.clear();
+  for (int fd : p->perf_fds) close(fd);
+  p->perf_fds.clear();
+  if (p->skel) profiler_bpf__destroy(p->skel);
+  p->skel = nullptr;
+  p->stopped = true;
+}
+
+void finalize_profiler(napi_env, void* data, void*) {
+  auto* p = static_cast<Profiler*>(data);
+  if (!p->stopped) destroy_bpf(p);
+  delete p;
+}
+
+// ---------------------------------------------------------------- N-API helpers
+#define NAPI_CALL(env, call)                                                    \
+  do {                                                                          \
+    if ((call) != napi_ok) {                                                    \
+      const napi_extended_error_info* info = nullptr;                           \
+      napi_get_last_error_info((env), &info);                                   \
+      bool pending = false;                                                     \
+      napi_is_exception_pending((env), &pending);                               \
+      if (!pending)                                                             \
+        napi_throw_error((env), nullptr,                                        \
+                         info && info->error_message ? info->error_message      \
+                                                     : "Node-API call failed"); \
+      return nullptr;                                                           \
+    }                                                                           \
+  } while (0)
+
+napi_value make_error(napi_env env, const std::string& code, const std::string& msg) {
+  napi_value c, m, err;
+  napi_create_string_utf8(env, code.c_str(), NAPI_AUTO_LENGTH, &c);
+  napi_create_string_utf8(env, msg.c_str(), NAPI_AUTO_LENGTH, &m);
+  napi_create_error(env, c, m, &err);
+  return err;
+}
+
+void set_bool(napi_env env, napi_value obj, const char* name, bool v) {
+  napi_value x;
+  napi_get_boolean(env, v, &x);
+  napi_set_named_property(env, obj, name, x);
+}
+void set_num(napi_env env, napi_value obj, const char* name, double v) {
+  napi_value x;
+  napi_create_double(env, v, &x);
+  napi_set_named_property(env, obj, name, x);
+}
+void set_str(napi_env env, napi_value obj, const char* name, const std::string& v) {
+  napi_value x;
+  napi_create_string_utf8(env, v.c_str(), v.size(), &x);
+  napi_set_named_property(env, obj, name, x);
+}
+
+// A typed array over a fresh ArrayBuffer holding a copy of `bytes`.
+napi_value typed_copy(napi_env env, napi_typedarray_type type, const void* bytes, size_t count,
+                      size_t elem_size) {
+  void* data = nullptr;
+  napi_value ab, ta;
+  if (napi_create_arraybuffer(env, count * elem_size, &data, &ab) != napi_ok) return nullptr;
+  if (count) memcpy(data, bytes, count * elem_size);
+  if (napi_create_typedarray(env, type, count, ab, 0, &ta) != napi_ok) return nullptr;
+  return ta;
+}
+
+Profiler* unwrap_handle(napi_env env, napi_value v) {
+  napi_valuetype t;
+  void* data = nullptr;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external ||
+      napi_get_value_external(env, v, &data) != napi_ok || !data ||
+      static_cast<Profiler*>(data)->magic != kProfilerMagic) {
+    napi_throw_type_error(env, "EINVAL", "expected a handle returned by startProfiler()");
+    return nullptr;
+  }
+  return static_cast<Profiler*>(data);
+}
+
+// ---------------------------------------------------------------- capabilities()
+napi_value Capabilities_(napi_env env, napi_callback_info) {
+  Capabilities c = check_capabilities();
+  napi_value obj, missing;
+  NAPI_CALL(env, napi_create_object(env, &obj));
+  set_bool(env, obj, "ok", c.ok);
+  set_bool(env, obj, "capBpf", c.cap_bpf);
+  set_bool(env, obj, "capPerfmon", c.cap_perfmon);
+  set_bool(env, obj, "capSysAdmin", c.cap_sys_admin);
+  set_bool(env, obj, "btf", c.btf);
+  set_str(env, obj, "kernelRelease", c.kernel_release);
+  set_bool(env, obj, "kernelOk", c.kernel_ok);
+  set_num(env, obj, "perfEventParanoid", c.perf_event_paranoid);
+  NAPI_CALL(env, napi_create_array_with_length(env, c.missing.size(), &missing));
+  for (size_t i = 0; i < c.missing.size(); i++) {
+    napi_value s;
+    napi_create_string_utf8(env, c.missing[i].c_str(), NAPI_AUTO_LENGTH, &s);
+    napi_set_element(env, missing, i, s);
+  }
+  napi_set_named_property(env, obj, "missing", missing);
+  set_str(env, obj, "message", c.message);
+  return obj;
+}
+
+// ---------------------------------------------------------------- startProfiler()
+struct StartWork {
+  napi_async_work work = nullptr;
+  napi_deferred deferred = nullptr;
+  uint32_t frequency_hz = 0;
+  uint32_t tgid = 0;
+  uint64_t cgroup_id = 0;
+  Profiler* profiler = nullptr;
+  std::string error_code, error;
+};
+
+void start_execute(napi_env, void* data) {
+  auto* w = static_cast<StartWork*>(data);
+  Capabilities caps = check_capabilities();
+  if (!caps.ok) {
+    w->error_code = "EBPF_UNAVAILABLE";
+    w->error = caps.message;
+    return;
+  }
+  take_libbpf_log();
+  auto* p = new Profiler();
+  auto fail = [&](const std::string& code, const std::string& what, int err) {
+    std::string log = take_libbpf_log();
+    w->error_code = code;
+    w->error = what + ": " + strerror(err) + (log.empty() ? "" : " (libbpf: " + log + ")");
+    destroy_bpf(p);
+    delete p;
+  };
+
+  p->skel = profiler_bpf__open();
+  if (!p->skel) return fail("EBPF_OPEN", "opening the profiler BPF object failed", errno);
+  p->skel->rodata->filter_tgid = w->tgid;
+  p->skel->rodata->filter_cgroup_id = w->cgroup_id;
+  if (int err = profiler_bpf__load(p->skel))
+    return fail("EBPF_LOAD", "loading the profiler BPF program failed", -err);
+
+  int ncpus = libbpf_num_possible_cpus();
+  if (ncpus <= 0) return fail("EBPF_CPUS", "counting CPUs failed", -ncpus);
+  int last_err = 0;
+  for (int cpu = 0; cpu < ncpus; cpu++) {
+    perf_event_attr attr{};
+    attr.size = sizeof(attr);
+    attr.type = PERF_TYPE_SOFTWARE;
+    attr.config = PERF_COUNT_SW_CPU_CLOCK;
+    attr.freq = 1;
+    attr.sample_freq = w->frequency_hz;
+    int fd = static_cast<int>(syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC));
+    if (fd < 0) {
+      if (errno == ENODEV) continue;  // offline CPU
+      return fail("EPERF_OPEN", "perf_event_open(cpu-clock, cpu " + std::to_string(cpu) + ") failed", errno);
+    }
+    p->perf_fds.push_back(fd);
+    bpf_link* link = bpf_program__attach_perf_event(p->skel->progs.profile_cpu, fd);
+    if (!link) {
+      last_err = errno;
+      return fail("EBPF_ATTACH", "attaching to the perf event of cpu " + std::to_string(cpu) + " failed", last_err);
+    }
+    p->links.push_back(link);
+  }
+  if (p->links.empty()) return fail("EPERF_OPEN", "no online CPU accepted a perf event", ENODEV);
+  w->profiler = p;
+}
+
+void start_complete(napi_env env, napi_status, void* data) {
+  auto* w = static_cast<StartWork*>(data);
+  if (w->profiler) {
+    napi_value handle;
+    if (napi_create_external(env, w->profiler, finalize_profiler, nullptr, &handle) == napi_ok) {
+      napi_resolve_deferred(env, w->deferred, handle);
+    } else {
+      destroy_bpf(w->profiler);
+      delete w->profiler;
+      napi_reject_deferred(env, w->deferred, make_error(env, "ENAPI", "creating the profiler handle failed"));
+    }
+  } else {
+    napi_reject_deferred(env, w->deferred, make_error(env, w->error_code, w->error));
+  }
+  napi_delete_async_work(env, w->work);
+  delete w;
+}
+
+// Reads an optional non-negative integer property; returns false (with a pending TypeError) if invalid.
+bool get_uint_prop(napi_env env, napi_value obj, const char* name, uint64_t max, bool required,
+                   uint64_t* out, bool* present) {
+  napi_value v;
+  napi_valuetype t;
+  *present = false;
+  if (napi_get_named_property(env, obj, name, &v) != napi_ok || napi_typeof(env, v, &t) != napi_ok) return false;
+  std::string bad = std::string("startProfiler: options.") + name + " must be ";
+  if (t == napi_undefined) {
+    if (required) napi_throw_type_error(env, "EINVAL", (bad + "set").c_str());
+    return !required;
+  }
+  if (t == napi_bigint) {
+    bool lossless = false;
+    uint64_t x = 0;
+    napi_get_value_bigint_uint64(env, v, &x, &lossless);
+    if (!lossless || x > max) {
+      napi_throw_range_error(env, "EINVAL", (bad + "a non-negative integer <= " + std::to_string(max)).c_str());
+      return false;
+    }
+    *out = x;
+    *present = true;
+    return true;
+  }
+  double d = 0;
+  if (t != napi_number || napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0) || d != static_cast<double>(static_cast<uint64_t>(d)) ||
+      d > static_cast<double>(max) || d > 9007199254740991.0) {
+    napi_throw_range_error(env, "EINVAL", (bad + "a non-negative integer <= " + std::to_string(max)).c_str());
+    return false;
+  }
+  *out = static_cast<uint64_t>(d);
+  *present = true;
+  return true;
+}
+
+napi_value StartProfiler(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], promise, name;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  napi_valuetype t = napi_undefined;
+  if (argc < 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_object) {
+    napi_throw_type_error(env, "EINVAL", "startProfiler: expected an options object { frequencyHz, pid?, cgroupId? }");
+    return nullptr;
+  }
+  uint64_t freq = 0, pid = 0, cgroup = 0;
+  bool has_freq, has_pid, has_cgroup;
+  if (!get_uint_prop(env, argv[0], "frequencyHz", 100000, true, &freq, &has_freq)) return nullptr;
+  if (!get_uint_prop(env, argv[0], "pid", UINT32_MAX, false, &pid, &has_pid)) return nullptr;
+  if (!get_uint_prop(env, argv[0], "cgroupId", UINT64_MAX, false, &cgroup, &has_cgroup)) return nullptr;
+  if (freq == 0) {
+    napi_throw_range_error(env, "EINVAL", "startProfiler: options.frequencyHz must be at least 1");
+    return nullptr;
+  }
+  if ((has_pid && pid == 0) || (has_cgroup && cgroup == 0)) {
+    napi_throw_range_error(env, "EINVAL", "startProfiler: options.pid and options.cgroupId must be non-zero when set");
+    return nullptr;
+  }
+  if (has_pid && has_cgroup) {
+    napi_throw_type_error(env, "EINVAL", "startProfiler: set options.pid or options.cgroupId, not both");
+    return nullptr;
+  }
+  auto* w = new StartWork();
+  w->frequency_hz = static_cast<uint32_t>(freq);
+  w->tgid = static_cast<uint32_t>(pid);
+  w->cgroup_id = cgroup;
+  NAPI_CALL(env, napi_create_promise(env, &w->deferred, &promise));
+  NAPI_CALL(env, napi_create_string_utf8(env, "loupe:startProfiler", NAPI_AUTO_LENGTH, &name));
+  NAPI_CALL(env, napi_create_async_work(env, nullptr, name, start_execute, start_complete, w, &w->work));
+  NAPI_CALL(env, napi_queue_async_work(env, w->work));
+  return promise;
+}
+
+// ---------------------------------------------------------------- drain()
+struct DrainWork {
+  napi_async_work work = nullptr;
+  napi_deferred deferred = nullptr;
+  napi_ref handle_ref = nullptr;  // keeps the profiler alive while the worker uses it
+  Profiler* profiler = nullptr;
+  bool final = false;  // detach first, read both slots; only stopProfiler may follow
+  // Results, one row per (tgid, user stack, kernel stack).
+  std::vector<uint32_t> tgids, pids;
+  std::vector<double> counts;
+  std::vector<int32_t> user_ids, kern_ids;
+  std::vector<char> comms;
+  std::vector<uint32_t> user_starts, kern_starts;  // n + 1 offsets into *_frames
+  std::vector<uint64_t> user_frames, kern_frames;
+  uint64_t stats[PROFILER_STAT_COUNT] = {};
+  uint64_t truncated_user = 0, truncated_kern = 0, missing_stacks = 0;
+};
+
+// Frames of one stack (the stack map zero-fills beyond the depth). Returns false if absent.
+bool read_stack(int fd, int32_t id, std::vector<uint64_t>& out, uint64_t* truncated) {
+  uint64_t ips[PROFILER_MAX_STACK_DEPTH];
+  uint32_t key = static_cast<uint32_t>(id);
+  if (bpf_map_lookup_elem(fd, &key, ips) != 0) return false;
+  int depth = 0;
+  while (depth < PROFILER_MAX_STACK_DEPTH && ips[depth] != 0) depth++;
+  if (depth == PROFILER_MAX_STACK_DEPTH) (*truncated)++;
+  out.insert(out.end(), ips, ips + depth);
+  return true;
+}
+
+// Reads one slot's counts and stacks into w, then empties that slot.
+void drain_slot(DrainWork* w, uint32_t slot) {
+  profiler_bpf* skel = w->profiler->skel;
+  int counts_fd = bpf_map__fd(slot ? skel->maps.sample_counts_1 : skel->maps.sample_counts_0);
+  int stacks_fd = bpf_map__fd(slot ? skel->maps.stacks_1 : skel->maps.stacks_0);
+
+  std::vector<profiler_sample_key> keys;
+  profiler_sample_key key{}, next{};
+  bool first = true;
+  while (bpf_map_get_next_key(counts_fd, first ? nullptr : &key, &next) == 0) {
+    keys.push_back(next);
+    key = next;
+    first = false;
+  }
+  std::unordered_map<int32_t, bool> stack_ids;
+  for (const profiler_sample_key& k : keys) {
+    profiler_sample_value v{};
+    if (bpf_map_lookup_elem(counts_fd, &k, &v) != 0) continue;
+    w->tgids.push_back(k.tgid);
+    w->pids.push_back(v.pid);
+    w->counts.push_back(static_cast<double>(v.count));
+    w->user_ids.push_back(k.user_stack_id);
+    w->kern_ids.push_back(k.kern_stack_id);
+    w->comms.insert(w->comms.end(), v.comm, v.comm + PROFILER_COMM_LEN);
+    if (k.user_stack_id >= 0) {
+      stack_ids[k.user_stack_id] = true;
+      if (!read_stack(stacks_fd, k.user_stack_id, w->user_frames, &w->truncated_user)) w->missing_stacks++;
+    }
+    if (k.kern_stack_id >= 0) {
+      stack_ids[k.kern_stack_id] = true;
+      if (!read_stack(stacks_fd, k.kern_stack_id, w->kern_frames, &w->truncated_kern)) w->missing_stacks++;
+    }
+    w->user_starts.push_back(static_cast<uint32_t>(w->user_frames.size()));
+    w->kern_starts.push_back(static_cast<uint32_t>(w->kern_frames.size()));
+  }
+  // Empty the drained slot so it starts fresh when it becomes active again.
+  for (const profiler_sample_key& k : keys) bpf_map_delete_elem(counts_fd, &k);
+  for (const auto& [id, unused] : stack_ids) {
+    uint32_t sid = static_cast<uint32_t>(id);
+    bpf_map_delete_elem(stacks_fd, &sid);
+  }
+}
+
+void drain_execute(napi_env, void* data) {
+  auto* w = static_cast<DrainWork*>(data);
+  Profiler* p = w->profiler;
+  profiler_bpf* skel = p->skel;
+  // Grace period: a sample that read the old slot just before the flip (or ran just before the
+  // detach) finishes within microseconds (perf_event programs run with interrupts off).
+  timespec grace{0, 5 * 1000 * 1000};
+  w->user_starts.push_back(0);
+  w->kern_starts.push_back(0);
+  uint32_t active = __atomic_load_n(&skel->bss->active_slot, __ATOMIC_SEQ_CST);
+  if (w->final) {
+    // Last drain: detach first so nothing arrives afterwards, then read both slots.
+    for (bpf_link* l : p->links) bpf_link__destroy(l);
+    p->links.clear();
+    for (int fd : p->perf_fds) close(fd);
+    p->perf_fds.clear();
+    nanosleep(&grace, nullptr);
+    drain_slot(w, active ^ 1u);
+    drain_slot(w, active);
+  } else {
+    __atomic_store_n(&skel->bss->active_slot, active ^ 1u, __ATOMIC_SEQ_CST);
+    nanosleep(&grace, nullptr);
+    drain_slot(w, active);
+  }
+
+  int ncpus = libbpf_num_possible_cpus();
+  std::vector<uint64_t> percpu(ncpus > 0 ? ncpus : 1);
+  int stats_fd = bpf_map__fd(skel->maps.stats);
+  for (uint32_t i = 0; i < PROFILER_STAT_COUNT; i++) {
+    if (bpf_map_lookup_elem(stats_fd, &i, percpu.data()) != 0) continue;
+    for (uint64_t x : percpu) w->stats[i] += x;
+  }
+}
+
+void drain_complete(napi_env env, napi_status status, void* data) {
+  auto* w = static_cast<DrainWork*>(data);
+  Profiler* p = w->profiler;
+  p->draining = false;
+  if (p->stop_after_drain) destroy_bpf(p);
+
+  napi_value out = nullptr;
+  size_t n = w->tgids.size();
+  bool ok = status == napi_ok && napi_create_object(env, &out) == napi_ok;
+  auto put = [&](const char* name, napi_value v) {
+    if (!v || napi_set_named_property(env, out, name, v) != napi_ok) ok = false;
+  };
+  if (ok) {
+    put("tgids", typed_copy(env, napi_uint32_array, w->tgids.data(), n, 4));
+    put("pids", typed_copy(env, napi_uint32_array, w->pids.data(), n, 4));
+    put("counts", typed_copy(env, napi_float64_array, w->counts.data(), n, 8));
+    put("userStackIds", typed_copy(env, napi_int32_array, w->user_ids.data(), n, 4));
+    put("kernStackIds", typed_copy(env, napi_int32_array, w->kern_ids.data(), n, 4));
+    void* buf = nullptr;
+    napi_value comms;
+    if (napi_create_buffer_copy(env, w->comms.size(), w->comms.data(), &buf, &comms) == napi_ok) put("comms", comms);
+    else ok = false;
+    put("userFrameStarts", typed_copy(env, napi_uint32_array, w->user_starts.data(), w->user_starts.size(), 4));
+    put("userFrames", typed_copy(env, napi_biguint64_array, w->user_frames.data(), w->user_frames.size(), 8));
+    put("kernFrameStarts", typed_copy(env, napi_uint32_array, w->kern_starts.data(), w->kern_starts.size(), 4));
+    put("kernFrames", typed_copy(env, napi_biguint64_array, w->kern_frames.data(), w->kern_frames.size(), 8));
+    napi_value counters;
+    if (napi_create_object(env, &counters) == napi_ok) {
+      set_num(env, counters, "samples", static_cast<double>(w->stats[PROFILER_STAT_SAMPLES]));
+      set_num(env, counters, "lostCountsMapFull", static_cast<double>(w->stats[PROFILER_STAT_COUNTS_FULL]));
+      set_num(env, counters, "lostUserStacks", static_cast<double>(w->stats[PROFILER_STAT_USER_STACK_LOST]));
+      set_num(env, counters, "lostKernStacks", static_cast<double>(w->stats[PROFILER_STAT_KERN_STACK_LOST]));
+      set_num(env, counters, "missingStacks", static_cast<double>(w->missing_stacks));
+      set_num(env, counters, "truncatedUserStacks", static_cast<double>(w->truncated_user));
+      set_num(env, counters, "truncatedKernStacks", static_cast<double>(w->truncated_kern));
+      put("counters", counters);
+    } else {
+      ok = false;
+    }
+  }
+  if (ok) napi_resolve_deferred(env, w->deferred, out);
+  else napi_reject_deferred(env, w->deferred, make_error(env, "ENAPI", "building the drain result failed"));
+  napi_delete_reference(env, w->handle_ref);
+  napi_delete_async_work(env, w->work);
+  delete w;
+}
+
+napi_value Drain(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], promise, name;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Profiler* p = argc ? unwrap_handle(env, argv[0]) : nullptr;
+  bool final = false;
+  if (argc > 1) {
+    napi_valuetype t;
+    napi_value v;
+    NAPI_CALL(env, napi_typeof(env, argv[1], &t));
+    if (t == napi_object) {
+      NAPI_CALL(env, napi_get_named_property(env, argv[1], "final", &v));
+      NAPI_CALL(env, napi_typeof(env, v, &t));
+      if (t == napi_boolean) NAPI_CALL(env, napi_get_value_bool(env, v, &final));
+    }
+  }
+  if (!p) {
+    if (!argc) napi_throw_type_error(env, "EINVAL", "drain: expected a handle returned by startProfiler()");
+    return nullptr;
+  }
+  if (p->stopped || p->stop_after_drain || p->detached) {
+    napi_throw_error(env, "ESTOPPED", "drain: the profiler was stopped (or its final drain ran)");
+    return nullptr;
+  }
+  if (p->draining.exchange(true)) {
+    napi_throw_error(env, "EBUSY", "drain: a drain of this profiler is already running; await it first");
+    return nullptr;
+  }
+  auto* w = new DrainWork();
+  w->profiler = p;
+  w->final = final;
+  if (final) p->detached = true;
+  NAPI_CALL(env, napi_create_reference(env, argv[0], 1, &w->handle_ref));
+  NAPI_CALL(env, napi_create_promise(env, &w->deferred, &promise));
+  NAPI_CALL(env, napi_create_string_utf8(env, "loupe:drain", NAPI_AUTO_LENGTH, &name));
+  NAPI_CALL(env, napi_create_async_work(env, nullptr, name, drain_execute, drain_complete, w, &w->work));
+  NAPI_CALL(env, napi_queue_async_work(env, w->work));
+  return promise;
+}
+
+// ---------------------------------------------------------------- stopProfiler()
+// Detaches and frees everything; if a drain is running, that happens when it finishes.
+napi_value StopProfiler(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Profiler* p = argc ? unwrap_handle(env, argv[0]) : nullptr;
+  if (!p) {
+    if (!argc) napi_throw_type_error(env, "EINVAL", "stopProfiler: expected a handle returned by startProfiler()");
+    return nullptr;
+  }
+  if (p->draining) p->stop_after_drain = true;
+  else if (!p->stopped) destroy_bpf(p);
+  return nullptr;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  libbpf_set_print(libbpf_print);
+  napi_property_descriptor props[] = {
+      {"capabilities", nullptr, Capabilities_, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"startProfiler", nullptr, StartProfiler, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"drain", nullptr, Drain, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"stopProfiler", nullptr, StopProfiler, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+  };
+  NAPI_CALL(env, napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
