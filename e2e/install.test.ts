@@ -52,7 +52,7 @@ test('the operator with only its ServiceAccount\'s RBAC reconciles a Vizier to H
     contexts: [{ name: 'sa', cluster: 'e2e', user: 'loupe-operator' }],
     currentContext: 'sa',
   });
-  await assert.rejects(api(kc).request({ method: 'GET', path: '/api/v1/persistentvolumeclaims' }), /403/, 'the token holds only the operator role');
+  await assert.rejects(api(kc).request({ method: 'GET', path: '/apis/networking.k8s.io/v1/ingresses' }), /403/, 'the token holds only the operator role');
   operator = await startOperator(kc, 'rbac');
   await createNamespace(env.kc, 'app');
   await api(env.kc).request({ method: 'POST', path: '/apis/loupe.dev/v1alpha1/namespaces/app/viziers', body: { apiVersion: 'loupe.dev/v1alpha1', kind: 'Vizier', metadata: { name: 'vz', namespace: 'app' }, spec: { metadata: { storage: 'etcd' } } } });

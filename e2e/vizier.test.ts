@@ -323,10 +323,12 @@ test('30 s idle: the operator writes nothing', async () => {
   assert.equal(writesDuring, 0);
 });
 
-test('deleting a Vizier removes everything it made, cluster-scoped objects included', async () => {
+test('deleting a Vizier removes everything it made, cluster-scoped objects and volume claims included', async () => {
+  assert.ok((await list(env.kc, '/api/v1/namespaces/t1/persistentvolumeclaims', 'app.kubernetes.io/instance=vz')).length > 0, 'the StatefulSet made a claim');
   await t().request({ method: 'DELETE', path: VZ('t1') });
   await waitFor('Vizier gone', async () => !(await getVizier('t1')), 20_000);
   await waitFor('every child gone', async () => (await liveChildren('t1')).length === 0, 60_000, 250);
+  await waitFor('the metadata volume claim gone', async () => (await list(env.kc, '/api/v1/namespaces/t1/persistentvolumeclaims', 'app.kubernetes.io/instance=vz')).length === 0, 60_000, 250);
   assert.ok(await getVizier('t9'), 'the other Vizier is untouched');
   assert.ok((await liveChildren('t9')).length > 0);
 });

@@ -15,6 +15,7 @@ export const Types = {
   Secret: core('Secret', 'secrets'),
   ServiceAccount: core('ServiceAccount', 'serviceaccounts'),
   Pod: core('Pod', 'pods'),
+  PersistentVolumeClaim: core('PersistentVolumeClaim', 'persistentvolumeclaims'),
   Node: core('Node', 'nodes', false),
   Role: rbac('Role', 'roles', true),
   RoleBinding: rbac('RoleBinding', 'rolebindings', true),

@@ -49,6 +49,14 @@ function ownedBy(o: KubernetesObject, vz: Vizier): boolean {
   return o.metadata?.annotations?.[OWNER_ANNOTATION] === `${vz.metadata.namespace}/${vz.metadata.name}`;
 }
 
+/** What garbage collection cannot reach: cluster-scoped children, and the volume claims StatefulSets made. */
+async function cleanUp(ctx: ReconcileContext, vz: Vizier): Promise<void> {
+  for (const pvc of ctx.lister(Types.PersistentVolumeClaim).list(vz.metadata.namespace, { [INSTANCE]: vz.metadata.name!, 'app.kubernetes.io/name': APP })) {
+    await ctx.client.delete(Types.PersistentVolumeClaim, { namespace: vz.metadata.namespace!, name: pvc.metadata!.name! });
+  }
+  await cleanUpClusterScoped(ctx, vz);
+}
+
 async function cleanUpClusterScoped(ctx: ReconcileContext, vz: Vizier): Promise<void> {
   // The known names first, straight to the API server: the cache may not have seen them yet.
   const known = metadataClusterRoleName(vz.metadata.namespace!, vz.metadata.name!);
@@ -95,9 +103,9 @@ export async function reconcileVizier(key: ObjectKey, ctx: ReconcileContext): Pr
 
   if (vz.metadata.deletionTimestamp) {
     if (vz.metadata.finalizers?.includes(CLEANUP_FINALIZER)) {
-      await cleanUpClusterScoped(ctx, vz);
+      await cleanUp(ctx, vz);
       await ctx.client.patchMetadata(VIZIER, key, { finalizers: vz.metadata.finalizers.filter((f) => f !== CLEANUP_FINALIZER), resourceVersion: vz.metadata.resourceVersion });
-      ctx.log.info('removed cluster-scoped children and the cleanup finalizer');
+      ctx.log.info('removed cluster-scoped children, volume claims and the cleanup finalizer');
     }
     return;
   }
@@ -223,6 +231,8 @@ export function vizierController(): Controller {
           return instance && pod.metadata?.namespace ? [{ namespace: pod.metadata.namespace, name: instance }] : [];
         },
       },
+      // Volume claims are cached so deletion can remove them; they wake nothing.
+      { type: Types.PersistentVolumeClaim, labelSelector: ownedSelector(APP), map: () => [] },
       // Nodes are cached for the kernel check but wake nothing: their heartbeats would
       // reconcile every Vizier every few seconds. A new node shows up through its PEM pod.
       { type: Types.Node, map: () => [] },

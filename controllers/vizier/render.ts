@@ -270,7 +270,8 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
   } as V1StatefulSet);
 
   const pvc = (component: Component): V1PersistentVolumeClaim => ({
-    metadata: { name: 'data', labels: selectorLabels(APP, name, component) },
+    // Full labels: the operator finds these claims (made by the StatefulSet controller) to delete them with the Vizier.
+    metadata: { name: 'data', labels: commonLabels(APP, name, component) },
     spec: {
       accessModes: ['ReadWriteOnce'],
       resources: { requests: { storage: spec.metadata.storageSize } },
