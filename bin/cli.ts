@@ -80,6 +80,16 @@ async function operator(args: string[]): Promise<void> {
     retryPeriodMs,
   });
   let stopping = false;
+  // Like client-go: a leader that loses its Lease exits, so no reconcile of the old term can
+  // overlap with the new leader's; the pod restarts and stands by.
+  let led = false;
+  manager.onLeadershipChange((leading) => {
+    if (leading) led = true;
+    else if (led && !stopping) {
+      console.error('loupe operator: lost the leader Lease; exiting so a restart can stand by');
+      process.exit(1);
+    }
+  });
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;

@@ -112,7 +112,8 @@ export function toCRD(def: KindDefinition): Record<string, unknown> {
               properties: {
                 apiVersion: { type: 'string', description: 'APIVersion of this representation of the object.' },
                 kind: { type: 'string', description: 'Kind of this object.' },
-                metadata: { type: 'object' },
+                // Names end up in label values (app.kubernetes.io/instance), which allow 63 characters.
+                metadata: { type: 'object', properties: { name: { type: 'string', maxLength: 63, description: 'At most 63 characters: the name becomes a label value.' } } },
                 spec: { ...crdSchema(def.spec), ...(def.emptySpecAllowed ? { default: {} } : {}) },
                 status: crdSchema(def.status),
               },

@@ -78,6 +78,13 @@ for (const c of cases) {
   });
 }
 
+test('a name longer than a label value allows (63) is rejected', async () => {
+  await assert.rejects(
+    create({ apiVersion: 'loupe.dev/v1alpha1', kind: 'Vizier', metadata: { name: 'v'.repeat(64), namespace: 'bad' }, spec: {} } as KubernetesObject),
+    (err: Error & { status?: number }) => err.status === 422 && /metadata\.name/.test(err.message),
+  );
+});
+
 test('nothing invalid was stored', async () => {
   for (const def of ALL_KINDS) {
     const r = (await api(env.kc).request({ method: 'GET', path: `/apis/loupe.dev/v1alpha1/namespaces/bad/${def.plural}` })) as { items: unknown[] };

@@ -350,3 +350,20 @@ test('a new node with an old kernel -> KernelUnsupported; a PEM that cannot be s
   kubelet.setPolicy(() => undefined);
   await kubelet.removeNode('old-node');
 });
+
+test('an operator process that loses its Lease exits instead of reconciling on', async () => {
+  await operator?.stop();
+  operator = undefined;
+  const proc = spawnOperator(env.kubeconfigPath, env.dir, 'victim');
+  const leasePath = '/apis/coordination.k8s.io/v1/namespaces/loupe-system/leases/loupe-operator';
+  await waitFor('victim leads', async () => (await get<{ spec?: { holderIdentity?: string } }>(env.kc, leasePath))?.spec?.holderIdentity === 'victim', 20_000);
+  await t().request({
+    method: 'PATCH',
+    path: leasePath,
+    contentType: 'application/merge-patch+json',
+    body: { spec: { holderIdentity: 'thief', leaseDurationSeconds: 3600, renewTime: new Date().toISOString().replace('Z', '000Z') } },
+  });
+  const code = await Promise.race([proc.exited, new Promise<string>((r) => setTimeout(() => r('still running'), 15_000))]);
+  assert.equal(code, 1);
+  assert.match(readFileSync(proc.logPath, 'utf8'), /lost the leader Lease; exiting/);
+});

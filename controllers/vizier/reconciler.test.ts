@@ -168,3 +168,14 @@ test('removing a spec field removes it from the child, and a removed component l
   assert.equal(c.find('StatefulSet', 'obs', 'vz-etcd'), undefined, 'etcd was pruned');
   assert.equal(vizierOf(c).status!.components!['etcd'], undefined, 'and left the status');
 });
+
+test('a child name already controlled by another owner is not taken over and is reported', async () => {
+  const c = cluster();
+  c.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'vz-config', namespace: 'obs', ownerReferences: [{ apiVersion: 'loupe.dev/v1alpha1', kind: 'Vizier', name: 'vz-other', uid: 'uid-other', controller: true }] }, data: { mine: 'yes' } } as KubernetesObject);
+  await reconcileVizier(KEY, c.ctx()).catch(() => undefined);
+  assert.ok(!c.writes.includes('apply ConfigMap/vz-config'), 'the other owner keeps its ConfigMap');
+  assert.equal((c.find('ConfigMap', 'obs', 'vz-config') as unknown as { data: Record<string, string> }).data['mine'], 'yes');
+  const status = vizierOf(c).status!;
+  assert.equal(status.phase, 'Failed');
+  assert.match(status.conditions!.find((x) => x.type === 'Ready')!.message, /ConfigMap vz-config already belongs to Vizier vz-other/);
+});

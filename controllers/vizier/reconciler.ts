@@ -68,6 +68,17 @@ async function cleanUpClusterScoped(ctx: ReconcileContext, vz: Vizier): Promise<
   }
 }
 
+/** Who else controls an existing object of the same name, if anyone: never take over another owner's child. */
+function foreignOwner(live: KubernetesObject | undefined, vz: Vizier): string | undefined {
+  if (!live) return undefined;
+  if (live.metadata?.namespace) {
+    const ref = live.metadata.ownerReferences?.find((r) => r.controller);
+    return ref && ref.uid !== vz.metadata.uid ? `${ref.kind} ${ref.name}` : undefined;
+  }
+  const owner = live.metadata?.annotations?.[OWNER_ANNOTATION];
+  return owner && owner !== `${vz.metadata.namespace}/${vz.metadata.name}` ? `Vizier ${owner}` : undefined;
+}
+
 const IMMUTABLE_STATEFULSET = /updates to statefulset spec for fields other than/;
 
 /** Applies one child; returns a one-line failure instead of throwing so the other children still get applied. */
@@ -152,6 +163,11 @@ export async function reconcileVizier(key: ObjectKey, ctx: ReconcileContext): Pr
         const t = typeOf(obj);
         const live = ctx.lister(t).get(obj.metadata?.namespace ?? '', obj.metadata!.name!);
         if (upToDate(obj, live)) continue;
+        const foreign = foreignOwner(live, vz);
+        if (foreign) {
+          applyErrors.push(`${obj.kind} ${obj.metadata!.name} already belongs to ${foreign}; rename one of the two so their children's names differ`);
+          continue;
+        }
         const failure = await applyChild(ctx, t, obj);
         if (failure) applyErrors.push(failure);
         else applied++;
