@@ -10,7 +10,3 @@ export function mergeConditions(previous: Condition[] | undefined, next: Conditi
     return { ...c, ...(generation !== undefined ? { observedGeneration: generation } : {}), lastTransitionTime };
   });
 }
-
-export function findCondition(conds: Condition[] | undefined, type: string): Condition | undefined {
-  return conds?.find((c) => c.type === type);
-}

@@ -24,10 +24,6 @@ export function componentsOf(spec: VizierSpec): Map<Component, WorkloadKind> {
   return m;
 }
 
-export function tierOf(c: Component): number {
-  return TIERS.findIndex((t) => t.includes(c));
-}
-
 /** Names of the internal Services; the TLS certificate covers all of them. */
 export function serviceNames(instance: string): Record<string, string> {
   return {
