@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the eBPF profiler and its Node addon:
-#   Debian packages (only the missing ones) -> vmlinux.h -> profiler.bpf.o -> profiler.skel.h
-#   -> build/Release/loupe_bpf.node (node-gyp, Node-API, -lbpf -lelf -lz).
+# Builds the eBPF programs (CPU profiler, socket tracer) and their Node addon:
+#   Debian packages (only the missing ones) -> vmlinux.h -> {profiler,socket_tracer}.bpf.o
+#   -> *.skel.h -> build/Release/loupe_bpf.node (node-gyp, Node-API, -lbpf -lelf -lz).
 # Steps whose outputs are newer than their inputs are skipped, so a warm run is quick.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -26,14 +26,22 @@ case "$arch" in
   *) echo "build.sh: unsupported architecture $arch" >&2; exit 1 ;;
 esac
 
-obj="$gen/profiler.bpf.o"
-skel="$gen/profiler.skel.h"
-if [ ! -s "$skel" ] || [ "$here/src/profiler.bpf.c" -nt "$skel" ] || [ "$here/src/profiler.h" -nt "$skel" ]; then
-  clang -g -O2 -Wall -target bpf -D__TARGET_ARCH_$target_arch \
-    -I"$gen" -I"$here/src" -c "$here/src/profiler.bpf.c" -o "$obj"
-  bpftool gen skeleton "$obj" name profiler_bpf > "$skel.tmp"
-  mv "$skel.tmp" "$skel"
-fi
+# BPF object -> skeleton, redone only when the program or its header is newer than the skeleton.
+#   bpf_skeleton NAME EXTRA_CLANG_FLAGS...   (src/NAME.bpf.c + src/NAME.h -> gen/NAME.skel.h)
+bpf_skeleton() {
+  local name="$1"
+  shift
+  local obj="$gen/$name.bpf.o" skel="$gen/$name.skel.h"
+  if [ ! -s "$skel" ] || [ "$here/src/$name.bpf.c" -nt "$skel" ] || [ "$here/src/$name.h" -nt "$skel" ]; then
+    clang -g -O2 -Wall -target bpf -D__TARGET_ARCH_$target_arch "$@" \
+      -I"$gen" -I"$here/src" -c "$here/src/$name.bpf.c" -o "$obj"
+    bpftool gen skeleton "$obj" name "${name}_bpf" > "$skel.tmp"
+    mv "$skel.tmp" "$skel"
+  fi
+}
+bpf_skeleton profiler
+# -mcpu=v3: atomic fetch-and-add with a result (generation counter).
+bpf_skeleton socket_tracer -mcpu=v3
 
 # node-gyp: a local install if there is one, else the copy bundled with npm.
 gyp="$repo/node_modules/node-gyp/bin/node-gyp.js"

@@ -1,9 +1,13 @@
 // The one TypeScript door to the native addon (build/Release/loupe_bpf.node, built by
-// `bash native-bpf/build.sh`): loads it, turns drained batches into stacks, folds them.
+// `bash native-bpf/build.sh`): loads it, turns drained batches into stacks, folds them; the
+// socket tracer (socket-tracer.ts) is re-exported from here.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import type { SocketTracerNative } from './socket-tracer.js';
 import { ElfCache, KernelSymbolizer, ProcessSymbolizer } from './symbols.js';
+
+export * from './socket-tracer.js';
 
 export interface Capabilities {
   ok: boolean;
@@ -59,7 +63,7 @@ export interface DrainBatch {
 declare const profilerHandleBrand: unique symbol;
 export type ProfilerHandle = { readonly [profilerHandleBrand]: true };
 
-export interface NativeBpfAddon {
+export interface NativeBpfAddon extends SocketTracerNative {
   capabilities(): Capabilities;
   startProfiler(opts: StartOptions): Promise<ProfilerHandle>;
   /** final: detach the perf events first, then read both slots, so no sample is left behind. */

@@ -291,6 +291,14 @@ export class KernelSymbolizer {
 
   symbolize(addr: bigint, isReturnAddress: boolean): string {
     const a = isReturnAddress && addr > 0n ? addr - 1n : addr;
-    return this.table.lookup(a) ?? hex(addr);
+    const name = this.table.lookup(a);
+    if (name) return name;
+    // x86-64 module space, where BPF JIT images live too: a frame of a module or BPF program
+    // unloaded since the sample (e.g. another tracer that has stopped) has no kallsyms entry left.
+    if (a >= MODULE_SPACE_START && a < MODULE_SPACE_END) return `[unloaded module or bpf]+${hex(addr)}`;
+    return hex(addr);
   }
 }
+
+const MODULE_SPACE_START = 0xffffffffa0000000n;
+const MODULE_SPACE_END = 0xffffffffff000000n;

@@ -3,6 +3,7 @@
 // drain(handle, { final? }) -> Promise<batch> (final: detach first, then read everything),
 // stopProfiler(handle). Loading, attaching and draining run on libuv's worker threads
 // (napi async work); the event loop only converts finished results into typed arrays.
+// The socket tracer's functions live in tracer.cc and are registered by Init below.
 #include <node_api.h>
 
 #include <bpf/bpf.h>
@@ -25,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "addon_shared.h"
 #include "profiler.h"
 #include "profiler.skel.h"
 
@@ -604,9 +606,12 @@ napi_value Init(napi_env env, napi_value exports) {
       {"stopProfiler", nullptr, StopProfiler, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
+  NAPI_CALL(env, loupe_register_tracer(env, exports));
   return exports;
 }
 
 }  // namespace
+
+std::string loupe_take_libbpf_log() { return take_libbpf_log(); }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

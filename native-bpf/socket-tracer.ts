@@ -1,0 +1,266 @@
+// Socket tracer (issue #3, section 3): opens, payload bytes and closes of the inet sockets of
+// chosen processes, per connection (tgid, fd, generation), from raw_tracepoint sys_enter/sys_exit
+// (src/socket_tracer.bpf.c). The addon polls the ring buffer on its own thread; drain() turns the
+// columns collected since the last drain into events.
+import { loadAddon, NativeBpfError } from './index.js';
+
+export interface TracerOptions {
+  /** Only these processes (tgids, as the host sees them); omit to trace every process but this one. */
+  pids?: number[];
+  /** Payload bytes kept per data event, 1..8192 (default 4096); longer calls are truncated. */
+  maxEventBytes?: number;
+  /** Payload bytes kept per connection (default 16 MiB); later data events are dropped and counted. */
+  connBudgetBytes?: number;
+  /** Ring buffer size: a power of two, at least 4096 (default 8 MiB). */
+  ringBytes?: number;
+  /** Events held between drains before the addon drops (and counts) new ones (default 64 MiB). */
+  maxPendingBytes?: number;
+}
+
+/** Cumulative since start. Every way an event can go missing has its own counter. */
+export interface TracerCounters {
+  /** Records the kernel put into the ring buffer. */
+  events: number;
+  /** Records the poller thread took out of it (equals `events` once the tracer is stopped). */
+  received: number;
+  /** Records dropped in the kernel: ring buffer full. */
+  lostRingbufFull: number;
+  /** Records dropped in the addon: more than maxPendingBytes waited for a drain. */
+  lostUserBuffer: number;
+  /** Records shorter than their header claims (never expected). */
+  malformed: number;
+  /** Close events the addon added for connections of processes that exited without close()
+   * (found about once a second); these are not ring-buffer records. */
+  exitCloses: number;
+  /** Data events whose payload is shorter than what the syscall moved (per-event cap, iovec limit, budget). */
+  truncated: number;
+  /** Data events not emitted because their connection's byte budget was spent. */
+  budgetDrops: number;
+  /** Connections not tracked: the kernel connection table was full. */
+  connTableFull: number;
+  /** Syscalls not traced: the table of in-flight syscalls was full. */
+  argsTableFull: number;
+  /** Payload copies from user memory that failed. */
+  readFailed: number;
+}
+
+/** One drain as the addon returns it: row i of every column is event i; its payload is
+ * payload[payloadOffsets[i] .. payloadOffsets[i + 1]). */
+export interface TracerBatch {
+  kinds: Uint8Array;
+  roles: Uint8Array;
+  directions: Uint8Array;
+  syscalls: Uint8Array;
+  families: Uint16Array;
+  sockTypes: Uint16Array;
+  localPorts: Uint16Array;
+  remotePorts: Uint16Array;
+  tgids: Uint32Array;
+  fds: Int32Array;
+  generations: Float64Array;
+  /** data: bytes the syscall moved; close: bytes sent over the connection's life. */
+  sizes: Float64Array;
+  /** data: stream offset of the event's first byte in its direction; close: bytes received. */
+  positions: Float64Array;
+  /** CLOCK_MONOTONIC ns at syscall exit. */
+  timestamps: BigUint64Array;
+  /** 16 bytes per row (IPv4 in the first 4). */
+  localAddrs: Uint8Array;
+  remoteAddrs: Uint8Array;
+  payloadOffsets: Uint32Array;
+  payload: Buffer;
+  counters: TracerCounters;
+  /** True once stopTracer finished: this batch holds the last events. */
+  stopped: boolean;
+}
+
+declare const tracerHandleBrand: unique symbol;
+export type TracerHandle = { readonly [tracerHandleBrand]: true };
+
+/** A connection: the fd of a process, and which of the fd's successive connections. */
+export interface ConnId {
+  tgid: number;
+  fd: number;
+  generation: number;
+}
+
+export type SocketRole = 'client' | 'server' | 'unknown';
+export type SocketDirection = 'egress' | 'ingress';
+export type SocketSyscall =
+  | 'read' | 'readv' | 'recvfrom' | 'recvmsg'
+  | 'write' | 'writev' | 'sendto' | 'sendmsg' | 'sendfile'
+  | 'connect' | 'accept' | 'accept4' | 'close'
+  /** A close the addon reports for a connection whose process exited without close(). */
+  | 'exit'
+  | 'unknown';
+
+interface EventBase {
+  conn: ConnId;
+  timestampNs: bigint;
+  /** client: it called connect(); server: accept(); unknown: open before tracing began. */
+  role: SocketRole;
+  /** The syscall that produced the event (for an open of an unknown-role connection: the first data call). */
+  syscall: SocketSyscall;
+}
+
+export interface SocketOpenEvent extends EventBase {
+  kind: 'open';
+  family: 'ipv4' | 'ipv6';
+  protocol: 'tcp' | 'udp' | 'other';
+  localAddr: string;
+  localPort: number;
+  remoteAddr: string;
+  remotePort: number;
+}
+
+export interface SocketDataEvent extends EventBase {
+  kind: 'data';
+  direction: SocketDirection;
+  /** The captured bytes (a view into the batch's payload buffer); shorter than `size` when truncated. */
+  data: Buffer;
+  /** Bytes the syscall moved. */
+  size: number;
+  /** Offset of the first byte in this direction of the connection (gaps reveal lost events). */
+  pos: number;
+}
+
+export interface SocketCloseEvent extends EventBase {
+  kind: 'close';
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+export type SocketEvent = SocketOpenEvent | SocketDataEvent | SocketCloseEvent;
+
+/** The native side of the tracer (part of the addon, see NativeBpfAddon). */
+export interface SocketTracerNative {
+  startTracer(opts: TracerOptions): Promise<TracerHandle>;
+  /** Synchronous: moves the events the poller thread collected since the last drain. */
+  drainTracer(handle: TracerHandle): TracerBatch;
+  /** Detaches, reads the ring buffer to its end and frees the kernel objects; drain once more afterwards. */
+  stopTracer(handle: TracerHandle): Promise<void>;
+}
+
+const KINDS = [undefined, 'open', 'data', 'close'] as const;
+const ROLES: readonly SocketRole[] = ['unknown', 'client', 'server'];
+const SYSCALLS: readonly SocketSyscall[] = [
+  'unknown', 'read', 'readv', 'recvfrom', 'recvmsg', 'write', 'writev', 'sendto', 'sendmsg', 'sendfile',
+  'connect', 'accept', 'accept4', 'close', 'exit',
+];
+const AF_INET = 2;
+const SOCK_STREAM = 1;
+const SOCK_DGRAM = 2;
+const DIR_EGRESS = 1;
+
+/** "tgid:fd:generation", for maps keyed by connection. */
+export function connKey(c: ConnId): string {
+  return `${c.tgid}:${c.fd}:${c.generation}`;
+}
+
+/** Dotted quad, or RFC 5952 text for IPv6 (longest zero run as ::, IPv4-mapped as ::ffff:a.b.c.d). */
+export function formatAddress(bytes: Uint8Array, family: 'ipv4' | 'ipv6'): string {
+  if (family === 'ipv4') return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
+  const words: number[] = [];
+  for (let i = 0; i < 16; i += 2) words.push((bytes[i]! << 8) | bytes[i + 1]!);
+  if (words.slice(0, 5).every((w) => w === 0) && words[5] === 0xffff) {
+    return `::ffff:${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`;
+  }
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = words.map((w) => w.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
+
+/** Events of one batch, in ring-buffer order (per connection: the order of its syscalls). */
+export function batchToSocketEvents(b: TracerBatch): SocketEvent[] {
+  const out: SocketEvent[] = [];
+  for (let i = 0; i < b.kinds.length; i++) {
+    const base: EventBase = {
+      conn: { tgid: b.tgids[i]!, fd: b.fds[i]!, generation: b.generations[i]! },
+      timestampNs: b.timestamps[i]!,
+      role: ROLES[b.roles[i]!] ?? 'unknown',
+      syscall: SYSCALLS[b.syscalls[i]!] ?? 'unknown',
+    };
+    const kind = KINDS[b.kinds[i]!];
+    if (kind === 'open') {
+      const family = b.families[i] === AF_INET ? 'ipv4' : 'ipv6';
+      const sockType = b.sockTypes[i];
+      out.push({
+        ...base,
+        kind,
+        family,
+        protocol: sockType === SOCK_STREAM ? 'tcp' : sockType === SOCK_DGRAM ? 'udp' : 'other',
+        localAddr: formatAddress(b.localAddrs.subarray(i * 16, i * 16 + 16), family),
+        localPort: b.localPorts[i]!,
+        remoteAddr: formatAddress(b.remoteAddrs.subarray(i * 16, i * 16 + 16), family),
+        remotePort: b.remotePorts[i]!,
+      });
+    } else if (kind === 'data') {
+      out.push({
+        ...base,
+        kind,
+        direction: b.directions[i] === DIR_EGRESS ? 'egress' : 'ingress',
+        data: b.payload.subarray(b.payloadOffsets[i]!, b.payloadOffsets[i + 1]!),
+        size: b.sizes[i]!,
+        pos: b.positions[i]!,
+      });
+    } else if (kind === 'close') {
+      out.push({ ...base, kind, bytesSent: b.sizes[i]!, bytesReceived: b.positions[i]! });
+    }
+  }
+  return out;
+}
+
+/** A running socket tracer. Drain it regularly: undrained events are held (up to maxPendingBytes). */
+export class SocketTracer {
+  private stopped = false;
+  /** Counters as of the last drain. */
+  counters: TracerCounters | undefined;
+
+  private constructor(
+    private readonly native: SocketTracerNative,
+    private readonly handle: TracerHandle,
+  ) {}
+
+  /** Loads and attaches the BPF programs; fails with the capability message when BPF cannot be used here. */
+  static async start(opts: TracerOptions = {}): Promise<SocketTracer> {
+    const native = loadAddon();
+    const caps = native.capabilities();
+    if (!caps.ok) throw new NativeBpfError('BPF_UNAVAILABLE', caps.message);
+    return new SocketTracer(native, await native.startTracer(opts));
+  }
+
+  /** Events since the last drain. */
+  drain(): SocketEvent[] {
+    if (this.stopped) return [];
+    return this.take(this.native.drainTracer(this.handle));
+  }
+
+  /** Detaches and returns the events not drained yet, up to the last one the kernel emitted. */
+  async stop(): Promise<SocketEvent[]> {
+    if (this.stopped) return [];
+    const before = this.take(this.native.drainTracer(this.handle));
+    await this.native.stopTracer(this.handle);
+    this.stopped = true;
+    return before.concat(this.take(this.native.drainTracer(this.handle)));
+  }
+
+  private take(batch: TracerBatch): SocketEvent[] {
+    this.counters = batch.counters;
+    return batchToSocketEvents(batch);
+  }
+}
