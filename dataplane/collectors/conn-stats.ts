@@ -1,0 +1,195 @@
+// The conn_stats table: cumulative bytes and connection counts per client-server pair, as in
+// Pixie. A pair is (upid, remote address, remote port, role); on the server side the client's
+// ephemeral port is replaced by 0 so that all connections from one client host add up.
+import { isIPv4, isIPv6 } from 'node:net';
+import { TRACE_ROLE, TRAFFIC_PROTOCOL, type ConnectionMeta } from '../protocols/types.js';
+import { connectionKey, type ConnectionId, type SocketEvent } from './socket-events.js';
+
+export const CONN_STATS_TABLE = 'conn_stats';
+
+/** `addr_family` values, as in Pixie's SockAddrFamily. */
+export const ADDR_FAMILY = { unspecified: 0, ipv4: 1, ipv6: 2, unix: 3 } as const;
+
+export type ConnStatsRow = {
+  /** Flush time (ns). */
+  readonly time_: bigint;
+  readonly upid: string;
+  readonly remote_addr: string;
+  /** 0 on the server side (see the module comment). */
+  readonly remote_port: number;
+  readonly trace_role: number;
+  readonly addr_family: number;
+  /** TRAFFIC_PROTOCOL value of the last protocol detected on the pair. */
+  readonly protocol: number;
+  /** TLS is not traced yet: always false. */
+  readonly ssl: boolean;
+  /** Connections opened since tracing began. */
+  readonly conn_open: number;
+  readonly conn_close: number;
+  /** Connections open now. */
+  readonly conn_active: number;
+  readonly bytes_sent: number;
+  readonly bytes_recv: number;
+};
+
+export const CONN_STATS_COLUMNS = [
+  'time_',
+  'upid',
+  'remote_addr',
+  'remote_port',
+  'trace_role',
+  'addr_family',
+  'protocol',
+  'ssl',
+  'conn_open',
+  'conn_close',
+  'conn_active',
+  'bytes_sent',
+  'bytes_recv',
+] as const satisfies ReadonlyArray<keyof ConnStatsRow>;
+
+export interface ConnStatsCounters {
+  /** Data or close events for a connection whose open was never reported. */
+  orphanEvents: number;
+  /** Opens of a connection id already open: the earlier one is counted as closed. */
+  reopenedWithoutClose: number;
+}
+
+interface PairStats {
+  readonly upid: string;
+  readonly remoteAddr: string;
+  readonly remotePort: number;
+  readonly traceRole: number;
+  readonly addrFamily: number;
+  protocol: number;
+  connOpen: number;
+  connClose: number;
+  active: number;
+  bytesSent: number;
+  bytesRecv: number;
+}
+
+export class ConnStatsAggregator {
+  /** Open connection → key of its pair. */
+  private readonly connections = new Map<string, string>();
+  private readonly pairs = new Map<string, PairStats>();
+  private readonly counts: ConnStatsCounters = { orphanEvents: 0, reopenedWithoutClose: 0 };
+
+  get counters(): Readonly<ConnStatsCounters> {
+    return { ...this.counts };
+  }
+
+  onEvent(event: SocketEvent): void {
+    const key = connectionKey(event.conn);
+    if (event.kind === 'open') {
+      if (this.connections.has(key)) {
+        this.counts.reopenedWithoutClose++;
+        this.close(key);
+      }
+      const pair = this.pairFor(event.meta);
+      if (event.observed !== false) pair.connOpen++;
+      pair.active++;
+      this.connections.set(key, pairKey(event.meta));
+      return;
+    }
+    const pair = this.pairOf(key);
+    if (!pair) {
+      this.counts.orphanEvents++;
+      return;
+    }
+    if (event.kind === 'close') {
+      this.close(key);
+      return;
+    }
+    const bytes = Math.max(event.byteCount ?? 0, event.chunk.data.length);
+    if (event.chunk.direction === 'egress') pair.bytesSent += bytes;
+    else pair.bytesRecv += bytes;
+  }
+
+  /** Called when a connection's protocol is detected (ConnectionTracker.protocol). */
+  setProtocol(conn: ConnectionId, trafficProtocol: number): void {
+    const pair = this.pairOf(connectionKey(conn));
+    if (pair) pair.protocol = trafficProtocol;
+  }
+
+  /**
+   * Cumulative rows for every pair with open connections or closed since the last flush. A pair
+   * whose last connection closed is reported once more and then forgotten, so memory follows the
+   * live connections (and its counters restart if the pair comes back, as in Pixie).
+   */
+  flush(nowNs: bigint): ConnStatsRow[] {
+    const rows: ConnStatsRow[] = [];
+    for (const [key, pair] of this.pairs) {
+      rows.push(toRow(pair, nowNs));
+      if (pair.active === 0) this.pairs.delete(key);
+    }
+    return rows;
+  }
+
+  private pairOf(connection: string): PairStats | undefined {
+    const key = this.connections.get(connection);
+    return key === undefined ? undefined : this.pairs.get(key);
+  }
+
+  private pairFor(meta: ConnectionMeta): PairStats {
+    const key = pairKey(meta);
+    let pair = this.pairs.get(key);
+    if (!pair) {
+      pair = {
+        upid: meta.upid,
+        remoteAddr: meta.remoteAddr,
+        remotePort: pairRemotePort(meta),
+        traceRole: TRACE_ROLE[meta.role],
+        addrFamily: addrFamilyOf(meta.remoteAddr),
+        protocol: TRAFFIC_PROTOCOL.unknown,
+        connOpen: 0,
+        connClose: 0,
+        active: 0,
+        bytesSent: 0,
+        bytesRecv: 0,
+      };
+      this.pairs.set(key, pair);
+    }
+    return pair;
+  }
+
+  private close(connection: string): void {
+    const pair = this.pairOf(connection);
+    this.connections.delete(connection);
+    if (!pair) return;
+    pair.connClose++;
+    pair.active--;
+  }
+}
+
+function pairRemotePort(meta: ConnectionMeta): number {
+  return meta.role === 'server' ? 0 : meta.remotePort;
+}
+
+function pairKey(meta: ConnectionMeta): string {
+  return JSON.stringify([meta.upid, meta.remoteAddr, pairRemotePort(meta), meta.role]);
+}
+
+function addrFamilyOf(address: string): number {
+  if (isIPv4(address)) return ADDR_FAMILY.ipv4;
+  if (isIPv6(address)) return ADDR_FAMILY.ipv6;
+  return address.startsWith('/') || address.startsWith('unix:') ? ADDR_FAMILY.unix : ADDR_FAMILY.unspecified;
+}
+
+function toRow(pair: PairStats, nowNs: bigint): ConnStatsRow {
+  return {
+    time_: nowNs,
+    upid: pair.upid,
+    remote_addr: pair.remoteAddr,
+    remote_port: pair.remotePort,
+    trace_role: pair.traceRole,
+    addr_family: pair.addrFamily,
+    protocol: pair.protocol,
+    ssl: false,
+    conn_open: pair.connOpen,
+    conn_close: pair.connClose,
+    conn_active: pair.active,
+    bytes_sent: pair.bytesSent,
+    bytes_recv: pair.bytesRecv,
+  };
+}

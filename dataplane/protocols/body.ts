@@ -1,0 +1,92 @@
+// Body capture and rendering. A parser keeps only a bounded prefix of each body (plus the total
+// size); rendering applies the data-access mode and the truncation limit.
+import { redactPii } from './pii-redaction.js';
+import type { CaptureOptions } from './types.js';
+
+/** Appended to a body that was cut at the limit; `*_body_size` still has the full size. */
+export const TRUNCATION_MARKER = '... [TRUNCATED]';
+
+/** Shown instead of a non-empty body in Restricted mode. */
+export const REDACTED_BODY = '<REDACTED>';
+
+// PIIRestricted redacts a little past the limit so that an address or card number straddling
+// the cut is recognised whole rather than leaking its first half.
+const REDACTION_LOOKAHEAD_BYTES = 128;
+
+export interface CapturedBody {
+  /** The first bytes of the body, at most the capture limit. */
+  readonly prefix: Buffer;
+  /** Full size in bytes (decoded from chunked framing where applicable). */
+  readonly size: number;
+}
+
+export const EMPTY_BODY: CapturedBody = { prefix: Buffer.alloc(0), size: 0 };
+
+/** How many body bytes a parser must keep for these options. */
+export function bodyCaptureBytes(options: CaptureOptions): number {
+  switch (options.dataAccess) {
+    case 'Restricted':
+      return 0;
+    case 'PIIRestricted':
+      return options.bodyLimitBytes + REDACTION_LOOKAHEAD_BYTES;
+    case 'Full':
+      return options.bodyLimitBytes;
+  }
+}
+
+export class BodyCapture {
+  private readonly parts: Buffer[] = [];
+  private captured = 0;
+  private total = 0;
+
+  constructor(private readonly limitBytes: number) {}
+
+  add(bytes: Buffer): void {
+    this.total += bytes.length;
+    const room = this.limitBytes - this.captured;
+    if (room <= 0 || bytes.length === 0) return;
+    // Copy: the source is a view into a buffer that will be reused.
+    const kept = Buffer.from(bytes.subarray(0, room));
+    this.parts.push(kept);
+    this.captured += kept.length;
+  }
+
+  get size(): number {
+    return this.total;
+  }
+
+  finish(): CapturedBody {
+    if (this.total === 0) return EMPTY_BODY;
+    return { prefix: Buffer.concat(this.parts, this.captured), size: this.total };
+  }
+}
+
+export function renderBody(body: CapturedBody, options: CaptureOptions): string {
+  if (body.size === 0) return '';
+  switch (options.dataAccess) {
+    case 'Restricted':
+      return REDACTED_BODY;
+    case 'Full': {
+      if (body.size <= options.bodyLimitBytes) return body.prefix.toString('utf8');
+      return decodeUtf8Prefix(body.prefix, options.bodyLimitBytes) + TRUNCATION_MARKER;
+    }
+    case 'PIIRestricted': {
+      const redacted = redactPii(body.prefix.toString('utf8'));
+      if (body.size <= options.bodyLimitBytes) return redacted;
+      return decodeUtf8Prefix(Buffer.from(redacted, 'utf8'), options.bodyLimitBytes) + TRUNCATION_MARKER;
+    }
+  }
+}
+
+/** Decodes at most `maxBytes`, without a character cut in half at the end. */
+export function decodeUtf8Prefix(bytes: Buffer, maxBytes: number): string {
+  let end = Math.min(bytes.length, maxBytes);
+  let lead = end - 1;
+  while (lead >= 0 && end - lead < 4 && (bytes[lead]! & 0xc0) === 0x80) lead--;
+  if (lead >= 0) {
+    const byte = bytes[lead]!;
+    const sequenceLength = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    if (lead + sequenceLength > end) end = lead;
+  }
+  return bytes.subarray(0, end).toString('utf8');
+}

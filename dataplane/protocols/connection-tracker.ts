@@ -1,0 +1,237 @@
+// One traced connection: detects its protocol from the first bytes of either direction, then
+// feeds each direction through a bounded buffer into the protocol's session and collects rows.
+//
+//   detecting ──match──▶ tracing ──close──▶ closed
+//       │ (too many unrecognised bytes, or the parser threw)
+//       ▼
+//   unsupported ──close──▶ closed
+import { DEFAULT_TRACKER_OPTIONS, type TrackerOptions } from './options.js';
+import type { ProtocolRegistry } from './registry.js';
+import { StreamBuffer } from './stream-buffer.js';
+import type {
+  ConnectionMeta,
+  ConnRole,
+  DataChunk,
+  Direction,
+  MessageKind,
+  ParserCounters,
+  ProtocolParser,
+  ProtocolSession,
+  ResolvedRole,
+  TableRecord,
+} from './types.js';
+
+export type TrackerState = 'detecting' | 'tracing' | 'unsupported' | 'closed';
+
+/** Enough for every start pattern we know; a parser still unsure after this many bytes says no. */
+const MAX_DETECT_PREFIX_BYTES = 64;
+
+export interface TrackerCounters {
+  /** Bytes no parser recognised while detecting. */
+  undetectedBytes: number;
+  /** Bytes ignored because the connection is unsupported or already closed. */
+  ignoredBytes: number;
+  /** Unparsed bytes dropped because a direction's buffer was full. */
+  overflowBytes: number;
+  /** Bytes still unparsed when the connection closed. */
+  unparsedBytesAtClose: number;
+  /** Exceptions thrown by the protocol session (a parser bug); the connection is then unsupported. */
+  parserErrors: number;
+}
+
+interface Tracing {
+  readonly parser: ProtocolParser;
+  readonly session: ProtocolSession;
+  readonly requestDirection: Direction;
+  readonly buffers: Record<Direction, StreamBuffer>;
+}
+
+export class ConnectionTracker {
+  private currentState: TrackerState = 'detecting';
+  private resolvedRole: ConnRole;
+  private tracing: Tracing | undefined;
+  /** Chunks held while a parser needs more bytes to decide. */
+  private pending: DataChunk[] = [];
+  private records: TableRecord[] = [];
+  private lastParserError: string | undefined;
+  private readonly counts: TrackerCounters = {
+    undetectedBytes: 0,
+    ignoredBytes: 0,
+    overflowBytes: 0,
+    unparsedBytesAtClose: 0,
+    parserErrors: 0,
+  };
+
+  constructor(
+    readonly meta: ConnectionMeta,
+    private readonly registry: ProtocolRegistry,
+    private readonly options: TrackerOptions = DEFAULT_TRACKER_OPTIONS,
+  ) {
+    this.resolvedRole = meta.role;
+  }
+
+  get state(): TrackerState {
+    return this.currentState;
+  }
+
+  /** The role given, or the one inferred when the protocol was detected. */
+  get role(): ConnRole {
+    return this.resolvedRole;
+  }
+
+  get protocol(): ProtocolParser | undefined {
+    return this.tracing?.parser;
+  }
+
+  get counters(): Readonly<TrackerCounters> {
+    return { ...this.counts };
+  }
+
+  get parserCounters(): Readonly<ParserCounters> | undefined {
+    return this.tracing?.session.counters;
+  }
+
+  /** The message of the exception that made the connection unsupported, if any. */
+  get parserError(): string | undefined {
+    return this.lastParserError;
+  }
+
+  onData(chunk: DataChunk): void {
+    switch (this.currentState) {
+      case 'closed':
+      case 'unsupported':
+        this.counts.ignoredBytes += chunk.data.length;
+        return;
+      case 'detecting':
+        this.pending.push(chunk);
+        this.detect(chunk.direction);
+        return;
+      case 'tracing':
+        this.guard(() => this.feed(chunk));
+        return;
+    }
+  }
+
+  onClose(timestampNs: bigint): void {
+    if (this.currentState === 'closed') return;
+    if (this.currentState === 'tracing' && this.tracing) {
+      const { buffers, session } = this.tracing;
+      this.counts.unparsedBytesAtClose += buffers.egress.length + buffers.ingress.length;
+      this.guard(() => {
+        session.onClose(timestampNs);
+        this.collectRows();
+      });
+    }
+    this.counts.undetectedBytes += byteLength(this.pending);
+    this.pending = [];
+    this.currentState = 'closed';
+  }
+
+  /** Rows completed since the last call. */
+  takeRecords(): TableRecord[] {
+    const records = this.records;
+    this.records = [];
+    return records;
+  }
+
+  private detect(direction: Direction): void {
+    for (;;) {
+      const candidates = this.pending.filter((chunk) => chunk.direction === direction);
+      if (candidates.length === 0) return;
+      const prefix = prefixOf(candidates, MAX_DETECT_PREFIX_BYTES);
+      const detection = this.registry.detect(prefix, { direction, role: this.resolvedRole });
+      if (detection.verdict === 'need-more' && prefix.length < MAX_DETECT_PREFIX_BYTES) return;
+      if (detection.verdict === 'match') {
+        const role = roleOf(direction, detection.kind);
+        if (this.meta.role === 'unknown' || this.meta.role === role) {
+          this.startTracing(detection.parser, role);
+          return;
+        }
+      }
+      // Drop the oldest chunk of this direction and retry: a later chunk may start a message.
+      const dropped = candidates[0]!;
+      this.pending = this.pending.filter((chunk) => chunk !== dropped);
+      this.counts.undetectedBytes += dropped.data.length;
+      if (this.counts.undetectedBytes > this.options.maxUndetectedBytes) {
+        this.counts.undetectedBytes += byteLength(this.pending);
+        this.pending = [];
+        this.currentState = 'unsupported';
+        return;
+      }
+    }
+  }
+
+  private startTracing(parser: ProtocolParser, role: ResolvedRole): void {
+    this.resolvedRole = role;
+    this.currentState = 'tracing';
+    const held = this.pending;
+    this.pending = [];
+    this.guard(() => {
+      this.tracing = {
+        parser,
+        session: parser.createSession({ meta: this.meta, role, options: this.options }),
+        requestDirection: role === 'server' ? 'ingress' : 'egress',
+        buffers: {
+          egress: new StreamBuffer(this.options.maxBufferBytes),
+          ingress: new StreamBuffer(this.options.maxBufferBytes),
+        },
+      };
+      for (const chunk of held) this.feed(chunk);
+    });
+  }
+
+  private feed(chunk: DataChunk): void {
+    const { session, buffers, requestDirection } = this.tracing!;
+    const kind: MessageKind = chunk.direction === requestDirection ? 'request' : 'response';
+    const buffer = buffers[chunk.direction];
+    const { data, timestampNs } = chunk;
+    for (let offset = 0; offset < data.length; ) {
+      if (buffer.free === 0) {
+        this.counts.overflowBytes += buffer.clear();
+        session.onGap(kind);
+      }
+      const size = Math.min(buffer.free, data.length - offset);
+      buffer.append(data.subarray(offset, offset + size), timestampNs);
+      offset += size;
+      session.onData(kind, buffer);
+    }
+    this.collectRows();
+  }
+
+  private collectRows(): void {
+    const { session, parser } = this.tracing!;
+    for (const row of session.takeRows()) this.records.push({ table: parser.table, row });
+  }
+
+  /** A parser bug must not take the collector down: the connection stops being traced instead. */
+  private guard(action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      this.counts.parserErrors++;
+      this.lastParserError = error instanceof Error ? error.message : String(error);
+      if (this.currentState !== 'closed') this.currentState = 'unsupported';
+    }
+  }
+}
+
+/** A request leaving this process, or a response arriving, means it is the client. */
+function roleOf(direction: Direction, kind: MessageKind): ResolvedRole {
+  return (direction === 'egress') === (kind === 'request') ? 'client' : 'server';
+}
+
+function prefixOf(chunks: readonly DataChunk[], maxBytes: number): Buffer {
+  const parts: Buffer[] = [];
+  let length = 0;
+  for (const chunk of chunks) {
+    if (length >= maxBytes) break;
+    const part = chunk.data.subarray(0, maxBytes - length);
+    parts.push(part);
+    length += part.length;
+  }
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, length);
+}
+
+function byteLength(chunks: readonly DataChunk[]): number {
+  return chunks.reduce((sum, chunk) => sum + chunk.data.length, 0);
+}

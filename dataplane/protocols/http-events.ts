@@ -1,0 +1,115 @@
+// The http_events table: one row per request/response pair, with Pixie's column names and
+// meanings so that existing PxL scripts run unchanged.
+import { renderBody } from './body.js';
+import type { HttpHeaders, HttpRequest, HttpResponse } from './http1.js';
+import { redactPii } from './pii-redaction.js';
+import { TRACE_ROLE, type SessionContext } from './types.js';
+
+export const HTTP_EVENTS_TABLE = 'http_events';
+
+/** `content_type` values, as in Pixie. */
+export const HTTP_CONTENT_TYPE = { unknown: 0, json: 1, grpc: 2 } as const;
+
+export type HttpEventRow = {
+  /** Request start (ns): timestamp of the chunk with the request's first byte. */
+  readonly time_: bigint;
+  readonly upid: string;
+  readonly remote_addr: string;
+  readonly remote_port: number;
+  readonly local_addr: string;
+  readonly local_port: number;
+  /** 1 client, 2 server. */
+  readonly trace_role: number;
+  readonly major_version: number;
+  readonly minor_version: number;
+  /** 0 unknown, 1 JSON, 2 gRPC. */
+  readonly content_type: number;
+  /** JSON object, header name as sent → value (repeated headers joined with ", "). */
+  readonly req_headers: string;
+  readonly req_method: string;
+  /** The request target as sent, query string included. */
+  readonly req_path: string;
+  /** Truncated to the body limit, TRUNCATION_MARKER appended when cut. */
+  readonly req_body: string;
+  /** Size before truncation. */
+  readonly req_body_size: number;
+  readonly resp_headers: string;
+  readonly resp_status: number;
+  readonly resp_message: string;
+  readonly resp_body: string;
+  readonly resp_body_size: number;
+  /** Response end minus request start (ns). */
+  readonly latency: bigint;
+};
+
+export const HTTP_EVENTS_COLUMNS = [
+  'time_',
+  'upid',
+  'remote_addr',
+  'remote_port',
+  'local_addr',
+  'local_port',
+  'trace_role',
+  'major_version',
+  'minor_version',
+  'content_type',
+  'req_headers',
+  'req_method',
+  'req_path',
+  'req_body',
+  'req_body_size',
+  'resp_headers',
+  'resp_status',
+  'resp_message',
+  'resp_body',
+  'resp_body_size',
+  'latency',
+] as const satisfies ReadonlyArray<keyof HttpEventRow>;
+
+export function buildHttpEventRow(request: HttpRequest, response: HttpResponse, context: SessionContext): HttpEventRow {
+  const { meta, role, options } = context;
+  return {
+    time_: request.startNs,
+    upid: meta.upid,
+    remote_addr: meta.remoteAddr,
+    remote_port: meta.remotePort,
+    local_addr: meta.localAddr,
+    local_port: meta.localPort,
+    trace_role: TRACE_ROLE[role],
+    major_version: response.majorVersion,
+    minor_version: response.minorVersion,
+    content_type: contentTypeOf(response.headers, request.headers),
+    req_headers: headersToJson(request.headers),
+    req_method: request.method,
+    req_path: options.dataAccess === 'PIIRestricted' ? redactPii(request.target) : request.target,
+    req_body: renderBody(request.body, options),
+    req_body_size: request.body.size,
+    resp_headers: headersToJson(response.headers),
+    resp_status: response.status,
+    resp_message: response.reason,
+    resp_body: renderBody(response.body, options),
+    resp_body_size: response.body.size,
+    latency: response.endNs - request.startNs,
+  };
+}
+
+export function headersToJson(headers: HttpHeaders): string {
+  const merged = new Map<string, string>();
+  for (const [name, value] of headers) {
+    const previous = merged.get(name);
+    merged.set(name, previous === undefined ? value : `${previous}, ${value}`);
+  }
+  // fromEntries defines own properties, so a header named "__proto__" stays a plain key.
+  return JSON.stringify(Object.fromEntries(merged));
+}
+
+function contentTypeOf(...candidates: HttpHeaders[]): number {
+  for (const headers of candidates) {
+    const value = headers.find(([name]) => name.toLowerCase() === 'content-type')?.[1].toLowerCase();
+    if (value === undefined) continue;
+    if (value.startsWith('application/grpc')) return HTTP_CONTENT_TYPE.grpc;
+    if (value.includes('json')) return HTTP_CONTENT_TYPE.json;
+    return HTTP_CONTENT_TYPE.unknown;
+  }
+  return HTTP_CONTENT_TYPE.unknown;
+}

@@ -1,0 +1,155 @@
+// Pairs HTTP/1.x requests with responses on one connection. HTTP/1.x answers in order, so
+// keep-alive and pipelining reduce to two FIFO queues; a placeholder stands in for a message that
+// was recognised but could not be parsed, so one bad message does not shift every later pair.
+import { bodyCaptureBytes } from './body.js';
+import { buildHttpEventRow, type HttpEventRow } from './http-events.js';
+import { Http1Parser, type HttpMessage, type HttpRequest, type HttpResponse } from './http1.js';
+import type { StreamBuffer } from './stream-buffer.js';
+import type { MessageKind, ParserCounters, ProtocolSession, SessionContext } from './types.js';
+
+const MALFORMED = Symbol('malformed message');
+type Slot<T> = T | typeof MALFORMED;
+
+export interface Http1Counters extends ParserCounters {
+  requests: number;
+  responses: number;
+  /** 1xx responses before the final one (100 Continue, 103 Early Hints). */
+  interimResponses: number;
+  /** Pairs dropped because one side was malformed. */
+  droppedPairs: number;
+  /** Bytes after a protocol switch (101 Switching Protocols, CONNECT). */
+  tunneledBytes: number;
+}
+
+export class Http1Session implements ProtocolSession<HttpEventRow> {
+  private readonly requestParser: Http1Parser;
+  private readonly responseParser: Http1Parser;
+  private readonly requests: Array<Slot<HttpRequest>> = [];
+  /** Complete responses whose request is still arriving (an early reply, 100-continue). */
+  private readonly responses: Array<Slot<HttpResponse>> = [];
+  private rows: HttpEventRow[] = [];
+  private readonly counts: Http1Counters = {
+    garbageBytes: 0,
+    malformedMessages: 0,
+    unmatchedResponses: 0,
+    unansweredRequests: 0,
+    gaps: 0,
+    requests: 0,
+    responses: 0,
+    interimResponses: 0,
+    droppedPairs: 0,
+    tunneledBytes: 0,
+  };
+
+  constructor(private readonly context: SessionContext) {
+    const captureBytes = bodyCaptureBytes(context.options);
+    const sinkFor = (kind: MessageKind) => ({
+      message: (message: HttpMessage) => this.onMessage(message),
+      malformed: () => this.onMalformed(kind),
+      garbage: (byteCount: number) => {
+        this.counts.garbageBytes += byteCount;
+      },
+    });
+    this.requestParser = new Http1Parser({ kind: 'request', bodyCaptureBytes: captureBytes }, sinkFor('request'));
+    this.responseParser = new Http1Parser(
+      { kind: 'response', bodyCaptureBytes: captureBytes, requestMethod: () => this.methodOfAnsweredRequest() },
+      sinkFor('response'),
+    );
+  }
+
+  get counters(): Readonly<Http1Counters> {
+    return {
+      ...this.counts,
+      tunneledBytes: this.requestParser.tunneledBytes + this.responseParser.tunneledBytes,
+    };
+  }
+
+  onData(kind: MessageKind, buffer: StreamBuffer): void {
+    this.parserFor(kind).parse(buffer);
+  }
+
+  onGap(kind: MessageKind): void {
+    if (this.parserFor(kind).reset()) this.counts.gaps++;
+  }
+
+  onClose(): void {
+    this.requestParser.finish();
+    this.responseParser.finish();
+    this.counts.unansweredRequests += this.requests.filter((slot) => slot !== MALFORMED).length;
+    this.requests.length = 0;
+    this.counts.unmatchedResponses += this.responses.filter((slot) => slot !== MALFORMED).length;
+    this.responses.length = 0;
+  }
+
+  takeRows(): HttpEventRow[] {
+    const rows = this.rows;
+    this.rows = [];
+    return rows;
+  }
+
+  private parserFor(kind: MessageKind): Http1Parser {
+    return kind === 'request' ? this.requestParser : this.responseParser;
+  }
+
+  /** The response being parsed answers the request after those already waiting for a response. */
+  private methodOfAnsweredRequest(): string | undefined {
+    const index = this.responses.length;
+    if (index < this.requests.length) {
+      const slot = this.requests[index]!;
+      return slot === MALFORMED ? undefined : slot.method;
+    }
+    return index === this.requests.length ? this.requestParser.currentMethod : undefined;
+  }
+
+  private onMessage(message: HttpMessage): void {
+    if (message.kind === 'request') {
+      this.counts.requests++;
+      this.requests.push(message);
+    } else if (message.status >= 100 && message.status < 200 && message.status !== 101) {
+      this.counts.interimResponses++;
+      return;
+    } else {
+      this.counts.responses++;
+      this.responses.push(message);
+    }
+    this.stitch();
+  }
+
+  private onMalformed(kind: MessageKind): void {
+    this.counts.malformedMessages++;
+    if (kind === 'request') this.requests.push(MALFORMED);
+    else this.responses.push(MALFORMED);
+    this.stitch();
+  }
+
+  private stitch(): void {
+    while (this.responses.length > 0) {
+      const response = this.responses[0]!;
+      const request = this.requests[0];
+      if (request === undefined) {
+        if (this.requestParser.inMessage) return;
+        this.responses.shift();
+        if (response !== MALFORMED) this.counts.unmatchedResponses++;
+        continue;
+      }
+      if (response !== MALFORMED && request !== MALFORMED && response.startNs < request.startNs) {
+        // Began before the oldest waiting request: it answers one we never saw.
+        this.responses.shift();
+        this.counts.unmatchedResponses++;
+        continue;
+      }
+      this.responses.shift();
+      this.requests.shift();
+      if (response === MALFORMED || request === MALFORMED) {
+        this.counts.droppedPairs++;
+        continue;
+      }
+      this.rows.push(buildHttpEventRow(request, response, this.context));
+      if (switchesProtocol(request, response)) this.requestParser.enterTunnel();
+    }
+  }
+}
+
+function switchesProtocol(request: HttpRequest, response: HttpResponse): boolean {
+  return response.status === 101 || (request.method === 'CONNECT' && response.status >= 200 && response.status < 300);
+}
