@@ -1,9 +1,12 @@
 // The one Loupe program: `loupe <role> [flags]`. Each Deployment/DaemonSet runs one role.
 import { parseArgs } from 'node:util';
 import { ROLES } from '../crds/roles.js';
-import { runOperator, defaultLeaseNamespace, OperatorConfigError } from '../operator/main.js';
 
 const USAGE = `usage: loupe <role> [flags]
+       loupe <command> [flags]
+
+commands:
+  profile      CPU-profile a process, a cgroup or every process (loupe profile --help)
 
 roles:
   operator     reconcile Vizier (and, as they land, the other Loupe kinds)
@@ -35,7 +38,9 @@ function parseBool(flag: string, s: string): boolean {
   throw new UsageError(`${flag}: "${s}" is not true or false`);
 }
 
+// Each command loads only its own code: `loupe profile` need not load the Kubernetes client.
 async function operator(args: string[]): Promise<void> {
+  const { runOperator, defaultLeaseNamespace } = await import('../operator/main.js');
   const { values } = parseArgs({
     args,
     options: {
@@ -116,6 +121,11 @@ async function main(argv: string[]): Promise<number> {
     await operator(rest);
     return -1; // keeps running until a signal
   }
+  if (role === 'profile') {
+    // Loaded on demand: only this command needs the BPF addon.
+    const { profileCommand } = await import('../dataplane/profiler/command.js');
+    return profileCommand(rest);
+  }
   if ((ROLES as readonly string[]).includes(role)) {
     console.error(`loupe ${role}: this role is not built yet; today only \`loupe operator\` runs (see README.md, "Status")`);
     return 2;
@@ -129,8 +139,8 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (err: unknown) => {
-    if (err instanceof OperatorConfigError) {
-      console.error(`loupe operator: ${err.message}`);
+    if ((err as Error).name === 'OperatorConfigError') {
+      console.error(`loupe operator: ${(err as Error).message}`);
       process.exit(1);
     }
     if (err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {

@@ -23,7 +23,9 @@ export function defaultLeaseNamespace(env: NodeJS.ProcessEnv = process.env): str
 }
 
 /** A problem with the operator's configuration that the user fixes; printed without a stack. */
-export class OperatorConfigError extends Error {}
+export class OperatorConfigError extends Error {
+  override readonly name = 'OperatorConfigError';
+}
 
 export function loadKubeConfig(path?: string, env: NodeJS.ProcessEnv = process.env): KubeConfig {
   const kc = new KubeConfig();

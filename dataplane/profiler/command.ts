@@ -1,0 +1,192 @@
+// `loupe profile`: CPU-profile one process, one cgroup v2 or the whole machine with the BPF
+// profiler, and write folded stacks or pprof. Exit codes: 0 done, 1 cannot profile here
+// (capabilities, addon), 2 bad arguments.
+import { existsSync, readFileSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { capabilities, NativeBpfError } from '../../native-bpf/index.js';
+import { toFolded } from './folded.js';
+import { encodePprof, toPprof } from './pprof.js';
+import { runSession } from './session.js';
+
+export const PROFILE_USAGE = `usage: loupe profile [--pid N | --cgroup PATH] [--duration 10s] [--frequency 99] [--format folded|pprof] [-o FILE]
+
+  --pid N            only this process (default: every process)
+  --cgroup PATH      only tasks in this cgroup v2 directory (absolute, or relative to the cgroup2 mount)
+  --duration D       how long to sample: 500ms, 10s, 2m (default 10s); Ctrl-C ends early and still writes
+  --frequency HZ     samples per second per CPU, 1 to 10000 (default 99)
+  --format F         folded (default; "comm;root;...;leaf count" lines) or pprof (gzipped protobuf)
+  -o, --output FILE  write there instead of stdout`;
+
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+/** A bad argument: what was wrong, in one line. */
+export class ProfileUsageError extends Error {
+  readonly code = 'PROFILE_USAGE';
+}
+
+export interface ProfileRequest {
+  pid?: number;
+  cgroup?: { path: string; id: bigint };
+  durationMs: number;
+  frequencyHz: number;
+  format: 'folded' | 'pprof';
+  output?: string;
+}
+
+/** "10s", "500ms", "2m", "1h" or a bare number of seconds -> milliseconds. */
+export function parseDuration(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim());
+  const ms = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'] : NaN;
+  if (!(ms > 0)) throw new ProfileUsageError(`--duration "${s}": must be a positive duration such as 500ms, 10s or 2m`);
+  return Math.round(ms);
+}
+
+/** Where cgroup2 is mounted (e.g. /sys/fs/cgroup or, on hybrid hosts, /sys/fs/cgroup/unified). */
+export function cgroup2Mount(mounts = readFileSync('/proc/self/mounts', 'utf8')): string | undefined {
+  for (const line of mounts.split('\n')) {
+    const [, mountPoint, type] = line.split(' ');
+    if (type === 'cgroup2' && mountPoint) return mountPoint;
+  }
+  return undefined;
+}
+
+/** A cgroup v2 directory -> its id (the directory's inode, what bpf_get_current_cgroup_id returns). */
+export function resolveCgroup(path: string): { path: string; id: bigint } {
+  const mount = cgroup2Mount();
+  const candidates = isAbsolute(path) ? [path] : [resolve(path), ...(mount ? [join(mount, path)] : [])];
+  const found = candidates.find((p) => existsSync(p));
+  const where = mount ? `cgroup2 is mounted at ${mount}` : 'no cgroup2 file system is mounted here';
+  if (!found) throw new ProfileUsageError(`--cgroup "${path}": no such directory (${where})`);
+  if (!statSync(found).isDirectory() || statfsSync(found).type !== CGROUP2_SUPER_MAGIC) {
+    throw new ProfileUsageError(`--cgroup "${path}": not a cgroup v2 directory (${where})`);
+  }
+  return { path: found, id: statSync(found, { bigint: true }).ino };
+}
+
+function checkPid(s: string): number {
+  if (!/^[1-9]\d*$/.test(s)) throw new ProfileUsageError(`--pid "${s}": must be a process id (a positive integer)`);
+  const pid = Number(s);
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    throw new ProfileUsageError(`--pid ${pid}: no such process`);
+  }
+  const tgid = Number(/^Tgid:\s*(\d+)/m.exec(status)?.[1] ?? pid);
+  if (tgid !== pid) throw new ProfileUsageError(`--pid ${pid}: is a thread of process ${tgid}; pass --pid ${tgid}`);
+  return pid;
+}
+
+/** Validates the arguments (and the filesystem facts they name); throws ProfileUsageError. */
+export function parseProfileArgs(args: string[]): ProfileRequest | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        pid: { type: 'string' },
+        cgroup: { type: 'string' },
+        duration: { type: 'string', default: '10s' },
+        frequency: { type: 'string', default: '99' },
+        format: { type: 'string', default: 'folded' },
+        output: { type: 'string', short: 'o' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new ProfileUsageError((err as Error).message.replace(/\s*\n\s*/g, ' '));
+  }
+  if (values.help) return 'help';
+  if (values.pid !== undefined && values.cgroup !== undefined) throw new ProfileUsageError('--pid and --cgroup: pass one of them, not both');
+  const durationMs = parseDuration(values.duration!);
+  const frequencyHz = Number(values.frequency);
+  if (!/^\d+$/.test(values.frequency!) || frequencyHz < 1 || frequencyHz > 10_000) {
+    throw new ProfileUsageError(`--frequency "${values.frequency}": must be an integer from 1 to 10000 (Hz)`);
+  }
+  const format = values.format;
+  if (format !== 'folded' && format !== 'pprof') throw new ProfileUsageError(`--format "${format}": must be folded or pprof`);
+  if (values.output !== undefined && !existsSync(dirname(resolve(values.output)))) {
+    throw new ProfileUsageError(`-o "${values.output}": directory ${dirname(resolve(values.output))} does not exist`);
+  }
+  return {
+    ...(values.pid !== undefined ? { pid: checkPid(values.pid) } : {}),
+    ...(values.cgroup !== undefined ? { cgroup: resolveCgroup(values.cgroup) } : {}),
+    durationMs,
+    frequencyHz,
+    format,
+    ...(values.output !== undefined ? { output: values.output } : {}),
+  };
+}
+
+/** Runs `loupe profile ARGS`; returns the exit code. Errors go to stderr as one line. */
+export async function profileCommand(args: string[]): Promise<number> {
+  const fail = (code: number, message: string): number => {
+    process.stderr.write(`loupe profile: ${message}\n`);
+    return code;
+  };
+  let req: ProfileRequest | 'help';
+  try {
+    req = parseProfileArgs(args);
+    if (req !== 'help' && req.format === 'pprof' && req.output === undefined && process.stdout.isTTY) {
+      throw new ProfileUsageError('--format pprof writes binary data: pass -o FILE or redirect stdout');
+    }
+  } catch (err) {
+    if (err instanceof ProfileUsageError) return fail(2, `${err.message} (see loupe profile --help)`);
+    throw err;
+  }
+  if (req === 'help') {
+    process.stdout.write(`${PROFILE_USAGE}\n`);
+    return 0;
+  }
+
+  // From here on Ctrl-C / SIGTERM end the profile early; what was sampled is still written.
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const target = req.pid !== undefined ? `pid ${req.pid}` : req.cgroup ? `cgroup ${req.cgroup.path} (id ${req.cgroup.id})` : 'all processes';
+  let result;
+  try {
+    const caps = capabilities();
+    if (!caps.ok) return fail(1, caps.message);
+    result = await runSession({
+      frequencyHz: req.frequencyHz,
+      durationMs: req.durationMs,
+      ...(req.pid !== undefined ? { pid: req.pid } : {}),
+      ...(req.cgroup ? { cgroupId: req.cgroup.id } : {}),
+      signal: abort.signal,
+      onStarted: () => process.stderr.write(`loupe profile: sampling ${target} at ${req.frequencyHz} Hz for ${req.durationMs / 1000} s\n`),
+    });
+  } catch (err) {
+    if (err instanceof NativeBpfError) return fail(1, err.message);
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+
+  const c = result.counters;
+  const losses = `lost: ${c.lostCountsMapFull} to a full counts map, ${c.lostUserStacks} user and ${c.lostKernStacks} kernel stacks`;
+  let out: string | Buffer;
+  if (req.format === 'pprof') {
+    out = encodePprof(
+      toPprof(result.samples, {
+        frequencyHz: req.frequencyHz,
+        timeNanos: result.startedAtNs,
+        durationNanos: result.durationNs,
+        comments: [`loupe profile ${target}`, losses],
+      }),
+    );
+  } else {
+    out = toFolded(result.samples);
+  }
+  if (req.output !== undefined) writeFileSync(req.output, out);
+  else process.stdout.write(out);
+  process.stderr.write(
+    `loupe profile: ${result.total} samples, ${result.samples.length} distinct stacks in ${(Number(result.durationNs) / 1e9).toFixed(1)} s; ${losses}${req.output !== undefined ? `; wrote ${req.output}` : ''}\n`,
+  );
+  return 0;
+}

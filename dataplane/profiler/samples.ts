@@ -1,0 +1,89 @@
+// Drained stacks (native-bpf's Stack: addresses) -> symbolized samples that keep, per frame,
+// the address, the name and the mapping (with its build-id), so the same samples can be written
+// as pprof (locations, mappings) or as folded stacks (names only).
+// add() runs after every drain and only merges counts and snapshots the mappings of processes
+// it has not seen (while they are alive); names are resolved once per distinct address when
+// samples() is asked for, which keeps the agent's steady-state CPU low.
+import type { Stack } from '../../native-bpf/index.js';
+import { FrameSymbolizer, type MappingInfo } from './symbolize.js';
+
+export type { MappingInfo } from './symbolize.js';
+
+export interface Frame {
+  /** Function name, or "file+0xOFFSET" / "0xADDR" when it could not be named. */
+  name: string;
+  /** The sampled address: the instruction for the leaf, the return address for callers. */
+  address: bigint;
+  kernel: boolean;
+  mapping: MappingInfo | undefined;
+}
+
+export interface SymbolizedSample {
+  tgid: number;
+  comm: string;
+  count: number;
+  /** Leaf first (as pprof wants): kernel frames, then user frames. */
+  frames: Frame[];
+}
+
+interface RawStack {
+  tgid: number;
+  comm: string;
+  count: number;
+  userFrames: BigUint64Array;
+  kernFrames: BigUint64Array;
+  symbolized?: SymbolizedSample;
+}
+
+export class SampleCollector {
+  private readonly byKey = new Map<string, RawStack>();
+  private totalCount = 0;
+
+  constructor(private readonly symbolizer = new FrameSymbolizer()) {}
+
+  /** Call right after each drain. Identical stacks (same process, comm and addresses) merge. */
+  add(stacks: Stack[]): void {
+    for (const s of stacks) {
+      this.totalCount += s.count;
+      const key = `${s.tgid}|${s.comm}|${s.userFrames.join(',')}|${s.kernFrames.join(',')}`;
+      const seen = this.byKey.get(key);
+      if (seen) {
+        seen.count += s.count;
+        if (seen.symbolized) seen.symbolized.count = seen.count;
+        continue;
+      }
+      // Copies: the drained arrays are views into the whole batch.
+      this.byKey.set(key, { tgid: s.tgid, comm: s.comm, count: s.count, userFrames: s.userFrames.slice(), kernFrames: s.kernFrames.slice() });
+      this.symbolizer.observe(s.tgid, s.userFrames[0]);
+    }
+  }
+
+  /** Every distinct stack so far, in first-seen order, symbolized (each address once). */
+  samples(): SymbolizedSample[] {
+    const out: SymbolizedSample[] = [];
+    for (const raw of this.byKey.values()) {
+      raw.symbolized ??= { tgid: raw.tgid, comm: raw.comm, count: raw.count, frames: this.frames(raw) };
+      out.push(raw.symbolized);
+    }
+    return out;
+  }
+
+  /** Samples added so far. */
+  get total(): number {
+    return this.totalCount;
+  }
+
+  private frames(s: RawStack): Frame[] {
+    const out: Frame[] = [];
+    s.kernFrames.forEach((address, i) => {
+      const f = this.symbolizer.kernel(address, i > 0);
+      out.push({ name: f.name, address, kernel: true, mapping: f.mapping });
+    });
+    // User frame 0 is where the task was (or entered the kernel); the rest are return addresses.
+    s.userFrames.forEach((address, i) => {
+      const f = this.symbolizer.user(s.tgid, address, i > 0);
+      out.push({ name: f.name, address, kernel: false, mapping: f.mapping });
+    });
+    return out;
+  }
+}

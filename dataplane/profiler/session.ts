@@ -1,0 +1,74 @@
+// One profiling session: start the BPF profiler, drain and symbolize periodically until the
+// duration ends or the signal aborts, then drain a last time and detach.
+import { CpuProfiler, type DrainCounters } from '../../native-bpf/index.js';
+import { wallClockNs } from '../stats/proc.js';
+import { SampleCollector, type SymbolizedSample } from './samples.js';
+
+export interface SessionOptions {
+  frequencyHz: number;
+  durationMs: number;
+  /** Only this process. */
+  pid?: number;
+  /** Only tasks in this cgroup v2 (inode of its directory). */
+  cgroupId?: bigint;
+  /** Default 1000 ms. */
+  drainIntervalMs?: number;
+  /** Ends the session early; what was sampled so far is kept. */
+  signal?: AbortSignal;
+  /** Called once the perf events are attached. */
+  onStarted?: () => void;
+}
+
+export interface SessionResult {
+  samples: SymbolizedSample[];
+  total: number;
+  counters: DrainCounters;
+  /** ns since the epoch. */
+  startedAtNs: bigint;
+  durationNs: bigint;
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+export async function runSession(opts: SessionOptions, collector = new SampleCollector()): Promise<SessionResult> {
+  const { frequencyHz, durationMs, drainIntervalMs = 1000, signal } = opts;
+  const profiler = await CpuProfiler.start({
+    frequencyHz,
+    ...(opts.pid !== undefined ? { pid: opts.pid } : {}),
+    ...(opts.cgroupId !== undefined ? { cgroupId: opts.cgroupId } : {}),
+  });
+  const startedAtNs = wallClockNs();
+  const start = performance.now();
+  let end = start;
+  try {
+    opts.onStarted?.();
+    const deadline = start + durationMs;
+    for (;;) {
+      await sleep(Math.min(drainIntervalMs, Math.max(0, deadline - performance.now())), signal);
+      // At the end the final drain (which detaches first) takes the rest, so no drain delays the stop.
+      if (signal?.aborted || performance.now() >= deadline) break;
+      collector.add(await profiler.drain());
+    }
+  } finally {
+    end = performance.now();
+    collector.add(await profiler.stop());
+  }
+  return {
+    samples: collector.samples(),
+    total: collector.total,
+    counters: profiler.counters!,
+    startedAtNs,
+    durationNs: BigInt(Math.round((end - start) * 1e6)),
+  };
+}
