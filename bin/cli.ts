@@ -7,6 +7,7 @@ const USAGE = `usage: loupe <role> [flags]
 
 commands:
   profile      CPU-profile a process, a cgroup or every process (loupe profile --help)
+  trace        record HTTP traffic of a process, a cgroup or every process (loupe trace --help)
 
 roles:
   operator     reconcile Vizier (and, as they land, the other Loupe kinds)
@@ -120,6 +121,10 @@ async function main(argv: string[]): Promise<number> {
   if (role === 'operator') {
     await operator(rest);
     return -1; // keeps running until a signal
+  }
+  if (role === 'trace') {
+    const { traceCommand } = await import('../dataplane/collectors/trace-command.js');
+    return traceCommand(rest);
   }
   if (role === 'profile') {
     // Loaded on demand: only this command needs the BPF addon.

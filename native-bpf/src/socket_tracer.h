@@ -11,7 +11,7 @@
  * 1..SOCK_MAX_PAYLOAD. */
 #define SOCK_MAX_PAYLOAD 8192
 /* iovecs copied from readv/writev/sendmsg/recvmsg; bytes in later ones count as truncated. */
-#define SOCK_MAX_IOVECS 8
+#define SOCK_MAX_IOVECS 16
 /* Threads inside a traced syscall at one time (arguments stashed between enter and exit). */
 #define SOCK_ACTIVE_SYSCALLS_ENTRIES 16384
 /* Open connections tracked at one time, all processes together. */

@@ -1,0 +1,138 @@
+// End to end on the real kernel: eBPF socket tracing of a Node HTTP server and client on
+// 127.0.0.1 -> exactly one http_events row per request on each side, with the right fields.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { SocketTraceCollector } from './socket-trace-collector.js';
+import type { HttpEventRow } from '../protocols/http-events.js';
+
+const SERVER = `
+const http = require('http');
+const s = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (d) => (body += d));
+  req.on('end', () => {
+    if (req.url.startsWith('/chunked')) {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('part1-');
+      setTimeout(() => { res.write('part2-'); res.end('end'); }, 5);
+    } else if (req.url.startsWith('/missing')) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('nope');
+    } else if (req.method === 'POST') {
+      res.writeHead(201, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ got: body }));
+    } else {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ path: req.url }));
+    }
+  });
+});
+s.keepAliveTimeout = 60000;
+s.listen(0, '127.0.0.1', () => console.log(s.address().port));
+`;
+
+// Waits for "go" on stdin, then: N keep-alive requests on one socket, then 3 pipelined ones.
+const CLIENT = `
+const http = require('http');
+const net = require('net');
+const [port, n] = process.argv.slice(1).map(Number);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+function request(i) {
+  const kind = ['get', 'post', 'chunked', 'missing'][i % 4];
+  const path = kind === 'chunked' ? '/chunked-' + i : kind === 'missing' ? '/missing-' + i : '/item-' + i;
+  const method = kind === 'post' ? 'POST' : 'GET';
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method, agent, headers: kind === 'post' ? { 'content-type': 'text/plain' } : {} }, (res) => {
+      res.resume();
+      res.on('end', resolve);
+    });
+    req.on('error', reject);
+    req.end(kind === 'post' ? 'payload-' + i : undefined);
+  });
+}
+process.stdin.once('data', async () => {
+  for (let i = 0; i < n; i++) await request(i);
+  agent.destroy();
+  const sock = net.connect(port, '127.0.0.1', () => {
+    sock.write('GET /pipe-0 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\nGET /pipe-1 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\nGET /pipe-2 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n');
+  });
+  let got = '';
+  sock.on('data', (d) => {
+    got += d;
+    if ((got.match(/HTTP\\/1\\.1 200/g) || []).length === 3 && got.endsWith('"/pipe-2"}')) sock.end();
+  });
+  sock.on('close', () => process.exit(0));
+});
+`;
+
+const N = 12;
+
+test('tracing a Node HTTP server and client yields exactly one http_events row per request on each side', async () => {
+  const children: ChildProcess[] = [];
+  try {
+    const server = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(server);
+    const [line] = (await once(server.stdout!, 'data')) as [Buffer];
+    const port = Number(line.toString().trim());
+    const client = spawn(process.execPath, ['-e', CLIENT, String(port), String(N)], { stdio: ['pipe', 'inherit', 'inherit'] });
+    children.push(client);
+    // An untraced pair on the same kernel: its traffic must not appear.
+    const other = spawn(process.execPath, ['-e', `const h = require('http'); const s = h.createServer((q, r) => r.end('x')).listen(0, '127.0.0.1', () => { const t = setInterval(() => h.get('http://127.0.0.1:' + s.address().port + '/untraced', (r) => r.resume()), 20); setTimeout(() => { clearInterval(t); process.exit(0); }, 3000); });`], { stdio: 'ignore' });
+    children.push(other);
+
+    const collector = await SocketTraceCollector.start({ pids: [server.pid!, client.pid!], tracker: { bodyLimitBytes: 1024, dataAccess: 'Full' } });
+    const rows: HttpEventRow[] = [];
+    const exited = once(client, 'exit');
+    client.stdin!.write('go\n');
+    const poller = setInterval(() => rows.push(...collector.poll().httpEvents), 100);
+    await exited;
+    clearInterval(poller);
+    await new Promise((r) => setTimeout(r, 200));
+    const last = await collector.stop();
+    rows.push(...last.httpEvents);
+
+    const serverRows = rows.filter((r) => r.trace_role === 2);
+    const clientRows = rows.filter((r) => r.trace_role === 1);
+    assert.equal(serverRows.length, N + 3, `server rows: ${serverRows.map((r) => r.req_path).join(' ')}`);
+    assert.equal(clientRows.length, N + 3, `client rows: ${clientRows.map((r) => r.req_path).join(' ')}`);
+    assert.ok(!rows.some((r) => r.req_path === '/untraced'), 'the untraced process is excluded');
+
+    for (const side of [serverRows, clientRows]) {
+      const byPath = new Map(side.map((r) => [r.req_path, r]));
+      for (let i = 0; i < N; i++) {
+        const kind = ['get', 'post', 'chunked', 'missing'][i % 4];
+        const path = kind === 'chunked' ? `/chunked-${i}` : kind === 'missing' ? `/missing-${i}` : `/item-${i}`;
+        const r = byPath.get(path);
+        assert.ok(r, `row for ${path}`);
+        assert.equal(r.major_version, 1);
+        assert.ok(r.latency > 0n, `${path} latency ${r.latency}`);
+        assert.equal(r.remote_addr, '127.0.0.1');
+        if (kind === 'post') {
+          assert.equal(r.req_method, 'POST');
+          assert.equal(r.req_body, `payload-${i}`);
+          assert.equal(r.resp_status, 201);
+          assert.equal(r.resp_body, JSON.stringify({ got: `payload-${i}` }));
+        } else {
+          assert.equal(r.req_method, 'GET');
+        }
+        if (kind === 'chunked') {
+          assert.equal(r.resp_status, 200);
+          assert.equal(r.resp_body, 'part1-part2-end', 'chunked body reassembled');
+        }
+        if (kind === 'missing') {
+          assert.equal(r.resp_status, 404);
+          assert.equal(r.resp_message, 'Not Found');
+        }
+        if (kind === 'get') assert.equal(r.resp_body, JSON.stringify({ path }));
+      }
+      for (let i = 0; i < 3; i++) assert.equal(byPath.get(`/pipe-${i}`)?.resp_body, JSON.stringify({ path: `/pipe-${i}` }), `pipelined request ${i} matched to its response`);
+    }
+    assert.ok(serverRows.every((r) => r.local_port === port), 'server rows carry the server port');
+    assert.ok(clientRows.every((r) => r.remote_port === port), 'client rows carry the server as remote');
+    assert.equal(collector.counters?.lostRingbufFull, 0, 'nothing lost at this load');
+  } finally {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  }
+});

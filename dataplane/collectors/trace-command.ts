@@ -1,0 +1,129 @@
+// `loupe trace`: HTTP traffic of a process, a cgroup or every process, as http_events rows.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parseDuration, resolveCgroup } from '../profiler/command.js';
+import { SocketTraceCollector } from './socket-trace-collector.js';
+import { HTTP_EVENTS_COLUMNS, type HttpEventRow } from '../protocols/http-events.js';
+
+export const TRACE_USAGE = `usage: loupe trace [--pid N | --cgroup PATH] [--duration 10s] [--format table|json] [--body-limit BYTES]
+  Records HTTP/1.x requests and responses with eBPF socket tracing (no code changes).
+  --pid N          only this process (repeatable)
+  --cgroup PATH    only the processes in this cgroup v2 when tracing starts
+  (neither)        every process but loupe itself
+  --duration D     how long to trace (default 10s; Ctrl-C stops early)
+  --format F       table (default) or json: one http_events row per line, Pixie column names`;
+
+export class TraceUsageError extends Error {}
+
+export interface TraceRequest {
+  pids?: number[];
+  durationMs: number;
+  format: 'table' | 'json';
+  bodyLimitBytes: number;
+}
+
+export function parseTraceArgs(args: string[]): TraceRequest | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        pid: { type: 'string', multiple: true },
+        cgroup: { type: 'string' },
+        duration: { type: 'string', default: '10s' },
+        format: { type: 'string', default: 'table' },
+        'body-limit': { type: 'string', default: '1024' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    throw new TraceUsageError((err as Error).message);
+  }
+  if (values.help) return 'help';
+  if (values.pid && values.cgroup) throw new TraceUsageError('give --pid or --cgroup, not both');
+  let pids: number[] | undefined;
+  if (values.pid) {
+    pids = values.pid.map((p) => {
+      const n = Number(p);
+      if (!Number.isInteger(n) || n <= 0) throw new TraceUsageError(`--pid ${p}: not a process id`);
+      try {
+        readFileSync(`/proc/${n}/stat`);
+      } catch {
+        throw new TraceUsageError(`--pid ${n}: no such process`);
+      }
+      return n;
+    });
+  } else if (values.cgroup) {
+    const { path } = resolveCgroup(values.cgroup);
+    pids = readFileSync(`${path}/cgroup.procs`, 'utf8').split('\n').filter(Boolean).map(Number);
+    if (pids.length === 0) throw new TraceUsageError(`--cgroup ${values.cgroup}: no process in it`);
+  }
+  let durationMs: number;
+  try {
+    durationMs = parseDuration(values.duration!);
+  } catch (err) {
+    throw new TraceUsageError((err as Error).message);
+  }
+  if (values.format !== 'table' && values.format !== 'json') throw new TraceUsageError(`--format ${values.format}: use table or json`);
+  const bodyLimitBytes = Number(values['body-limit']);
+  if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 0) throw new TraceUsageError(`--body-limit ${values['body-limit']}: a number of bytes`);
+  return { ...(pids ? { pids } : {}), durationMs, format: values.format, bodyLimitBytes };
+}
+
+export function rowToJson(r: HttpEventRow): string {
+  const out: Record<string, unknown> = {};
+  for (const c of HTTP_EVENTS_COLUMNS) {
+    const v = r[c as keyof HttpEventRow];
+    out[c] = typeof v === 'bigint' ? (c === 'time_' ? v.toString() : Number(v)) : v;
+  }
+  return JSON.stringify(out);
+}
+
+function rowToTable(r: HttpEventRow): string {
+  const time = new Date(Number(r.time_ / 1_000_000n)).toISOString();
+  return [time, String(r.req_method).padEnd(7), String(r.resp_status).padEnd(4), `${(Number(r.latency) / 1e6).toFixed(2)} ms`.padStart(10), `${r.remote_addr}:${r.remote_port}`.padEnd(22), r.req_path].join('  ');
+}
+
+export async function traceCommand(args: string[]): Promise<number> {
+  let req: TraceRequest | 'help';
+  try {
+    req = parseTraceArgs(args);
+  } catch (err) {
+    if (err instanceof TraceUsageError || (err as Error).name === 'ProfileUsageError') {
+      console.error(`loupe trace: ${(err as Error).message} (see loupe trace --help)`);
+      return 2;
+    }
+    throw err;
+  }
+  if (req === 'help') {
+    console.log(TRACE_USAGE);
+    return 0;
+  }
+  let collector: SocketTraceCollector;
+  try {
+    collector = await SocketTraceCollector.start({ ...(req.pids ? { pids: req.pids } : {}), tracker: { bodyLimitBytes: req.bodyLimitBytes } });
+  } catch (err) {
+    console.error(`loupe trace: ${(err as Error).message}`);
+    return 1;
+  }
+  const print = (rows: HttpEventRow[]) => {
+    for (const r of rows) process.stdout.write(`${req.format === 'json' ? rowToJson(r) : rowToTable(r)}\n`);
+  };
+  if (req.format === 'table') console.log(['time'.padEnd(24), 'method ', 'stat', '   latency', 'remote'.padEnd(22), 'path'].join('  '));
+  const poller = setInterval(() => print(collector.poll().httpEvents), 250);
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, req.durationMs);
+    const early = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    process.once('SIGINT', early);
+    process.once('SIGTERM', early);
+  });
+  clearInterval(poller);
+  print((await collector.stop()).httpEvents);
+  const c = collector.counters;
+  if (c) console.error(`loupe trace: ${c.events} socket events; lost ${c.lostRingbufFull} to a full ring buffer, ${c.budgetDrops} over the per-connection budget; ${c.truncated} truncated`);
+  return 0;
+}
