@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "addon_shared.h"
+#include "napi_util.h"
 #include "socket_tracer.h"
 #include "socket_tracer.skel.h"
 
@@ -242,36 +243,7 @@ void finalize_tracer(napi_env, void* data, void*) {
   delete t;
 }
 
-// ---------------------------------------------------------------- N-API helpers
-#define NAPI_CALL(env, call)                                                    \
-  do {                                                                          \
-    if ((call) != napi_ok) {                                                    \
-      const napi_extended_error_info* info = nullptr;                           \
-      napi_get_last_error_info((env), &info);                                   \
-      bool pending = false;                                                     \
-      napi_is_exception_pending((env), &pending);                               \
-      if (!pending)                                                             \
-        napi_throw_error((env), nullptr,                                        \
-                         info && info->error_message ? info->error_message      \
-                                                     : "Node-API call failed"); \
-      return nullptr;                                                           \
-    }                                                                           \
-  } while (0)
-
-napi_value make_error(napi_env env, const std::string& code, const std::string& msg) {
-  napi_value c, m, err;
-  napi_create_string_utf8(env, code.c_str(), NAPI_AUTO_LENGTH, &c);
-  napi_create_string_utf8(env, msg.c_str(), NAPI_AUTO_LENGTH, &m);
-  napi_create_error(env, c, m, &err);
-  return err;
-}
-
-void set_num(napi_env env, napi_value obj, const char* name, double v) {
-  napi_value x;
-  napi_create_double(env, v, &x);
-  napi_set_named_property(env, obj, name, x);
-}
-
+// ---------------------------------------------------------------- N-API helpers: napi_util.h
 template <typename T>
 napi_value typed_copy(napi_env env, napi_typedarray_type type, const std::vector<T>& v) {
   void* data = nullptr;
