@@ -16,6 +16,8 @@ import { issueTls } from '../../controllers/common/tls.js';
 import { tlsDnsNames } from '../../controllers/vizier/components.js';
 import type { Vizier } from '../../crds/kinds/vizier.js';
 import type { KubeTransport } from '../../operator/runtime/rest.js';
+import { objectPath } from '../../operator/runtime/paths.js';
+import { typeOf } from '../../controllers/common/resources.js';
 
 const LATENCY_RUNS = Number(process.env['BENCH_LATENCY_RUNS'] ?? 10);
 const FLEET = Number(process.env['BENCH_VIZIERS'] ?? 200);
@@ -36,12 +38,7 @@ function vizierBody(ns: string): Vizier {
   return { apiVersion: 'loupe.dev/v1alpha1', kind: 'Vizier', metadata: { name: 'vz', namespace: ns }, spec: {} as Vizier['spec'] };
 }
 
-const pathOf = (o: KubernetesObject) => {
-  const [group, version] = o.apiVersion!.includes('/') ? o.apiVersion!.split('/') : ['', o.apiVersion!];
-  const plural = `${o.kind!.toLowerCase()}${o.kind!.endsWith('s') ? 'es' : 's'}`;
-  const base = group ? `/apis/${group}/${version}` : `/api/${version}`;
-  return o.metadata!.namespace ? `${base}/namespaces/${o.metadata!.namespace}/${plural}/${o.metadata!.name}` : `${base}/${plural}/${o.metadata!.name}`;
-};
+const pathOf = (o: KubernetesObject) => objectPath(typeOf(o), { namespace: o.metadata!.namespace ?? '', name: o.metadata!.name! });
 
 /** The baseline: what the operator writes for one Vizier, applied by a plain loop. */
 async function applyDirectly(t: KubeTransport, ns: string, tlsNs = ns): Promise<void> {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { KubeTransport } from '../../operator/runtime/rest.js';
+import { isNotFound } from '../../operator/runtime/errors.js';
 import { repoRoot } from '../../crds/generate.js';
 
 export function api(kc: KubeConfig): KubeTransport {
@@ -71,7 +72,7 @@ export async function get<T = KubernetesObject>(kc: KubeConfig, path: string): P
   try {
     return (await api(kc).request({ method: 'GET', path })) as T;
   } catch (err) {
-    if ((err as { status?: number }).status === 404) return undefined;
+    if (isNotFound(err)) return undefined;
     throw err;
   }
 }
