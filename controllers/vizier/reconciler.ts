@@ -208,9 +208,11 @@ export async function reconcileVizier(key: ObjectKey, ctx: ReconcileContext): Pr
     ...(natsRestartedAt ? { natsRestartedAt } : {}),
     ...(tlsNotAfter ? { tlsNotAfter } : {}),
   };
+  // Compared as stored JSON: undefined fields vanish, dates are strings.
   const normalized = JSON.parse(JSON.stringify(next)) as VizierStatus;
-  if (!isDeepStrictEqual(normalized, JSON.parse(JSON.stringify(prev ?? {})))) {
-    await ctx.client.patchStatus(VIZIER, key, diffMergePatch(JSON.parse(JSON.stringify(prev ?? {})), normalized));
+  const stored = JSON.parse(JSON.stringify(prev ?? {})) as VizierStatus;
+  if (!isDeepStrictEqual(normalized, stored)) {
+    await ctx.client.patchStatus(VIZIER, key, diffMergePatch(stored, normalized));
     if (prev?.phase !== a.phase) ctx.events.event(cached, a.phase === 'Degraded' || a.phase === 'Failed' ? 'Warning' : 'Normal', a.reason, a.message);
   }
 
