@@ -141,7 +141,6 @@ export interface SocketTracerNative {
   stopTracer(handle: TracerHandle): Promise<void>;
 }
 
-const KINDS = [undefined, 'open', 'data', 'close'] as const;
 const ROLES: readonly SocketRole[] = ['unknown', 'client', 'server'];
 const SYSCALLS: readonly SocketSyscall[] = [
   'unknown', 'read', 'readv', 'recvfrom', 'recvmsg', 'write', 'writev', 'sendto', 'sendmsg', 'sendfile',
@@ -185,41 +184,61 @@ export function formatAddress(bytes: Uint8Array, family: 'ipv4' | 'ipv6'): strin
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
+/** Row kinds of a TracerBatch (`kinds[i]`). */
+export const BATCH_KIND = { open: 1, data: 2, close: 3 } as const;
+/** `directions[i]` of an egress data row (anything else is ingress). */
+export const BATCH_DIR_EGRESS = DIR_EGRESS;
+
+export function roleAt(b: TracerBatch, i: number): SocketRole {
+  return ROLES[b.roles[i]!] ?? 'unknown';
+}
+
+/** Row i of a batch as an open event (the caller checked kinds[i] is BATCH_KIND.open). */
+export function openEventAt(b: TracerBatch, i: number, timestampNs: bigint = b.timestamps[i]!): SocketOpenEvent {
+  const family = b.families[i] === AF_INET ? 'ipv4' : 'ipv6';
+  const sockType = b.sockTypes[i];
+  return {
+    kind: 'open',
+    conn: { tgid: b.tgids[i]!, fd: b.fds[i]!, generation: b.generations[i]! },
+    timestampNs,
+    role: roleAt(b, i),
+    syscall: SYSCALLS[b.syscalls[i]!] ?? 'unknown',
+    family,
+    protocol: sockType === SOCK_STREAM ? 'tcp' : sockType === SOCK_DGRAM ? 'udp' : 'other',
+    localAddr: formatAddress(b.localAddrs.subarray(i * 16, i * 16 + 16), family),
+    localPort: b.localPorts[i]!,
+    remoteAddr: formatAddress(b.remoteAddrs.subarray(i * 16, i * 16 + 16), family),
+    remotePort: b.remotePorts[i]!,
+  };
+}
+
 /** Events of one batch, in ring-buffer order (per connection: the order of its syscalls). */
 export function batchToSocketEvents(b: TracerBatch): SocketEvent[] {
   const out: SocketEvent[] = [];
   for (let i = 0; i < b.kinds.length; i++) {
-    const base: EventBase = {
-      conn: { tgid: b.tgids[i]!, fd: b.fds[i]!, generation: b.generations[i]! },
-      timestampNs: b.timestamps[i]!,
-      role: ROLES[b.roles[i]!] ?? 'unknown',
-      syscall: SYSCALLS[b.syscalls[i]!] ?? 'unknown',
-    };
-    const kind = KINDS[b.kinds[i]!];
-    if (kind === 'open') {
-      const family = b.families[i] === AF_INET ? 'ipv4' : 'ipv6';
-      const sockType = b.sockTypes[i];
+    const kind = b.kinds[i];
+    if (kind === BATCH_KIND.open) {
+      out.push(openEventAt(b, i));
+      continue;
+    }
+    const conn = { tgid: b.tgids[i]!, fd: b.fds[i]!, generation: b.generations[i]! };
+    const timestampNs = b.timestamps[i]!;
+    const role = roleAt(b, i);
+    const syscall = SYSCALLS[b.syscalls[i]!] ?? 'unknown';
+    if (kind === BATCH_KIND.data) {
       out.push({
-        ...base,
-        kind,
-        family,
-        protocol: sockType === SOCK_STREAM ? 'tcp' : sockType === SOCK_DGRAM ? 'udp' : 'other',
-        localAddr: formatAddress(b.localAddrs.subarray(i * 16, i * 16 + 16), family),
-        localPort: b.localPorts[i]!,
-        remoteAddr: formatAddress(b.remoteAddrs.subarray(i * 16, i * 16 + 16), family),
-        remotePort: b.remotePorts[i]!,
-      });
-    } else if (kind === 'data') {
-      out.push({
-        ...base,
-        kind,
+        kind: 'data',
+        conn,
+        timestampNs,
+        role,
+        syscall,
         direction: b.directions[i] === DIR_EGRESS ? 'egress' : 'ingress',
         data: b.payload.subarray(b.payloadOffsets[i]!, b.payloadOffsets[i + 1]!),
         size: b.sizes[i]!,
         pos: b.positions[i]!,
       });
-    } else if (kind === 'close') {
-      out.push({ ...base, kind, bytesSent: b.sizes[i]!, bytesReceived: b.positions[i]! });
+    } else if (kind === BATCH_KIND.close) {
+      out.push({ kind: 'close', conn, timestampNs, role, syscall, bytesSent: b.sizes[i]!, bytesReceived: b.positions[i]! });
     }
   }
   return out;
@@ -246,21 +265,35 @@ export class SocketTracer {
 
   /** Events since the last drain. */
   drain(): SocketEvent[] {
-    if (this.stopped) return [];
-    return this.take(this.native.drainTracer(this.handle));
+    const batch = this.drainBatch();
+    return batch ? batchToSocketEvents(batch) : [];
   }
 
   /** Detaches and returns the events not drained yet, up to the last one the kernel emitted. */
   async stop(): Promise<SocketEvent[]> {
+    return (await this.stopBatches()).flatMap(batchToSocketEvents);
+  }
+
+  /**
+   * The rows since the last drain, as the addon's columns: what drain() turns into objects,
+   * for consumers that keep up with tens of thousands of events per second. Undefined once stopped.
+   */
+  drainBatch(): TracerBatch | undefined {
+    if (this.stopped) return undefined;
+    return this.take(this.native.drainTracer(this.handle));
+  }
+
+  /** stop(), as batches. */
+  async stopBatches(): Promise<TracerBatch[]> {
     if (this.stopped) return [];
     const before = this.take(this.native.drainTracer(this.handle));
     await this.native.stopTracer(this.handle);
     this.stopped = true;
-    return before.concat(this.take(this.native.drainTracer(this.handle)));
+    return [before, this.take(this.native.drainTracer(this.handle))];
   }
 
-  private take(batch: TracerBatch): SocketEvent[] {
+  private take(batch: TracerBatch): TracerBatch {
     this.counters = batch.counters;
-    return batchToSocketEvents(batch);
+    return batch;
   }
 }

@@ -2,7 +2,7 @@
 // Pixie. A pair is (upid, remote address, remote port, role); on the server side the client's
 // ephemeral port is replaced by 0 so that all connections from one client host add up.
 import { isIPv4, isIPv6 } from 'node:net';
-import { TRACE_ROLE, TRAFFIC_PROTOCOL, type ConnectionMeta } from '../protocols/types.js';
+import { TRACE_ROLE, TRAFFIC_PROTOCOL, type ConnectionMeta, type Direction } from '../protocols/types.js';
 import { connectionKey, type ConnectionId, type SocketEvent } from './socket-events.js';
 
 export const CONN_STATS_TABLE = 'conn_stats';
@@ -55,7 +55,8 @@ export interface ConnStatsCounters {
   reopenedWithoutClose: number;
 }
 
-interface PairStats {
+/** What the aggregator keeps per client-server pair; the collector holds one per open connection. */
+export interface PairStats {
   readonly upid: string;
   readonly remoteAddr: string;
   readonly remotePort: number;
@@ -70,8 +71,8 @@ interface PairStats {
 }
 
 export class ConnStatsAggregator {
-  /** Open connection → key of its pair. */
-  private readonly connections = new Map<string, string>();
+  /** Open connections of the event API (onEvent) → their pair. */
+  private readonly connections = new Map<string, PairStats>();
   private readonly pairs = new Map<string, PairStats>();
   private readonly counts: ConnStatsCounters = { orphanEvents: 0, reopenedWithoutClose: 0 };
 
@@ -82,33 +83,57 @@ export class ConnStatsAggregator {
   onEvent(event: SocketEvent): void {
     const key = connectionKey(event.conn);
     if (event.kind === 'open') {
-      if (this.connections.has(key)) {
+      const earlier = this.connections.get(key);
+      if (earlier) {
         this.counts.reopenedWithoutClose++;
-        this.close(key);
+        this.closed(earlier);
       }
-      const pair = this.pairFor(event.meta);
-      if (event.observed !== false) pair.connOpen++;
-      pair.active++;
-      this.connections.set(key, pairKey(event.meta));
+      this.connections.set(key, this.opened(event.meta, event.observed !== false));
       return;
     }
-    const pair = this.pairOf(key);
+    const pair = this.connections.get(key);
     if (!pair) {
       this.counts.orphanEvents++;
       return;
     }
     if (event.kind === 'close') {
-      this.close(key);
+      this.connections.delete(key);
+      this.closed(pair);
       return;
     }
-    const bytes = Math.max(event.byteCount ?? 0, event.chunk.data.length);
-    if (event.chunk.direction === 'egress') pair.bytesSent += bytes;
-    else pair.bytesRecv += bytes;
+    this.transferred(pair, event.chunk.direction, Math.max(event.byteCount ?? 0, event.chunk.data.length));
+  }
+
+  /**
+   * A connection opened: returns its pair, which the caller passes to transferred() and closed()
+   * (the collector keeps it with the connection instead of looking it up per event).
+   * `observed` false: it was already open when tracing found it, so it is not counted as an open.
+   */
+  opened(meta: ConnectionMeta, observed: boolean): PairStats {
+    const pair = this.pairFor(meta);
+    if (observed) pair.connOpen++;
+    pair.active++;
+    return pair;
+  }
+
+  /** An event for a connection whose open was never seen. */
+  orphaned(): void {
+    this.counts.orphanEvents++;
+  }
+
+  transferred(pair: PairStats, direction: Direction, byteCount: number): void {
+    if (direction === 'egress') pair.bytesSent += byteCount;
+    else pair.bytesRecv += byteCount;
+  }
+
+  closed(pair: PairStats): void {
+    pair.connClose++;
+    pair.active--;
   }
 
   /** Called when a connection's protocol is detected (ConnectionTracker.protocol). */
   setProtocol(conn: ConnectionId, trafficProtocol: number): void {
-    const pair = this.pairOf(connectionKey(conn));
+    const pair = this.connections.get(connectionKey(conn));
     if (pair) pair.protocol = trafficProtocol;
   }
 
@@ -124,11 +149,6 @@ export class ConnStatsAggregator {
       if (pair.active === 0) this.pairs.delete(key);
     }
     return rows;
-  }
-
-  private pairOf(connection: string): PairStats | undefined {
-    const key = this.connections.get(connection);
-    return key === undefined ? undefined : this.pairs.get(key);
   }
 
   private pairFor(meta: ConnectionMeta): PairStats {
@@ -151,14 +171,6 @@ export class ConnStatsAggregator {
       this.pairs.set(key, pair);
     }
     return pair;
-  }
-
-  private close(connection: string): void {
-    const pair = this.pairOf(connection);
-    this.connections.delete(connection);
-    if (!pair) return;
-    pair.connClose++;
-    pair.active--;
   }
 }
 

@@ -2,15 +2,21 @@
 // The kernel side reports opens, payload chunks and closes; this module gives every connection
 // a ConnectionTracker, feeds it in order, and collects what the parsers produce.
 import { readFileSync } from 'node:fs';
-import { SocketTracer, connKey, type SocketEvent as KernelSocketEvent, type TracerCounters, type TracerOptions } from '../../native-bpf/index.js';
+import {
+  BATCH_DIR_EGRESS,
+  BATCH_KIND,
+  SocketTracer,
+  openEventAt,
+  type TracerBatch,
+  type TracerCounters,
+  type TracerOptions,
+} from '../../native-bpf/index.js';
 import { ConnectionTracker } from '../protocols/connection-tracker.js';
-import { defaultProtocolRegistry, rowsOf } from '../protocols/registry.js';
-import { http1Protocol } from '../protocols/http1-protocol.js';
-import type { HttpEventRow } from '../protocols/http-events.js';
+import { defaultProtocolRegistry } from '../protocols/registry.js';
+import { HTTP_EVENTS_TABLE, type HttpEventRow } from '../protocols/http-events.js';
 import { resolveTrackerOptions, type TrackerOptions } from '../protocols/options.js';
 import type { ConnectionMeta } from '../protocols/types.js';
-import { ConnStatsAggregator, type ConnStatsRow } from './conn-stats.js';
-import type { SocketEvent } from './socket-events.js';
+import { ConnStatsAggregator, type ConnStatsRow, type PairStats } from './conn-stats.js';
 import { parseProcStat, upidOf } from '../stats/process-stats.js';
 
 export interface CollectorOptions extends TracerOptions {
@@ -37,9 +43,20 @@ function upidFor(tgid: number, cache: Map<number, string>): string {
   return upid;
 }
 
-/** Turns kernel events into the tracker's events; pure apart from the upid lookup. */
+interface TracedConnection {
+  readonly tracker: ConnectionTracker;
+  readonly pair: PairStats;
+  protocolKnown: boolean;
+}
+
+/**
+ * Turns the tracer's batches into rows; pure apart from the upid lookup. It walks the batch
+ * columns directly: at tens of thousands of events per second, an object per event (and a
+ * string key per lookup) costs more than the parsing itself.
+ */
 export class SocketEventRouter {
-  private readonly trackers = new Map<string, ConnectionTracker>();
+  /** Open connections by generation (unique per tracer, unlike (tgid, fd)). */
+  private readonly connections = new Map<number, TracedConnection>();
   private readonly upids = new Map<number, string>();
   private readonly registry = defaultProtocolRegistry();
   private readonly options: TrackerOptions;
@@ -53,36 +70,36 @@ export class SocketEventRouter {
   // Kernel timestamps are CLOCK_MONOTONIC (as is process.hrtime); rows carry wall-clock time_.
   private readonly monoToWallNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
 
-  route(events: readonly KernelSocketEvent[]): void {
-    for (const raw of events) {
-      const e = { ...raw, timestampNs: raw.timestampNs + this.monoToWallNs };
-      const key = connKey(e.conn);
-      if (e.kind === 'open') {
-        const meta: ConnectionMeta = {
-          upid: upidFor(e.conn.tgid, this.upids),
-          tgid: e.conn.tgid,
-          localAddr: e.localAddr,
-          localPort: e.localPort,
-          remoteAddr: e.remoteAddr,
-          remotePort: e.remotePort,
-          role: e.role,
-        };
-        this.trackers.set(key, new ConnectionTracker(meta, this.registry, this.options));
-        this.connStats.onEvent({ kind: 'open', conn: e.conn, meta, timestampNs: e.timestampNs, observed: e.role !== 'unknown' } satisfies SocketEvent);
+  route(b: TracerBatch): void {
+    const rows = b.kinds.length;
+    for (let i = 0; i < rows; i++) {
+      const kind = b.kinds[i];
+      if (kind === BATCH_KIND.open) {
+        this.open(b, i);
         continue;
       }
-      const tracker = this.trackers.get(key);
-      if (e.kind === 'data') {
-        // The payload is a view into the drained batch: copy what the tracker keeps.
-        const chunk = { direction: e.direction, data: Buffer.from(e.data), timestampNs: e.timestampNs };
-        tracker?.onData(chunk);
-        this.connStats.onEvent({ kind: 'data', conn: e.conn, chunk, byteCount: e.size } satisfies SocketEvent);
-      } else {
-        tracker?.onClose(e.timestampNs);
-        this.connStats.onEvent({ kind: 'close', conn: e.conn, timestampNs: e.timestampNs } satisfies SocketEvent);
+      const generation = b.generations[i]!;
+      const conn = this.connections.get(generation);
+      if (!conn) {
+        this.connStats.orphaned();
+        continue;
       }
-      if (tracker) this.http.push(...rowsOf(tracker.takeRecords(), http1Protocol));
-      if (e.kind === 'close') this.trackers.delete(key);
+      const timestampNs = b.timestamps[i]! + this.monoToWallNs;
+      const tracker = conn.tracker;
+      if (kind === BATCH_KIND.data) {
+        const direction = b.directions[i] === BATCH_DIR_EGRESS ? 'egress' : 'ingress';
+        this.connStats.transferred(conn.pair, direction, b.sizes[i]!);
+        tracker.onBytes(direction, b.payload, b.payloadOffsets[i]!, b.payloadOffsets[i + 1]!, timestampNs);
+        if (!conn.protocolKnown && tracker.protocol) {
+          conn.pair.protocol = tracker.protocol.trafficProtocol;
+          conn.protocolKnown = true;
+        }
+      } else if (kind === BATCH_KIND.close) {
+        tracker.onClose(timestampNs);
+        this.connStats.closed(conn.pair);
+        this.connections.delete(generation);
+      }
+      if (tracker.hasRecords) this.collect(tracker);
     }
   }
 
@@ -90,6 +107,30 @@ export class SocketEventRouter {
     const out = this.http;
     this.http = [];
     return out;
+  }
+
+  private open(b: TracerBatch, i: number): void {
+    const e = openEventAt(b, i);
+    const meta: ConnectionMeta = {
+      upid: upidFor(e.conn.tgid, this.upids),
+      tgid: e.conn.tgid,
+      localAddr: e.localAddr,
+      localPort: e.localPort,
+      remoteAddr: e.remoteAddr,
+      remotePort: e.remotePort,
+      role: e.role,
+    };
+    this.connections.set(e.conn.generation, {
+      tracker: new ConnectionTracker(meta, this.registry, this.options),
+      pair: this.connStats.opened(meta, e.role !== 'unknown'),
+      protocolKnown: false,
+    });
+  }
+
+  private collect(tracker: ConnectionTracker): void {
+    for (const record of tracker.takeRecords()) {
+      if (record.table === HTTP_EVENTS_TABLE) this.http.push(record.row as HttpEventRow);
+    }
   }
 }
 
@@ -108,7 +149,8 @@ export class SocketTraceCollector {
 
   /** Rows completed since the last poll. */
   poll(nowNs: bigint = process.hrtime.bigint()): CollectedRows {
-    this.router.route(this.tracer.drain());
+    const batch = this.tracer.drainBatch();
+    if (batch) this.router.route(batch);
     return { httpEvents: this.router.takeHttpEvents(), connStats: this.router.connStats.flush(nowNs) };
   }
 
@@ -118,7 +160,7 @@ export class SocketTraceCollector {
 
   /** Detaches, delivers what is left, and returns the last rows. */
   async stop(nowNs: bigint = process.hrtime.bigint()): Promise<CollectedRows> {
-    this.router.route(await this.tracer.stop());
+    for (const batch of await this.tracer.stopBatches()) this.router.route(batch);
     return { httpEvents: this.router.takeHttpEvents(), connStats: this.router.connStats.flush(nowNs) };
   }
 }

@@ -57,7 +57,8 @@ export class BodyCapture {
 
   finish(): CapturedBody {
     if (this.total === 0) return EMPTY_BODY;
-    return { prefix: Buffer.concat(this.parts, this.captured), size: this.total };
+    const prefix = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.captured);
+    return { prefix, size: this.total };
   }
 }
 

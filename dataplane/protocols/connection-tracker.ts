@@ -97,19 +97,36 @@ export class ConnectionTracker {
   }
 
   onData(chunk: DataChunk): void {
+    this.onBytes(chunk.direction, chunk.data, 0, chunk.data.length, chunk.timestampNs);
+  }
+
+  /**
+   * The bytes source[start, end) moved in one syscall. The tracker copies what it keeps, so
+   * `source` may be reused after the call (the collector passes a view of a whole drained batch).
+   */
+  onBytes(direction: Direction, source: Buffer, start: number, end: number, timestampNs: bigint): void {
     switch (this.currentState) {
       case 'closed':
       case 'unsupported':
-        this.counts.ignoredBytes += chunk.data.length;
+        this.counts.ignoredBytes += end - start;
         return;
       case 'detecting':
-        this.pending.push(chunk);
-        this.detect(chunk.direction);
+        this.pending.push({ direction, data: Buffer.from(source.subarray(start, end)), timestampNs });
+        this.detect(direction);
         return;
       case 'tracing':
-        this.guard(() => this.feed(chunk));
+        try {
+          this.feed(direction, source, start, end, timestampNs);
+        } catch (error) {
+          this.parserFailed(error);
+        }
         return;
     }
+  }
+
+  /** Whether rows are waiting for takeRecords(). */
+  get hasRecords(): boolean {
+    return this.records.length > 0;
   }
 
   onClose(timestampNs: bigint): void {
@@ -129,6 +146,7 @@ export class ConnectionTracker {
 
   /** Rows completed since the last call. */
   takeRecords(): TableRecord[] {
+    if (this.records.length === 0) return [];
     const records = this.records;
     this.records = [];
     return records;
@@ -176,22 +194,21 @@ export class ConnectionTracker {
           ingress: new StreamBuffer(this.options.maxBufferBytes),
         },
       };
-      for (const chunk of held) this.feed(chunk);
+      for (const chunk of held) this.feed(chunk.direction, chunk.data, 0, chunk.data.length, chunk.timestampNs);
     });
   }
 
-  private feed(chunk: DataChunk): void {
+  private feed(direction: Direction, source: Buffer, start: number, end: number, timestampNs: bigint): void {
     const { session, buffers, requestDirection } = this.tracing!;
-    const kind: MessageKind = chunk.direction === requestDirection ? 'request' : 'response';
-    const buffer = buffers[chunk.direction];
-    const { data, timestampNs } = chunk;
-    for (let offset = 0; offset < data.length; ) {
+    const kind: MessageKind = direction === requestDirection ? 'request' : 'response';
+    const buffer = buffers[direction];
+    for (let offset = start; offset < end; ) {
       if (buffer.free === 0) {
         this.counts.overflowBytes += buffer.clear();
         session.onGap(kind);
       }
-      const size = Math.min(buffer.free, data.length - offset);
-      buffer.append(data.subarray(offset, offset + size), timestampNs);
+      const size = Math.min(buffer.free, end - offset);
+      buffer.appendFrom(source, offset, offset + size, timestampNs);
       offset += size;
       session.onData(kind, buffer);
     }
@@ -208,10 +225,14 @@ export class ConnectionTracker {
     try {
       action();
     } catch (error) {
-      this.counts.parserErrors++;
-      this.lastParserError = error instanceof Error ? error.message : String(error);
-      if (this.currentState !== 'closed') this.currentState = 'unsupported';
+      this.parserFailed(error);
     }
+  }
+
+  private parserFailed(error: unknown): void {
+    this.counts.parserErrors++;
+    this.lastParserError = error instanceof Error ? error.message : String(error);
+    if (this.currentState !== 'closed') this.currentState = 'unsupported';
   }
 }
 

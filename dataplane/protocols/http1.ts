@@ -112,52 +112,93 @@ interface ResponseHead {
 
 type MessageHead = RequestHead | ResponseHead;
 
-const REQUEST_LINE = /^([A-Z]+) (\S+) HTTP\/(1)\.(\d)$/;
-const STATUS_LINE = /^HTTP\/(1)\.(\d) (\d{3})(?: (.*))?$/;
-const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/;
+/** tchar of RFC 9110 section 5.6.2: the bytes a header name may hold. */
+const TOKEN_CHARS = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TOKEN_CHARS[c.charCodeAt(0)] = 1;
 
+const SPACE = 0x20;
+const TAB = 0x09;
+
+// Hand-written rather than regular expressions: header lines are most of what the tracer
+// parses, and this runs for every message of every traced connection.
 function parseHead(text: string, kind: MessageKind): MessageHead | undefined {
-  const lines = text.split('\r\n');
   const headers: Array<[string, string]> = [];
-  for (const line of lines.slice(1)) {
+  let lineEnd = text.indexOf('\r\n');
+  const startLine = lineEnd < 0 ? text : text.slice(0, lineEnd);
+  while (lineEnd >= 0) {
+    const from = lineEnd + 2;
+    lineEnd = text.indexOf('\r\n', from);
+    const to = lineEnd < 0 ? text.length : lineEnd;
     const previous = headers[headers.length - 1];
-    if ((line.startsWith(' ') || line.startsWith('\t')) && previous) {
+    const first = text.charCodeAt(from);
+    if ((first === SPACE || first === TAB) && previous) {
       // Obsolete line folding: a continuation of the previous value.
-      previous[1] = `${previous[1]} ${line.trim()}`.trim();
+      previous[1] = `${previous[1]} ${text.slice(from, to).trim()}`.trim();
       continue;
     }
-    const header = parseHeaderLine(line);
+    const header = parseHeaderLine(text, from, to);
     if (!header) return undefined;
     headers.push(header);
   }
-  const startLine = lines[0]!;
-  if (kind === 'request') {
-    const match = REQUEST_LINE.exec(startLine);
-    if (!match || !(HTTP_METHODS as readonly string[]).includes(match[1]!)) return undefined;
-    return {
-      kind,
-      method: match[1]!,
-      target: match[2]!,
-      majorVersion: Number(match[3]),
-      minorVersion: Number(match[4]),
-      headers,
-    };
-  }
-  const match = STATUS_LINE.exec(startLine);
-  if (!match) return undefined;
-  return {
-    kind,
-    status: Number(match[3]),
-    reason: match[4] ?? '',
-    majorVersion: Number(match[1]),
-    minorVersion: Number(match[2]),
-    headers,
-  };
+  return kind === 'request' ? parseRequestLine(startLine, headers) : parseStatusLine(startLine, headers);
 }
 
-function parseHeaderLine(line: string): [string, string] | undefined {
-  const match = HEADER_LINE.exec(line);
-  return match ? [match[1]!, match[2]!] : undefined;
+const VERSION_SUFFIX = ' HTTP/1.';
+const WHITESPACE = /\s/;
+const LINE_BREAK = /[\r\n\u2028\u2029]/;
+
+/** `METHOD target HTTP/1.d`, METHOD one of HTTP_METHODS, target without whitespace. */
+function parseRequestLine(line: string, headers: Array<[string, string]>): RequestHead | undefined {
+  const space = line.indexOf(' ');
+  const versionAt = line.length - VERSION_SUFFIX.length - 1;
+  if (space <= 0 || versionAt <= space + 1 || !line.startsWith(VERSION_SUFFIX, versionAt)) return undefined;
+  const method = line.slice(0, space);
+  const minor = line.charCodeAt(line.length - 1) - 0x30;
+  const target = line.slice(space + 1, versionAt);
+  if (!(HTTP_METHODS as readonly string[]).includes(method) || !(minor >= 0 && minor <= 9) || WHITESPACE.test(target)) {
+    return undefined;
+  }
+  return { kind: 'request', method, target, majorVersion: 1, minorVersion: minor, headers };
+}
+
+/** `HTTP/1.d ddd` and an optional ` reason`. */
+function parseStatusLine(line: string, headers: Array<[string, string]>): ResponseHead | undefined {
+  if (line.length < 12 || !line.startsWith('HTTP/1.') || line.charCodeAt(8) !== SPACE) return undefined;
+  const minor = line.charCodeAt(7) - 0x30;
+  const s0 = line.charCodeAt(9) - 0x30;
+  const s1 = line.charCodeAt(10) - 0x30;
+  const s2 = line.charCodeAt(11) - 0x30;
+  if (!(minor >= 0 && minor <= 9 && s0 >= 0 && s0 <= 9 && s1 >= 0 && s1 <= 9 && s2 >= 0 && s2 <= 9)) return undefined;
+  let reason = '';
+  if (line.length > 12) {
+    if (line.charCodeAt(12) !== SPACE) return undefined;
+    reason = line.slice(13);
+    if (LINE_BREAK.test(reason)) return undefined;
+  }
+  return { kind: 'response', status: s0 * 100 + s1 * 10 + s2, reason, majorVersion: 1, minorVersion: minor, headers };
+}
+
+/** text[from, to) as `name: value` with optional blanks around the value; undefined unless name is a token. */
+function parseHeaderLine(text: string, from = 0, to = text.length): [string, string] | undefined {
+  const colon = text.indexOf(':', from);
+  if (colon <= from || colon >= to) return undefined;
+  for (let i = from; i < colon; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || TOKEN_CHARS[c] === 0) return undefined;
+  }
+  let start = colon + 1;
+  let end = to;
+  while (start < end && isBlank(text.charCodeAt(start))) start++;
+  while (end > start && isBlank(text.charCodeAt(end - 1))) end--;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === CR || c === LF || c === 0x2028 || c === 0x2029) return undefined;
+  }
+  return [text.slice(from, colon), text.slice(start, end)];
+}
+
+function isBlank(c: number): boolean {
+  return c === SPACE || c === TAB;
 }
 
 type Framing =
@@ -169,27 +210,34 @@ type Framing =
   | { readonly type: 'tunnel' }
   | { readonly type: 'invalid'; readonly reason: string };
 
-function headerValues(head: MessageHead, name: string): string[] {
-  return head.headers.filter(([key]) => key.toLowerCase() === name).map(([, value]) => value);
-}
+const NO_BODY: Framing = { type: 'none' };
+const TUNNEL: Framing = { type: 'tunnel' };
+const CHUNKED: Framing = { type: 'chunked' };
+const UNTIL_CLOSE: Framing = { type: 'until-close' };
 
 function decideFraming(head: MessageHead, requestMethod: string | undefined): Framing {
   if (head.kind === 'response') {
-    if (head.status === 101) return { type: 'tunnel' };
-    if (head.status < 200 || head.status === 204 || head.status === 304) return { type: 'none' };
-    if (requestMethod === 'HEAD') return { type: 'none' };
-    if (requestMethod === 'CONNECT' && head.status < 300) return { type: 'tunnel' };
+    if (head.status === 101) return TUNNEL;
+    if (head.status < 200 || head.status === 204 || head.status === 304) return NO_BODY;
+    if (requestMethod === 'HEAD') return NO_BODY;
+    if (requestMethod === 'CONNECT' && head.status < 300) return TUNNEL;
   }
-  const transferEncoding = headerValues(head, 'transfer-encoding');
-  if (transferEncoding.length > 0) {
+  // One pass over the headers; names compared case-insensitively, lengths first.
+  let transferEncoding: string[] | undefined;
+  let contentLength: string[] | undefined;
+  for (const [name, value] of head.headers) {
+    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') (transferEncoding ??= []).push(value);
+    else if (name.length === 14 && name.toLowerCase() === 'content-length') (contentLength ??= []).push(value);
+  }
+  if (transferEncoding) {
+    if (transferEncoding.length === 1 && transferEncoding[0]!.toLowerCase() === 'chunked') return CHUNKED;
     const codings = transferEncoding.flatMap((value) => value.split(',')).map((coding) => coding.trim().toLowerCase());
-    if (codings[codings.length - 1] === 'chunked') return { type: 'chunked' };
+    if (codings[codings.length - 1] === 'chunked') return CHUNKED;
     return head.kind === 'response'
-      ? { type: 'until-close' }
+      ? UNTIL_CLOSE
       : { type: 'invalid', reason: 'request Transfer-Encoding does not end with chunked' };
   }
-  const contentLength = headerValues(head, 'content-length');
-  if (contentLength.length > 0) {
+  if (contentLength) {
     const values = new Set(contentLength.flatMap((value) => value.split(',')).map((value) => value.trim()));
     const [only] = values;
     if (values.size !== 1 || only === undefined || !/^\d{1,15}$/.test(only)) {
@@ -197,7 +245,36 @@ function decideFraming(head: MessageHead, requestMethod: string | undefined): Fr
     }
     return { type: 'length', length: Number(only) };
   }
-  return head.kind === 'request' ? { type: 'none' } : { type: 'until-close' };
+  return head.kind === 'request' ? NO_BODY : UNTIL_CLOSE;
+}
+
+/** Hex digit value, or -1. */
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const lower = c | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
+}
+
+/** The chunk size on bytes[0, end): the common bare `1a` or `1a;ext` inline, the rest as text. */
+function chunkSizeOf(bytes: Buffer, end: number): number | undefined {
+  let size = 0;
+  let i = 0;
+  for (; i < end && i <= 12; i++) {
+    const digit = hexValue(bytes[i]!);
+    if (digit < 0) break;
+    size = size * 16 + digit;
+  }
+  if (i > 0 && i <= 12 && (i === end || bytes[i] === 0x3b)) return size;
+  return parseChunkSize(bytes.toString('latin1', 0, end));
+}
+
+/** Offset of the first CRLF at or after `from`, or -1. */
+function indexOfCrlf(bytes: Buffer, from: number): number {
+  for (let i = bytes.indexOf(CR, from); i >= 0; i = bytes.indexOf(CR, i + 1)) {
+    if (i + 1 >= bytes.length) return -1;
+    if (bytes[i + 1] === LF) return i;
+  }
+  return -1;
 }
 
 function parseChunkSize(line: string): number | undefined {
@@ -423,11 +500,11 @@ export class Http1Parser {
   }
 
   private stepChunkSize(buffer: StreamBuffer, bytes: Buffer): boolean {
-    const end = bytes.indexOf(LINE_END);
+    const end = indexOfCrlf(bytes, 0);
     if (end < 0) {
       return bytes.length > MAX_CHUNK_SIZE_LINE_BYTES ? this.fail('chunk-size line too long') : false;
     }
-    const size = parseChunkSize(bytes.toString('latin1', 0, end));
+    const size = chunkSizeOf(bytes, end);
     if (size === undefined) return this.fail('invalid chunk size');
     const message = this.current!;
     message.lastByteNs = buffer.timestampAt(end + 1);
@@ -439,7 +516,7 @@ export class Http1Parser {
 
   private stepTrailer(buffer: StreamBuffer, bytes: Buffer): boolean {
     const message = this.current!;
-    const end = bytes.indexOf(LINE_END);
+    const end = indexOfCrlf(bytes, 0);
     if (end < 0) {
       return message.trailerBytes + bytes.length > MAX_TRAILER_BYTES ? this.fail('trailer section too long') : false;
     }
@@ -461,18 +538,13 @@ export class Http1Parser {
     const { head, startNs, body, trailers, tunnelAfter } = this.current!;
     this.current = undefined;
     this.state = tunnelAfter ? 'tunnel' : 'start';
-    const common = {
-      startNs,
-      endNs,
-      majorVersion: head.majorVersion,
-      minorVersion: head.minorVersion,
-      headers: trailers.length > 0 ? [...head.headers, ...trailers] : head.headers,
-      body: body.finish(),
-    };
+    const headers = trailers.length > 0 ? [...head.headers, ...trailers] : head.headers;
+    const { majorVersion, minorVersion } = head;
+    const captured = body.finish();
     this.sink.message(
       head.kind === 'request'
-        ? { kind: 'request', method: head.method, target: head.target, ...common }
-        : { kind: 'response', status: head.status, reason: head.reason, ...common },
+        ? { kind: 'request', method: head.method, target: head.target, startNs, endNs, majorVersion, minorVersion, headers, body: captured }
+        : { kind: 'response', status: head.status, reason: head.reason, startNs, endNs, majorVersion, minorVersion, headers, body: captured },
     );
   }
 

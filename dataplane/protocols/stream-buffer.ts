@@ -2,12 +2,6 @@
 // can tell when a message started and ended. Capacity is fixed: the owner must not append past
 // it (it drops the pending bytes instead and tells the parser about the gap).
 
-interface ChunkMark {
-  /** Absolute stream position of the chunk's first byte. */
-  readonly position: number;
-  readonly timestampNs: bigint;
-}
-
 const INITIAL_STORAGE_BYTES = 256;
 
 export class StreamBuffer {
@@ -16,7 +10,13 @@ export class StreamBuffer {
   private end = 0;
   /** Absolute stream position of storage[start]. */
   private position = 0;
-  private marks: ChunkMark[] = [];
+  // Per appended chunk still (partly) pending: absolute stream position of its first byte and
+  // its timestamp; entries before markHead are consumed (parallel arrays, compacted lazily, so an
+  // append allocates nothing once the arrays have grown).
+  private markPositions: number[] = [];
+  private markTimes: bigint[] = [];
+  private markHead = 0;
+  private view: Buffer | undefined;
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) {
@@ -34,27 +34,37 @@ export class StreamBuffer {
 
   /** Throws RangeError past capacity: callers slice chunks to `free`. */
   append(data: Buffer, timestampNs: bigint): void {
-    if (data.length === 0) return;
-    if (data.length > this.free) {
-      throw new RangeError(`append of ${data.length} bytes exceeds the ${this.free} free bytes`);
+    this.appendFrom(data, 0, data.length, timestampNs);
+  }
+
+  /** Appends source[start, end) without making a view of it first. */
+  appendFrom(source: Buffer, start: number, end: number, timestampNs: bigint): void {
+    const size = end - start;
+    if (size <= 0) return;
+    if (size > this.free) {
+      throw new RangeError(`append of ${size} bytes exceeds the ${this.free} free bytes`);
     }
-    this.reserve(data.length);
-    this.marks.push({ position: this.position + this.length, timestampNs });
-    data.copy(this.storage, this.end);
-    this.end += data.length;
+    this.reserve(size);
+    this.markPositions.push(this.position + this.length);
+    this.markTimes.push(timestampNs);
+    source.copy(this.storage, this.end, start, end);
+    this.end += size;
+    this.view = undefined;
   }
 
   /** The pending bytes; a view that is only valid until the next append or consume. */
   bytes(): Buffer {
-    return this.storage.subarray(this.start, this.end);
+    return (this.view ??= this.storage.subarray(this.start, this.end));
   }
 
   consume(count: number): void {
     if (!Number.isInteger(count) || count < 0 || count > this.length) {
       throw new RangeError(`cannot consume ${count} of ${this.length} bytes`);
     }
+    if (count === 0) return;
     this.start += count;
     this.position += count;
+    this.view = undefined;
     if (this.start === this.end) {
       this.start = 0;
       this.end = 0;
@@ -75,14 +85,14 @@ export class StreamBuffer {
       throw new RangeError(`offset ${offset} outside the ${this.length} pending bytes`);
     }
     const target = this.position + offset;
-    let low = 0;
-    let high = this.marks.length - 1;
+    let low = this.markHead;
+    let high = this.markPositions.length - 1;
     while (low < high) {
       const mid = (low + high + 1) >> 1;
-      if (this.marks[mid]!.position <= target) low = mid;
+      if (this.markPositions[mid]! <= target) low = mid;
       else high = mid - 1;
     }
-    return this.marks[low]!.timestampNs;
+    return this.markTimes[low]!;
   }
 
   private reserve(extra: number): void {
@@ -102,9 +112,18 @@ export class StreamBuffer {
   }
 
   private dropMarksBefore(position: number): void {
-    let keepFrom = 0;
-    while (keepFrom + 1 < this.marks.length && this.marks[keepFrom + 1]!.position <= position) keepFrom++;
-    if (this.length === 0) this.marks = [];
-    else if (keepFrom > 0) this.marks = this.marks.slice(keepFrom);
+    if (this.length === 0) {
+      this.markPositions.length = 0;
+      this.markTimes.length = 0;
+      this.markHead = 0;
+      return;
+    }
+    const positions = this.markPositions;
+    while (this.markHead + 1 < positions.length && positions[this.markHead + 1]! <= position) this.markHead++;
+    if (this.markHead > 64 && this.markHead * 2 > positions.length) {
+      positions.splice(0, this.markHead);
+      this.markTimes.splice(0, this.markHead);
+      this.markHead = 0;
+    }
   }
 }

@@ -34,7 +34,9 @@ namespace {
 
 constexpr uint32_t kTracerMagic = 0x534f434b;  // "SOCK"
 constexpr uint64_t kDefaultMaxPendingBytes = 64ull << 20;
-constexpr int kPollTimeoutMs = 50;
+// The kernel wakes the poller only when a quarter of the ring is full (see wakeup_bytes in
+// socket_tracer.bpf.c); otherwise the poller consumes on this timer.
+constexpr int kPollTimeoutMs = 10;
 constexpr auto kSweepInterval = std::chrono::seconds(1);
 
 // Events collected by the poller thread, one column per field (row i = event i).
@@ -188,6 +190,7 @@ void poll_loop(Tracer* t) {
   auto next_sweep = std::chrono::steady_clock::now() + kSweepInterval;
   while (!t->stop_polling.load()) {
     int n = ring_buffer__poll(t->rb, kPollTimeoutMs);
+    if (n >= 0 || n == -EINTR) n = ring_buffer__consume(t->rb);  // a timeout consumes nothing by itself
     if (n < 0 && n != -EINTR) {
       std::lock_guard<std::mutex> lock(t->mu);
       t->poll_error = -n;
@@ -316,6 +319,7 @@ void start_execute(napi_env, void* data) {
   // Only meaningful when this process's pid is the kernel's (initial pid namespace).
   if (in_initial_pid_namespace()) t->skel->rodata->tracer_tgid = static_cast<__u32>(getpid());
   t->skel->rodata->max_event_bytes = static_cast<__u32>(w->max_event_bytes);
+  t->skel->rodata->wakeup_bytes = w->ring_bytes / 4;
   t->skel->rodata->conn_budget_bytes = w->conn_budget_bytes;
   if (int err = bpf_map__set_max_entries(t->skel->maps.events, static_cast<__u32>(w->ring_bytes)))
     return fail("EBPF_LOAD", "sizing the ring buffer failed", -err);
