@@ -51,6 +51,18 @@ export class BodyCapture {
     this.captured += kept.length;
   }
 
+  /** add(source.subarray(start, end)) without the intermediate view. */
+  addRange(source: Buffer, start: number, end: number): void {
+    const length = end - start;
+    this.total += length;
+    const room = this.limitBytes - this.captured;
+    if (room <= 0 || length <= 0) return;
+    const kept = Buffer.allocUnsafe(Math.min(room, length));
+    source.copy(kept, 0, start, start + kept.length);
+    this.parts.push(kept);
+    this.captured += kept.length;
+  }
+
   get size(): number {
     return this.total;
   }

@@ -45,6 +45,7 @@ const CR = 0x0d;
 const LF = 0x0a;
 const HEAD_END = Buffer.from('\r\n\r\n');
 const LINE_END = Buffer.from('\r\n');
+const EMPTY = Buffer.alloc(0);
 const MAX_CHUNK_SIZE_LINE_BYTES = 1024;
 const MAX_TRAILER_BYTES = 16 * 1024;
 
@@ -255,17 +256,18 @@ function hexValue(c: number): number {
   return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
 }
 
-/** The chunk size on bytes[0, end): the common bare `1a` or `1a;ext` inline, the rest as text. */
-function chunkSizeOf(bytes: Buffer, end: number): number | undefined {
+/** The chunk size on bytes[start, end): the common bare `1a` or `1a;ext` inline, the rest as text. */
+function chunkSizeOf(bytes: Buffer, start: number, end: number): number | undefined {
   let size = 0;
-  let i = 0;
-  for (; i < end && i <= 12; i++) {
+  let i = start;
+  for (; i < end && i - start <= 12; i++) {
     const digit = hexValue(bytes[i]!);
     if (digit < 0) break;
     size = size * 16 + digit;
   }
-  if (i > 0 && i <= 12 && (i === end || bytes[i] === 0x3b)) return size;
-  return parseChunkSize(bytes.toString('latin1', 0, end));
+  const digits = i - start;
+  if (digits > 0 && digits <= 12 && (i === end || bytes[i] === 0x3b)) return size;
+  return parseChunkSize(bytes.toString('latin1', start, end));
 }
 
 /** Offset of the first CRLF at or after `from`, or -1. */
@@ -326,6 +328,11 @@ export class Http1Parser {
   private headScanFrom = 0;
   private current: MessageInProgress | undefined;
   private tunneled = 0;
+  // Set for the duration of parse(): the buffer, a view of its pending bytes, and how many of
+  // them the steps have taken.
+  private buffer!: StreamBuffer;
+  private bytes: Buffer = EMPTY;
+  private at = 0;
 
   constructor(
     private readonly options: Http1ParserOptions,
@@ -347,7 +354,17 @@ export class Http1Parser {
   }
 
   parse(buffer: StreamBuffer): void {
-    while (this.step(buffer));
+    // The steps read one view of the pending bytes and advance `at`; the buffer is consumed
+    // once at the end rather than per step (each consume would mean a new view).
+    this.buffer = buffer;
+    this.bytes = buffer.bytes();
+    this.at = 0;
+    try {
+      while (this.step());
+    } finally {
+      buffer.consume(this.at);
+      this.bytes = EMPTY;
+    }
   }
 
   /** The connection closed: a body delimited by the close is complete, anything else partial is malformed. */
@@ -371,77 +388,91 @@ export class Http1Parser {
     this.state = 'tunnel';
   }
 
+  /** Bytes not parsed yet in this parse() call. */
+  private get left(): number {
+    return this.bytes.length - this.at;
+  }
+
+  /** Timestamp of the unparsed byte at `offset`. */
+  private timestampAt(offset: number): bigint {
+    return this.buffer.timestampAt(this.at + offset);
+  }
+
   /** One state transition; false when it needs more bytes. */
-  private step(buffer: StreamBuffer): boolean {
-    const bytes = buffer.bytes();
+  private step(): boolean {
     switch (this.state) {
       case 'start':
-        return this.stepStart(buffer, bytes);
+        return this.stepStart();
       case 'head':
-        return this.stepHead(buffer, bytes);
+        return this.stepHead();
       case 'body-length':
       case 'chunk-data':
-        return this.stepCountedBody(buffer, bytes);
+        return this.stepCountedBody();
       case 'chunk-data-end':
-        return this.stepChunkDataEnd(buffer, bytes);
+        return this.stepChunkDataEnd();
       case 'chunk-size':
-        return this.stepChunkSize(buffer, bytes);
+        return this.stepChunkSize();
       case 'trailers':
-        return this.stepTrailer(buffer, bytes);
-      case 'body-until-close':
-        if (bytes.length === 0) return false;
-        this.current!.body.add(bytes);
-        this.current!.lastByteNs = buffer.timestampAt(bytes.length - 1);
-        buffer.consume(bytes.length);
+        return this.stepTrailer();
+      case 'body-until-close': {
+        const left = this.left;
+        if (left === 0) return false;
+        this.current!.body.addRange(this.bytes, this.at, this.bytes.length);
+        this.current!.lastByteNs = this.timestampAt(left - 1);
+        this.at += left;
         return false;
+      }
       case 'tunnel':
-        this.tunneled += bytes.length;
-        buffer.consume(bytes.length);
+        this.tunneled += this.left;
+        this.at = this.bytes.length;
         return false;
     }
   }
 
-  private stepStart(buffer: StreamBuffer, bytes: Buffer): boolean {
-    if (bytes.length === 0) return false;
+  private stepStart(): boolean {
+    const { bytes, at } = this;
+    if (at === bytes.length) return false;
     // Empty lines between messages are tolerated (RFC 9112 section 2.2).
-    let blank = 0;
+    let blank = at;
     while (blank < bytes.length && (bytes[blank] === CR || bytes[blank] === LF)) blank++;
-    if (blank > 0) {
-      buffer.consume(blank);
+    if (blank > at) {
+      this.at = blank;
       return true;
     }
-    const match = matchMessageStart(bytes, 0, this.options.kind);
+    const match = matchMessageStart(bytes, at, this.options.kind);
     if (match === 'partial') return false;
     if (match === 'no-match') {
-      const next = findMessageStart(bytes, 1, this.options.kind);
-      const skipped = next < 0 ? bytes.length : next;
-      buffer.consume(skipped);
+      const next = findMessageStart(bytes, at + 1, this.options.kind);
+      const skipped = (next < 0 ? bytes.length : next) - at;
+      this.at += skipped;
       this.sink.garbage(skipped);
       return next >= 0;
     }
     this.state = 'head';
-    this.startNs = buffer.timestampAt(0);
+    this.startNs = this.timestampAt(0);
     this.headScanFrom = 0;
     return true;
   }
 
-  private stepHead(buffer: StreamBuffer, bytes: Buffer): boolean {
-    const end = bytes.indexOf(HEAD_END, this.headScanFrom);
-    if (end < 0) {
-      this.headScanFrom = Math.max(0, bytes.length - (HEAD_END.length - 1));
+  private stepHead(): boolean {
+    const { bytes, at } = this;
+    const found = bytes.indexOf(HEAD_END, at + this.headScanFrom);
+    if (found < 0) {
+      this.headScanFrom = Math.max(0, bytes.length - at - (HEAD_END.length - 1));
       return false;
     }
-    const head = parseHead(bytes.toString('utf8', 0, end), this.options.kind);
+    const end = found - at;
+    const head = parseHead(bytes.toString('utf8', at, found), this.options.kind);
     if (!head) {
       // Not a message after all: skip its first byte and look for the next start.
-      buffer.consume(1);
+      this.at += 1;
       this.sink.garbage(1);
       this.state = 'start';
       return true;
     }
     const headLength = end + HEAD_END.length;
-    const headEndNs = buffer.timestampAt(headLength - 1);
-    buffer.consume(headLength);
+    const headEndNs = this.timestampAt(headLength - 1);
+    this.at += headLength;
     const framing = decideFraming(head, head.kind === 'response' ? this.options.requestMethod?.() : undefined);
     this.current = {
       head,
@@ -476,13 +507,14 @@ export class Http1Parser {
     return true;
   }
 
-  private stepCountedBody(buffer: StreamBuffer, bytes: Buffer): boolean {
-    if (bytes.length === 0) return false;
+  private stepCountedBody(): boolean {
+    const left = this.left;
+    if (left === 0) return false;
     const message = this.current!;
-    const taken = Math.min(message.remaining, bytes.length);
-    message.body.add(bytes.subarray(0, taken));
-    message.lastByteNs = buffer.timestampAt(taken - 1);
-    buffer.consume(taken);
+    const taken = Math.min(message.remaining, left);
+    message.body.addRange(this.bytes, this.at, this.at + taken);
+    message.lastByteNs = this.timestampAt(taken - 1);
+    this.at += taken;
     message.remaining -= taken;
     if (message.remaining > 0) return false;
     if (this.state === 'chunk-data') this.state = 'chunk-data-end';
@@ -490,39 +522,45 @@ export class Http1Parser {
     return true;
   }
 
-  private stepChunkDataEnd(buffer: StreamBuffer, bytes: Buffer): boolean {
-    if (bytes.length === 0 || (bytes.length === 1 && bytes[0] === CR)) return false;
-    if (bytes[0] !== CR || bytes[1] !== LF) return this.fail('chunk data not followed by CRLF');
-    this.current!.lastByteNs = buffer.timestampAt(1);
-    buffer.consume(2);
+  private stepChunkDataEnd(): boolean {
+    const { bytes, at } = this;
+    const left = this.left;
+    if (left === 0 || (left === 1 && bytes[at] === CR)) return false;
+    if (bytes[at] !== CR || bytes[at + 1] !== LF) return this.fail('chunk data not followed by CRLF');
+    this.current!.lastByteNs = this.timestampAt(1);
+    this.at += 2;
     this.state = 'chunk-size';
     return true;
   }
 
-  private stepChunkSize(buffer: StreamBuffer, bytes: Buffer): boolean {
-    const end = indexOfCrlf(bytes, 0);
-    if (end < 0) {
-      return bytes.length > MAX_CHUNK_SIZE_LINE_BYTES ? this.fail('chunk-size line too long') : false;
+  private stepChunkSize(): boolean {
+    const { bytes, at } = this;
+    const found = indexOfCrlf(bytes, at);
+    if (found < 0) {
+      return this.left > MAX_CHUNK_SIZE_LINE_BYTES ? this.fail('chunk-size line too long') : false;
     }
-    const size = chunkSizeOf(bytes, end);
+    const end = found - at;
+    const size = chunkSizeOf(bytes, at, found);
     if (size === undefined) return this.fail('invalid chunk size');
     const message = this.current!;
-    message.lastByteNs = buffer.timestampAt(end + 1);
-    buffer.consume(end + LINE_END.length);
+    message.lastByteNs = this.timestampAt(end + 1);
+    this.at += end + LINE_END.length;
     message.remaining = size;
     this.state = size === 0 ? 'trailers' : 'chunk-data';
     return true;
   }
 
-  private stepTrailer(buffer: StreamBuffer, bytes: Buffer): boolean {
+  private stepTrailer(): boolean {
+    const { bytes, at } = this;
     const message = this.current!;
-    const end = indexOfCrlf(bytes, 0);
-    if (end < 0) {
-      return message.trailerBytes + bytes.length > MAX_TRAILER_BYTES ? this.fail('trailer section too long') : false;
+    const found = indexOfCrlf(bytes, at);
+    if (found < 0) {
+      return message.trailerBytes + this.left > MAX_TRAILER_BYTES ? this.fail('trailer section too long') : false;
     }
-    const line = bytes.toString('utf8', 0, end);
-    message.lastByteNs = buffer.timestampAt(end + 1);
-    buffer.consume(end + LINE_END.length);
+    const end = found - at;
+    const line = bytes.toString('utf8', at, found);
+    message.lastByteNs = this.timestampAt(end + 1);
+    this.at += end + LINE_END.length;
     message.trailerBytes += end + LINE_END.length;
     if (end === 0) {
       this.complete(message.lastByteNs);
