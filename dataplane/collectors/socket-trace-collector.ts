@@ -47,6 +47,9 @@ interface TracedConnection {
   readonly tracker: ConnectionTracker;
   readonly pair: PairStats;
   protocolKnown: boolean;
+  /** Stream offset the next data event should start at, per direction. */
+  nextEgress: number;
+  nextIngress: number;
 }
 
 /**
@@ -87,9 +90,21 @@ export class SocketEventRouter {
       const timestampNs = b.timestamps[i]! + this.monoToWallNs;
       const tracker = conn.tracker;
       if (kind === BATCH_KIND.data) {
-        const direction = b.directions[i] === BATCH_DIR_EGRESS ? 'egress' : 'ingress';
-        this.connStats.transferred(conn.pair, direction, b.sizes[i]!);
-        tracker.onBytes(direction, b.payload, b.payloadOffsets[i]!, b.payloadOffsets[i + 1]!, timestampNs);
+        const egress = b.directions[i] === BATCH_DIR_EGRESS;
+        const direction = egress ? 'egress' : 'ingress';
+        const size = b.sizes[i]!;
+        const pos = b.positions[i]!;
+        const start = b.payloadOffsets[i]!;
+        const end = b.payloadOffsets[i + 1]!;
+        this.connStats.transferred(conn.pair, direction, size);
+        // Events the kernel could not deliver show as a jump in the stream offset; a payload
+        // cut at the per-event cap (or sendfile's, never copied) as captured < size.
+        const expected = egress ? conn.nextEgress : conn.nextIngress;
+        if (pos > expected) tracker.onGap(direction, pos - expected, timestampNs);
+        tracker.onBytes(direction, b.payload, start, end, timestampNs);
+        if (end - start < size) tracker.onGap(direction, size - (end - start), timestampNs);
+        if (egress) conn.nextEgress = pos + size;
+        else conn.nextIngress = pos + size;
         if (!conn.protocolKnown && tracker.protocol) {
           conn.pair.protocol = tracker.protocol.trafficProtocol;
           conn.protocolKnown = true;
@@ -124,6 +139,8 @@ export class SocketEventRouter {
       tracker: new ConnectionTracker(meta, this.registry, this.options),
       pair: this.connStats.opened(meta, e.role !== 'unknown'),
       protocolKnown: false,
+      nextEgress: 0,
+      nextIngress: 0,
     });
   }
 

@@ -38,12 +38,14 @@ export class BodyCapture {
   private readonly parts: Buffer[] = [];
   private captured = 0;
   private total = 0;
+  /** Set once bytes were skipped: later bytes would not continue the prefix, so none are kept. */
+  private sealed = false;
 
   constructor(private readonly limitBytes: number) {}
 
   add(bytes: Buffer): void {
     this.total += bytes.length;
-    const room = this.limitBytes - this.captured;
+    const room = this.sealed ? 0 : this.limitBytes - this.captured;
     if (room <= 0 || bytes.length === 0) return;
     // Copy: the source is a view into a buffer that will be reused.
     const kept = Buffer.from(bytes.subarray(0, room));
@@ -55,12 +57,18 @@ export class BodyCapture {
   addRange(source: Buffer, start: number, end: number): void {
     const length = end - start;
     this.total += length;
-    const room = this.limitBytes - this.captured;
+    const room = this.sealed ? 0 : this.limitBytes - this.captured;
     if (room <= 0 || length <= 0) return;
     const kept = Buffer.allocUnsafe(Math.min(room, length));
     source.copy(kept, 0, start, start + kept.length);
     this.parts.push(kept);
     this.captured += kept.length;
+  }
+
+  /** `count` body bytes were lost: counted in the size, and the prefix ends where they start. */
+  skip(count: number): void {
+    this.total += count;
+    this.sealed = true;
   }
 
   get size(): number {
@@ -80,15 +88,20 @@ export function renderBody(body: CapturedBody, options: CaptureOptions): string 
     case 'Restricted':
       return REDACTED_BODY;
     case 'Full': {
-      if (body.size <= options.bodyLimitBytes) return body.prefix.toString('utf8');
+      if (isWhole(body, options)) return body.prefix.toString('utf8');
       return decodeUtf8Prefix(body.prefix, options.bodyLimitBytes) + TRUNCATION_MARKER;
     }
     case 'PIIRestricted': {
       const redacted = redactPii(body.prefix.toString('utf8'));
-      if (body.size <= options.bodyLimitBytes) return redacted;
+      if (isWhole(body, options)) return redacted;
       return decodeUtf8Prefix(Buffer.from(redacted, 'utf8'), options.bodyLimitBytes) + TRUNCATION_MARKER;
     }
   }
+}
+
+/** The whole body was captured and fits the limit (a body with lost bytes is shown as cut). */
+function isWhole(body: CapturedBody, options: CaptureOptions): boolean {
+  return body.size <= options.bodyLimitBytes && body.prefix.length === body.size;
 }
 
 /** Decodes at most `maxBytes`, without a character cut in half at the end. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConnectionTracker } from './connection-tracker.js';
+import { TRUNCATION_MARKER } from './body.js';
 import { http1Protocol } from './http1-protocol.js';
 import { resolveTrackerOptions } from './options.js';
 import { defaultProtocolRegistry, ProtocolRegistry, ProtocolRegistryError, rowsOf } from './registry.js';
@@ -32,8 +33,9 @@ class PingSession implements ProtocolSession<PingRow> {
     }
   }
 
-  onGap(): void {
+  onGap(): boolean {
     this.counters.gaps++;
+    return false;
   }
 
   onClose(): void {
@@ -144,13 +146,82 @@ describe('ConnectionTracker', () => {
     const huge = http(['GET /huge HTTP/1.1', `X-Big: ${'b'.repeat(3000)}`]);
     tracker.onData(chunk('ingress', huge, 1n));
     tracker.onData(chunk('ingress', http(['GET /small HTTP/1.1']), 2n));
-    tracker.onData(chunk('egress', http(['HTTP/1.1 200 OK', 'Content-Length: 0']), 3n));
+    // The server answers both; the dropped request still holds its place in the pairing.
+    tracker.onData(chunk('egress', http(['HTTP/1.1 431 Request Header Fields Too Large', 'Content-Length: 0']), 3n));
+    tracker.onData(chunk('egress', http(['HTTP/1.1 200 OK', 'Content-Length: 0']), 4n));
     assert.deepEqual(
-      httpRows(tracker).map((row) => row.req_path),
-      ['/small'],
+      httpRows(tracker).map((row) => [row.req_path, row.resp_status]),
+      [['/small', 200]],
     );
     assert.ok(tracker.counters.overflowBytes >= 1024);
     assert.equal(tracker.parserCounters?.gaps, 1);
+  });
+
+  it('skips bytes lost inside a Content-Length body and still makes the row, then parses the next pair', () => {
+    const tracker = httpTracker('server', { bodyLimitBytes: 64 });
+    const body = 'y'.repeat(20_000);
+    tracker.onData(chunk('ingress', http(['GET /big HTTP/1.1']), 1n));
+    const response = http(['HTTP/1.1 200 OK', `Content-Length: ${body.length}`], body);
+    // The kernel captured the first 4096 bytes of a 20,000+ byte write.
+    tracker.onData(chunk('egress', response.subarray(0, 4096), 2n));
+    tracker.onGap('egress', response.length - 4096, 3n);
+    tracker.onData(chunk('ingress', http(['GET /next HTTP/1.1']), 4n));
+    tracker.onData(chunk('egress', http(['HTTP/1.1 204 No Content']), 5n));
+    const rows = httpRows(tracker);
+    assert.deepEqual(rows.map((row) => [row.req_path, row.resp_status, row.resp_body_size]), [['/big', 200, 20_000], ['/next', 204, 0]]);
+    assert.equal(rows[0]!.resp_body, `${'y'.repeat(64)}${TRUNCATION_MARKER}`);
+    assert.equal(rows[0]!.latency, 2n, 'the response ended when the loss was noticed');
+    assert.equal(tracker.counters.lostBytes, response.length - 4096);
+    assert.equal(tracker.parserCounters?.skippedBodyBytes, response.length - 4096);
+    assert.equal(tracker.parserCounters?.gaps, 0);
+  });
+
+  it('marks a body with lost bytes as cut even when it is under the body limit', () => {
+    const tracker = httpTracker('server', { bodyLimitBytes: 1024 });
+    tracker.onData(chunk('ingress', http(['GET /mid HTTP/1.1']), 1n));
+    const response = http(['HTTP/1.1 200 OK', 'Content-Length: 600'], 'm'.repeat(600));
+    tracker.onData(chunk('egress', response.subarray(0, response.length - 500), 2n));
+    tracker.onGap('egress', 500, 3n);
+    const [row] = httpRows(tracker);
+    assert.equal(row?.resp_body_size, 600);
+    assert.equal(row?.resp_body, `${'m'.repeat(100)}${TRUNCATION_MARKER}`);
+  });
+
+  it('skips lost bytes inside a chunk and keeps parsing the chunked body', () => {
+    const tracker = httpTracker('server', { bodyLimitBytes: 1024 });
+    tracker.onData(chunk('ingress', http(['GET /c HTTP/1.1']), 1n));
+    const head = http(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked']);
+    tracker.onData(chunk('egress', Buffer.concat([head, Buffer.from('3e8\r\n'), Buffer.alloc(100, 0x61)]), 2n));
+    tracker.onGap('egress', 900, 3n);
+    tracker.onData(chunk('egress', Buffer.from('\r\n5\r\nhello\r\n0\r\n\r\n'), 4n));
+    const [row] = httpRows(tracker);
+    assert.equal(row?.resp_body_size, 1005);
+    assert.equal(row?.latency, 3n);
+  });
+
+  it('skips a lost chunk that ends with its CRLF (one write per chunk) and parses the chunks after it', () => {
+    const tracker = httpTracker('server', { bodyLimitBytes: 1024 });
+    tracker.onData(chunk('ingress', http(['GET /c HTTP/1.1']), 1n));
+    const head = http(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked']);
+    tracker.onData(chunk('egress', Buffer.concat([head, Buffer.from('3e8\r\n'), Buffer.alloc(100, 0x61)]), 2n));
+    tracker.onGap('egress', 900 + 2, 3n);
+    tracker.onData(chunk('egress', Buffer.from('5\r\nhello\r\n0\r\n\r\n'), 4n));
+    const [row] = httpRows(tracker);
+    assert.equal(row?.resp_body_size, 1005);
+    assert.equal(row?.latency, 3n);
+  });
+
+  it('drops a message whose head lost bytes, keeps the pairs after it aligned, and resynchronises', () => {
+    const tracker = httpTracker('server');
+    const head = http(['GET /cut HTTP/1.1', 'X-Long: abcdefgh']);
+    tracker.onData(chunk('ingress', head.subarray(0, 20), 1n));
+    tracker.onGap('ingress', head.length - 20, 2n);
+    tracker.onData(chunk('ingress', http(['GET /whole HTTP/1.1']), 3n));
+    tracker.onData(chunk('egress', http(['HTTP/1.1 500 Answer to the cut one', 'Content-Length: 0']), 4n));
+    tracker.onData(chunk('egress', http(['HTTP/1.1 200 OK', 'Content-Length: 0']), 5n));
+    assert.deepEqual(httpRows(tracker).map((row) => [row.req_path, row.resp_status]), [['/whole', 200]]);
+    assert.equal(tracker.parserCounters?.gaps, 1);
+    assert.equal(tracker.counters.discardedBytes, 20);
   });
 
   it('streams a body far larger than the buffer without losing it', () => {

@@ -33,6 +33,10 @@ export interface TrackerCounters {
   ignoredBytes: number;
   /** Unparsed bytes dropped because a direction's buffer was full. */
   overflowBytes: number;
+  /** Bytes the kernel side did not deliver (dropped events, payloads cut at the per-event cap). */
+  lostBytes: number;
+  /** Unparsed bytes discarded because bytes after them were lost and the parser resynchronised. */
+  discardedBytes: number;
   /** Bytes still unparsed when the connection closed. */
   unparsedBytesAtClose: number;
   /** Exceptions thrown by the protocol session (a parser bug); the connection is then unsupported. */
@@ -58,6 +62,8 @@ export class ConnectionTracker {
     undetectedBytes: 0,
     ignoredBytes: 0,
     overflowBytes: 0,
+    lostBytes: 0,
+    discardedBytes: 0,
     unparsedBytesAtClose: 0,
     parserErrors: 0,
   };
@@ -121,6 +127,32 @@ export class ConnectionTracker {
           this.parserFailed(error);
         }
         return;
+    }
+  }
+
+  /**
+   * `lostBytes` bytes of `direction` never arrived, after those passed so far (the caller sees
+   * this from stream positions or from a payload shorter than its syscall moved). The session
+   * skips them inside a body of known length; otherwise this side resynchronises.
+   */
+  onGap(direction: Direction, lostBytes: number, timestampNs: bigint): void {
+    if (lostBytes <= 0) return;
+    this.counts.lostBytes += lostBytes;
+    if (this.currentState === 'detecting') {
+      // Held chunks of this side no longer lead up to what comes next.
+      const kept = this.pending.filter((chunk) => chunk.direction !== direction);
+      this.counts.undetectedBytes += byteLength(this.pending) - byteLength(kept);
+      this.pending = kept;
+      return;
+    }
+    if (this.currentState !== 'tracing') return;
+    try {
+      const { session, buffers, requestDirection } = this.tracing!;
+      const kind: MessageKind = direction === requestDirection ? 'request' : 'response';
+      if (!session.onGap(kind, lostBytes, timestampNs)) this.counts.discardedBytes += buffers[direction].clear();
+      this.collectRows();
+    } catch (error) {
+      this.parserFailed(error);
     }
   }
 
@@ -204,8 +236,9 @@ export class ConnectionTracker {
     const buffer = buffers[direction];
     for (let offset = start; offset < end; ) {
       if (buffer.free === 0) {
-        this.counts.overflowBytes += buffer.clear();
-        session.onGap(kind);
+        const dropped = buffer.clear();
+        this.counts.overflowBytes += dropped;
+        session.onGap(kind, dropped, timestampNs);
       }
       const size = Math.min(buffer.free, end - offset);
       buffer.appendFrom(source, offset, offset + size, timestampNs);

@@ -19,6 +19,8 @@ export interface Http1Counters extends ParserCounters {
   droppedPairs: number;
   /** Bytes after a protocol switch (101 Switching Protocols, CONNECT). */
   tunneledBytes: number;
+  /** Lost bytes skipped inside bodies of known length: their messages still make rows. */
+  skippedBodyBytes: number;
 }
 
 export class Http1Session implements ProtocolSession<HttpEventRow> {
@@ -39,6 +41,7 @@ export class Http1Session implements ProtocolSession<HttpEventRow> {
     interimResponses: 0,
     droppedPairs: 0,
     tunneledBytes: 0,
+    skippedBodyBytes: 0,
   };
 
   constructor(private readonly context: SessionContext) {
@@ -68,8 +71,19 @@ export class Http1Session implements ProtocolSession<HttpEventRow> {
     this.parserFor(kind).parse(buffer);
   }
 
-  onGap(kind: MessageKind): void {
-    if (this.parserFor(kind).reset()) this.counts.gaps++;
+  onGap(kind: MessageKind, lostBytes: number, timestampNs: bigint): boolean {
+    const parser = this.parserFor(kind);
+    const tunneled = parser.tunneledBytes;
+    if (parser.skip(lostBytes, timestampNs)) {
+      if (parser.tunneledBytes === tunneled) this.counts.skippedBodyBytes += lostBytes;
+      return true;
+    }
+    if (parser.reset()) {
+      // The message whose middle was lost still took a place in the FIFO: keep the pairs aligned.
+      this.counts.gaps++;
+      this.holdPlace(kind);
+    }
+    return false;
   }
 
   onClose(): void {
@@ -117,6 +131,11 @@ export class Http1Session implements ProtocolSession<HttpEventRow> {
 
   private onMalformed(kind: MessageKind): void {
     this.counts.malformedMessages++;
+    this.holdPlace(kind);
+  }
+
+  /** A message that makes no row still answers (or is answered by) the one across from it. */
+  private holdPlace(kind: MessageKind): void {
     if (kind === 'request') this.requests.push(MALFORMED);
     else this.responses.push(MALFORMED);
     this.stitch();

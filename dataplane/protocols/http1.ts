@@ -373,6 +373,42 @@ export class Http1Parser {
     else if (this.inMessage) this.fail('connection closed in the middle of the message');
   }
 
+  /**
+   * `count` bytes of this direction are missing. Inside a body whose extent is known they are
+   * skipped (counted in the body's size) and the parser stays in step: true. Anywhere else
+   * nothing is changed and the caller must reset(): false.
+   */
+  skip(count: number, timestampNs: bigint): boolean {
+    const message = this.current;
+    switch (this.state) {
+      case 'tunnel':
+        this.tunneled += count;
+        return true;
+      case 'body-until-close':
+        message!.body.skip(count);
+        message!.lastByteNs = timestampNs;
+        return true;
+      case 'body-length':
+      case 'chunk-data': {
+        // A sender's write is typically one whole chunk: its loss often ends with the CRLF.
+        const endsChunk = this.state === 'chunk-data' && count === message!.remaining + 2;
+        if (count > message!.remaining && !endsChunk) return false;
+        const bodyBytes = Math.min(count, message!.remaining);
+        message!.body.skip(bodyBytes);
+        message!.lastByteNs = timestampNs;
+        message!.remaining -= bodyBytes;
+        if (endsChunk) this.state = 'chunk-size';
+        else if (message!.remaining === 0) {
+          if (this.state === 'chunk-data') this.state = 'chunk-data-end';
+          else this.complete(timestampNs);
+        }
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
   /** Bytes were lost: forget the partial message; returns whether there was one. */
   reset(): boolean {
     if (this.state === 'tunnel') return false;

@@ -108,8 +108,15 @@ export interface ProtocolSession<Row extends TableRow = TableRow> {
    * Consume what was parsed; what is left stays for the next call.
    */
   onData(kind: MessageKind, buffer: StreamBuffer): void;
-  /** Bytes of this side were lost: drop any partial message and resynchronise. */
-  onGap(kind: MessageKind): void;
+  /**
+   * `lostBytes` bytes of this side are missing after those already passed to onData (the
+   * kernel dropped events, a payload was cut at the per-event cap, or a buffer overflowed);
+   * `timestampNs` is when the loss was noticed. Return true when the session skipped them and
+   * stays in step (inside a body whose extent it knows); false when it dropped its partial
+   * message: the tracker then discards this side's unparsed bytes and the session
+   * resynchronises on what comes next.
+   */
+  onGap(kind: MessageKind, lostBytes: number, timestampNs: bigint): boolean;
   onClose(timestampNs: bigint): void;
   /** Rows completed since the last call. */
   takeRows(): Row[];
