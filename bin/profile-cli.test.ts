@@ -2,7 +2,7 @@
 // cc, and the addon built by `bash native-bpf/build.sh`. Without them these tests fail; they never skip.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -25,6 +25,9 @@ int main(void) {
   }
 }
 `;
+
+/** Whether the kernel has a hardware PMU for PERF_TYPE_HARDWARE (x86 "cpu", hybrid "cpu_core", arm "armv8_pmuv3_0"). */
+const hasHardwarePmu = readdirSync('/sys/bus/event_source/devices').some((d) => d === 'cpu' || d.startsWith('cpu_') || d.startsWith('armv'));
 
 interface Run {
   code: number | null;
@@ -124,6 +127,34 @@ describe('loupe profile on the real kernel', () => {
     assert.match(r.stderr, new RegExp(`sampling pid ${hot.pid} at 99 Hz`));
   });
 
+  it('--event auto (the default) samples on cycles where there is a PMU, else on cpu-clock, and says which; --event cycles without a PMU exits 1 naming it', async () => {
+    const hot = startBusy(hotBin);
+    const [auto, cycles, cpuClock] = await Promise.all([
+      loupe(['profile', '--pid', String(hot.pid), '--duration', '1s']),
+      loupe(['profile', '--pid', String(hot.pid), '--duration', '1s', '--event', 'cycles']),
+      loupe(['profile', '--pid', String(hot.pid), '--duration', '1s', '--event', 'cpu-clock', '--format', 'pprof', '-o', join(dir, 'cpu-clock.pb.gz')]),
+    ]);
+    await stop(hot);
+    const expected = hasHardwarePmu ? 'cycles' : 'cpu-clock';
+    console.log(`hardware PMU: ${hasHardwarePmu}; auto: ${auto.stderr.trim().split('\n').pop()}; cycles: ${cycles.stderr.trim()}`);
+    assert.equal(auto.code, 0, auto.stderr);
+    assert.match(auto.stderr, new RegExp(`sampling pid ${hot.pid} at 99 Hz for 1 s \\(event: ${expected}, user stacks: ip\\)`));
+    assert.match(auto.stderr, new RegExp(`samples, .*; event: ${expected}\n$`), 'the summary line names the event');
+    assert.ok(sum(folded(auto.stdout.toString()), (st) => st.includes(';loupe_hot_function')) > 0, auto.stdout.toString());
+    if (hasHardwarePmu) {
+      assert.equal(cycles.code, 0, cycles.stderr);
+      assert.match(cycles.stderr, /\(event: cycles, /);
+    } else {
+      assert.equal(cycles.code, 1, cycles.stderr);
+      assert.equal(cycles.stdout.length, 0);
+      assert.equal(cycles.stderr.trimEnd().split('\n').length, 1, cycles.stderr);
+      assert.match(cycles.stderr, /^loupe profile: event 'cycles' is unavailable: perf_event_open\(PERF_TYPE_HARDWARE\/PERF_COUNT_HW_CPU_CYCLES, cpu \d+\) failed: .*no hardware PMU.*--event cpu-clock/);
+    }
+    assert.equal(cpuClock.code, 0, cpuClock.stderr);
+    const p = decodePprof(readFileSync(join(dir, 'cpu-clock.pb.gz')));
+    assert.ok(p.comment.map((i) => p.stringTable.strings[Number(i)]).includes('event: cpu-clock'), 'the pprof comments name the event');
+  });
+
   it('--format pprof -o FILE writes a gzipped pprof that pprof-format decodes, with the binary and its build-id', async () => {
     const hot = startBusy(hotBin);
     const out = join(dir, 'cpu.pb.gz');
@@ -158,6 +189,43 @@ describe('loupe profile on the real kernel', () => {
       p.mapping.some((m) => s(m.filename) === hotBin && s(m.buildId) === buildId),
       `no mapping of ${hotBin} with build-id ${buildId}: ${p.mapping.map((m) => `${s(m.filename)} ${s(m.buildId)}`).join(', ')}`,
     );
+  });
+
+  it('--user-stacks build-id names the hot function through the build-id the kernel reports, in folded and pprof output', async () => {
+    const hot = startBusy(hotBin);
+    const out = join(dir, 'cpu-build-id.pb.gz');
+    const [f, p] = await Promise.all([
+      loupe(['profile', '--pid', String(hot.pid), '--duration', '2s', '--user-stacks', 'build-id']),
+      loupe(['profile', '--pid', String(hot.pid), '--duration', '2s', '--user-stacks', 'build-id', '--format', 'pprof', '-o', out]),
+    ]);
+    await stop(hot);
+    assert.equal(f.code, 0, f.stderr);
+    assert.equal(p.code, 0, p.stderr);
+    assert.match(f.stderr, new RegExp(`sampling pid ${hot.pid} at 99 Hz for 2 s \\(event: [a-z-]+, user stacks: build-id\\)`));
+    const lines = folded(f.stdout.toString());
+    const total = sum(lines, () => true);
+    const hotShare = sum(lines, (st) => st.includes(';main;loupe_hot_function')) / total;
+    console.log(`--user-stacks build-id: ${total} samples, ${(hotShare * 100).toFixed(1)}% in main;loupe_hot_function`);
+    assert.ok(total >= 10, `only ${total} samples:\n${f.stderr}`);
+    assert.ok(hotShare >= 0.8, `main;loupe_hot_function in ${(hotShare * 100).toFixed(1)}%:\n${f.stdout}`);
+
+    const prof = decodePprof(readFileSync(out));
+    const s = (i: number | bigint) => prof.stringTable.strings[Number(i)]!;
+    assert.ok(prof.comment.map(s).includes('user stacks: build-id'));
+    const buildId = /Build ID: ([0-9a-f]+)/.exec(execFileSync('readelf', ['-n', hotBin], { encoding: 'utf8' }))![1];
+    const mapping = prof.mapping.find((m) => s(m.filename) === hotBin);
+    assert.ok(mapping, `no mapping of ${hotBin}`);
+    assert.equal(s(mapping.buildId), buildId);
+    // Leaf locations of the hot function lie inside the binary's mapping, as in ip mode.
+    const samples = prof.sample.reduce((n, x) => n + Number(x.value[0]), 0);
+    const hotLeaves = prof.sample
+      .filter((x) => {
+        const loc = prof.location.find((l) => l.id == x.locationId[0])!;
+        const name = s(prof.function.find((fn) => fn.id == loc.line[0]!.functionId)!.name);
+        return name === 'loupe_hot_function' && loc.mappingId == mapping.id && BigInt(loc.address) >= BigInt(mapping.memoryStart) && BigInt(loc.address) < BigInt(mapping.memoryLimit);
+      })
+      .reduce((n, x) => n + Number(x.value[0]), 0);
+    assert.ok(hotLeaves / samples >= 0.8, `leaf loupe_hot_function in ${hotBin}'s mapping in ${hotLeaves} of ${samples}`);
   });
 
   it('--cgroup PATH profiles only the tasks in that cgroup v2 directory', async () => {
@@ -212,6 +280,8 @@ describe('loupe profile on the real kernel', () => {
       [['--duration', '0s'], /--duration "0s": must be a positive duration/],
       [['--duration=-5s'], /--duration "-5s": must be a positive duration/],
       [['--format', 'svg'], /--format "svg": must be folded or pprof/],
+      [['--user-stacks', 'addr'], /--user-stacks "addr": must be ip or build-id/],
+      [['--event', 'instructions'], /--event "instructions": must be auto, cpu-clock or cycles/],
       [['--pid', String(process.pid), '--cgroup', '/sys/fs/cgroup'], /--pid and --cgroup: pass one of them, not both/],
       [['--frequency', '0'], /--frequency "0": must be an integer from 1 to 10000/],
       [['--cgroup', tmpdir()], /not a cgroup v2 directory/],

@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { SocketTracerNative } from './socket-tracer.js';
-import { ElfCache, KernelSymbolizer, ProcessSymbolizer } from './symbols.js';
+import { BUILD_ID_SIZE, Symbolizer } from './symbols.js';
+
+export { demangle, demangleAll } from './demangle.js';
 
 export * from './socket-tracer.js';
 
@@ -25,12 +27,34 @@ export interface Capabilities {
 }
 
 export interface StartOptions {
-  /** Samples per second per CPU (software cpu-clock). */
+  /** Samples per second per CPU. */
   frequencyHz: number;
   /** Only this process (tgid). */
   pid?: number;
   /** Only tasks in this cgroup v2 (exact id = inode of its directory). */
   cgroupId?: bigint | number;
+  /**
+   * 'ip' (default): user frames are addresses, named through the process's mappings.
+   * 'build-id': the kernel reports each user frame as (build-id, file offset) where it can
+   * (BPF_F_STACK_BUILD_ID stack maps), else as the address; symbolization finds the file by its
+   * build-id among the process's mappings.
+   */
+  userStackMode?: UserStackMode;
+  /**
+   * What drives sampling. 'auto' (default): hardware CPU cycles, or the software cpu-clock where
+   * there is no hardware PMU (VMs, most containers). 'cycles' fails (NativeBpfError
+   * EPERF_NO_PMU) without a PMU; 'cpu-clock' always works.
+   */
+  event?: 'auto' | PerfEventName;
+}
+
+export type UserStackMode = 'ip' | 'build-id';
+/** The perf event a running profiler samples on. */
+export type PerfEventName = 'cycles' | 'cpu-clock';
+
+export interface ProfilerInfo {
+  event: PerfEventName;
+  userStackMode: UserStackMode;
 }
 
 /** Cumulative since start, except the missing/truncated counts, which are per drain. */
@@ -54,7 +78,14 @@ export interface DrainBatch {
   /** 16 bytes per row, NUL-padded. */
   comms: Buffer;
   userFrameStarts: Uint32Array;
+  /** Addresses; in build-id mode, file offsets where userFrameStatus is BUILD_ID_FRAME.valid. */
   userFrames: BigUint64Array;
+  /** Build-id mode: 20 bytes per user frame (zeros where the status is not valid); empty in ip mode. */
+  userBuildIds: Uint8Array;
+  /** Build-id mode: BUILD_ID_FRAME.valid or .ip per user frame; empty in ip mode. */
+  userFrameStatus: Uint8Array;
+  userStackMode: UserStackMode;
+  event: PerfEventName;
   kernFrameStarts: Uint32Array;
   kernFrames: BigUint64Array;
   counters: DrainCounters;
@@ -66,9 +97,12 @@ export type ProfilerHandle = { readonly [profilerHandleBrand]: true };
 export interface NativeBpfAddon extends SocketTracerNative {
   capabilities(): Capabilities;
   startProfiler(opts: StartOptions): Promise<ProfilerHandle>;
+  profilerInfo(handle: ProfilerHandle): ProfilerInfo;
   /** final: detach the perf events first, then read both slots, so no sample is left behind. */
   drain(handle: ProfilerHandle, opts?: { final?: boolean }): Promise<DrainBatch>;
   stopProfiler(handle: ProfilerHandle): void;
+  /** Itanium C++ names ("_Z...") demangled; anything else returned as it is. */
+  demangle(names: string[]): string[];
 }
 
 export class NativeBpfError extends Error {
@@ -116,7 +150,12 @@ export interface Stack {
   pid: number;
   comm: string;
   count: number;
+  /** Addresses; in build-id mode, file offsets where userFrameStatus[i] is BUILD_ID_FRAME.valid. */
   userFrames: BigUint64Array;
+  /** Build-id mode only: 20 bytes per user frame. */
+  userBuildIds?: Uint8Array;
+  /** Build-id mode only: BUILD_ID_FRAME.valid or .ip per user frame. */
+  userFrameStatus?: Uint8Array;
   kernFrames: BigUint64Array;
 }
 
@@ -125,12 +164,16 @@ export function batchToStacks(b: DrainBatch): Stack[] {
   for (let i = 0; i < b.tgids.length; i++) {
     const comm = b.comms.subarray(i * 16, i * 16 + 16);
     const nul = comm.indexOf(0);
+    const [from, to] = [b.userFrameStarts[i]!, b.userFrameStarts[i + 1]!];
     out.push({
       tgid: b.tgids[i]!,
       pid: b.pids[i]!,
       comm: comm.toString('utf8', 0, nul < 0 ? 16 : nul),
       count: b.counts[i]!,
-      userFrames: b.userFrames.subarray(b.userFrameStarts[i]!, b.userFrameStarts[i + 1]!),
+      userFrames: b.userFrames.subarray(from, to),
+      ...(b.userStackMode === 'build-id'
+        ? { userBuildIds: b.userBuildIds.subarray(from * BUILD_ID_SIZE, to * BUILD_ID_SIZE), userFrameStatus: b.userFrameStatus.subarray(from, to) }
+        : {}),
       kernFrames: b.kernFrames.subarray(b.kernFrameStarts[i]!, b.kernFrameStarts[i + 1]!),
     });
   }
@@ -142,17 +185,29 @@ export class CpuProfiler {
   private stopped = false;
   counters: DrainCounters | undefined;
 
+  /** The perf event sampling runs on and the user stack mode, as started. */
+  readonly info: ProfilerInfo;
+
   private constructor(
     private readonly native: NativeBpfAddon,
     private readonly handle: ProfilerHandle,
-  ) {}
+  ) {
+    this.info = native.profilerInfo(handle);
+  }
 
-  /** Fails with the capability message when BPF cannot be used here. */
+  /**
+   * Fails with the capability message when BPF cannot be used here, with a NativeBpfError
+   * (EBPF_LOAD, EPERF_OPEN, EPERF_NO_PMU, ...) when loading or attaching fails, and with a
+   * TypeError / RangeError (EINVAL) for bad options.
+   */
   static async start(opts: StartOptions): Promise<CpuProfiler> {
     const native = loadAddon();
     const caps = native.capabilities();
     if (!caps.ok) throw new NativeBpfError('BPF_UNAVAILABLE', caps.message);
-    return new CpuProfiler(native, await native.startProfiler(opts));
+    const handle = await native.startProfiler(opts).catch((err: Error & { code?: string }) => {
+      throw new NativeBpfError(err.code ?? 'EBPF', err.message);
+    });
+    return new CpuProfiler(native, handle);
   }
 
   async drain(): Promise<Stack[]> {
@@ -176,25 +231,16 @@ export class CpuProfiler {
   }
 }
 
-/** Turns addresses into names; one instance per profile so ELF files are parsed once. */
+/** Turns a stack's frames into names; one instance per profile so ELF files are parsed once. */
 export class StackSymbolizer {
-  private readonly elves = new ElfCache();
-  private readonly processes = new Map<number, ProcessSymbolizer>();
-  private kernel: KernelSymbolizer | undefined;
+  constructor(readonly symbolizer = new Symbolizer()) {}
 
-  /** Frames root first: user frames, then kernel frames suffixed `_[k]`. */
+  /** Frames root first: user frames, then kernel frames suffixed `_[k]`. Call while the process is alive. */
   frames(s: Stack): string[] {
-    let proc = this.processes.get(s.tgid);
-    if (!proc) {
-      proc = new ProcessSymbolizer(s.tgid, this.elves);
-      this.processes.set(s.tgid, proc);
-    }
+    this.symbolizer.observe(s.tgid, Symbolizer.firstAddress(s));
     const out: string[] = [];
-    for (let i = s.userFrames.length - 1; i >= 0; i--) out.push(proc.symbolize(s.userFrames[i]!, i > 0));
-    if (s.kernFrames.length > 0) {
-      this.kernel ??= new KernelSymbolizer();
-      for (let i = s.kernFrames.length - 1; i >= 0; i--) out.push(this.kernel.symbolize(s.kernFrames[i]!, i > 0) + '_[k]');
-    }
+    for (let i = s.userFrames.length - 1; i >= 0; i--) out.push(this.symbolizer.userFrame(s, i).name);
+    for (let i = s.kernFrames.length - 1; i >= 0; i--) out.push(this.symbolizer.kernel(s.kernFrames[i]!, i > 0).name + '_[k]');
     return out;
   }
 }
@@ -208,7 +254,8 @@ export class FoldedStacks {
   /** Symbolizes now: call it right after a drain, while the processes still exist. */
   add(stacks: Stack[]): void {
     for (const s of stacks) {
-      const line = [s.comm.replace(/[;\s]/g, '_') || '[unknown]', ...this.symbolizer.frames(s)].join(';');
+      const frames = this.symbolizer.frames(s).map((f) => f.replace(/;/g, ':'));
+      const line = [s.comm.replace(/[;\s]/g, '_') || '[unknown]', ...frames].join(';');
       this.merged.set(line, (this.merged.get(line) ?? 0) + s.count);
     }
   }
@@ -229,6 +276,8 @@ export function foldStacks(stacks: Stack[], symbolizer?: StackSymbolizer): strin
 }
 
 export interface ProfileResult {
+  /** The perf event sampling ran on. */
+  event: PerfEventName;
   stacks: Stack[];
   folded: string;
   samples: number;
@@ -257,6 +306,7 @@ export async function profile(
     take(await profiler.stop());
   }
   return {
+    event: profiler.info.event,
     stacks,
     folded: folded.toString(),
     samples: stacks.reduce((n, s) => n + s.count, 0),

@@ -2,12 +2,12 @@
 // `bash native-bpf/build.sh`. Without them these tests fail; they never skip.
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { capabilities, profile, StackSymbolizer, type ProfileResult } from './index.js';
-import { ElfFile } from './symbols.js';
+import { capabilities, CpuProfiler, demangle, demangleAll, loadAddon, NativeBpfError, profile, StackSymbolizer, type ProfileResult, type StartOptions } from './index.js';
+import { BUILD_ID_FRAME, BUILD_ID_SIZE, ElfFile, kernelFormBuildId, parseProcMaps, Symbolizer } from './symbols.js';
 
 const HOT_C = `
 #include <stdio.h>
@@ -44,24 +44,74 @@ int main(void) {
 }
 `;
 
+// C++ with a namespace, a class, an overload and a template, so names need real demangling.
+const HOT_CPP = `
+#include <cstdio>
+namespace loupe {
+template <typename T> struct Spinner {
+  __attribute__((noinline)) static T spin(T n) {
+    volatile T acc = 0;
+    for (T i = 0; i < n; i++) acc += i * i;
+    return acc;
+  }
+};
+__attribute__((noinline)) unsigned long work(unsigned long n) { return Spinner<unsigned long>::spin(n); }
+__attribute__((noinline)) unsigned long work(int n) { return static_cast<unsigned long>(n); }
+}
+int main() {
+  unsigned long s = 0;
+  for (;;) {
+    s += loupe::work(20000000UL) + loupe::work(1);
+    if (s == 42) std::puts("");
+  }
+}
+`;
+
+/** Whether the kernel has a hardware PMU for PERF_TYPE_HARDWARE (x86 "cpu", hybrid "cpu_core", arm "armv8_pmuv3_0"). */
+const hasHardwarePmu = readdirSync('/sys/bus/event_source/devices').some((d) => d === 'cpu' || d.startsWith('cpu_') || d.startsWith('armv'));
+
 let dir: string;
 const children: ChildProcess[] = [];
 
-function build(name: string, source: string): string {
-  writeFileSync(join(dir, `${name}.c`), source);
+function build(name: string, source: string, lang: 'c' | 'c++' = 'c'): string {
+  const src = join(dir, `${name}.${lang === 'c' ? 'c' : 'cc'}`);
+  writeFileSync(src, source);
   const bin = join(dir, name);
-  execFileSync('cc', ['-O0', '-fno-omit-frame-pointer', '-mno-omit-leaf-frame-pointer', '-o', bin, join(dir, `${name}.c`)]);
+  execFileSync(lang === 'c' ? 'cc' : 'g++', ['-O0', '-fno-omit-frame-pointer', '-mno-omit-leaf-frame-pointer', '-o', bin, src]);
   return bin;
 }
 
-async function runAndProfile(bin: string, durationMs: number): Promise<{ pid: number; result: ProfileResult }> {
+/** `whileAlive` runs after profiling, before the process is killed. */
+async function runAndProfile(bin: string, durationMs: number, whileAlive?: (pid: number, result: ProfileResult) => void): Promise<{ pid: number; result: ProfileResult }> {
   const child = spawn(bin, [], { stdio: 'ignore' });
   children.push(child);
   assert.ok(child.pid, `could not start ${bin}`);
   await new Promise((r) => setTimeout(r, 100));
-  const result = await profile({ frequencyHz: 99, pid: child.pid, durationMs });
-  child.kill('SIGKILL');
-  return { pid: child.pid, result };
+  try {
+    const result = await profile({ frequencyHz: 99, pid: child.pid, durationMs });
+    whileAlive?.(child.pid, result);
+    return { pid: child.pid, result };
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+/** readelf's view of a binary: the build-id and the file offset of a link-time address. */
+function readelf(bin: string, vaddr: bigint): { buildId: string; fileOffset: bigint } {
+  const notes = execFileSync('readelf', ['-n', bin], { encoding: 'utf8' });
+  const buildId = /Build ID: ([0-9a-f]+)/.exec(notes)?.[1];
+  assert.ok(buildId, `readelf shows no build-id for ${bin}`);
+  for (const m of execFileSync('readelf', ['-lW', bin], { encoding: 'utf8' }).matchAll(/^\s*LOAD\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+0x[0-9a-f]+\s+0x([0-9a-f]+)/gm)) {
+    const [offset, segVaddr, filesz] = [BigInt('0x' + m[1]), BigInt('0x' + m[2]), BigInt('0x' + m[3])];
+    if (vaddr >= segVaddr && vaddr < segVaddr + filesz) return { buildId, fileOffset: vaddr - segVaddr + offset };
+  }
+  assert.fail(`no LOAD segment of ${bin} holds 0x${vaddr.toString(16)}`);
+}
+
+function nmAddress(bin: string, symbol: string): bigint {
+  const nm = new RegExp(`^([0-9a-f]+) T ${symbol}$`, 'm').exec(execFileSync('nm', [bin], { encoding: 'utf8' }));
+  assert.ok(nm, `nm does not list ${symbol}`);
+  return BigInt('0x' + nm[1]);
 }
 
 function samplesWhere(folded: string, pred: (line: string) => boolean): number {
@@ -92,11 +142,42 @@ describe('native-bpf CPU profiler on the real kernel', () => {
     const bin = build('hot', HOT_C);
     const elf = ElfFile.open(bin);
     assert.ok(elf, 'not parsed as ELF');
-    const nm = /^([0-9a-f]+) T loupe_hot_function$/m.exec(execFileSync('nm', [bin], { encoding: 'utf8' }));
-    assert.ok(nm, 'nm does not list loupe_hot_function');
-    const addr = BigInt('0x' + nm[1]);
+    const addr = nmAddress(bin, 'loupe_hot_function');
     assert.equal(elf.symbols.lookup(addr), 'loupe_hot_function');
     assert.equal(elf.symbols.lookup(addr + 8n), 'loupe_hot_function');
+    assert.equal(elf.buildId, readelf(bin, addr).buildId);
+  });
+
+  it('resolves a live frame to its function, its mapping (path, range, offset, build-id) and its file offset', async () => {
+    const bin = build('hot', HOT_C);
+    const child = spawn(bin, [], { stdio: 'ignore' });
+    children.push(child);
+    await new Promise((r) => setTimeout(r, 100));
+    const { buildId, fileOffset } = readelf(bin, nmAddress(bin, 'loupe_hot_function') + 8n);
+    const m = parseProcMaps(readFileSync(`/proc/${child.pid}/maps`, 'utf8')).find((e) => e.path === bin && e.perms.includes('x') && fileOffset >= e.offset && fileOffset < e.offset + (e.end - e.start));
+    assert.ok(m, `no executable mapping of ${bin} holds file offset 0x${fileOffset.toString(16)}`);
+    const addr = m.start + (fileOffset - m.offset);
+
+    const symbolizer = new Symbolizer();
+    const leaf = symbolizer.user(child.pid!, addr, false);
+    child.kill('SIGKILL');
+    assert.equal(leaf.name, 'loupe_hot_function');
+    assert.equal(leaf.systemName, 'loupe_hot_function');
+    assert.equal(leaf.address, addr);
+    assert.equal(leaf.fileOffset, fileOffset);
+    assert.deepEqual(leaf.mapping, { key: `${child.pid}:${m.start}`, start: m.start, end: m.end, fileOffset: m.offset, path: bin, buildId });
+    // A caller's return address is looked up one byte back: the call instruction.
+    const caller = symbolizer.user(child.pid!, addr + 1n, true);
+    assert.equal(caller.name, 'loupe_hot_function');
+    assert.equal(caller.fileOffset, fileOffset);
+    assert.equal(caller.address, addr + 1n);
+    assert.equal(symbolizer.user(child.pid!, 0x10n, false).mapping, undefined, 'an address outside every mapping');
+    assert.equal(symbolizer.user(child.pid!, 0x10n, false).name, '0x10');
+    // The same frame as build-id mode reports it: found through the mapping whose file has that build-id.
+    const byBuildId = symbolizer.userBuildId(child.pid!, kernelFormBuildId(buildId), fileOffset, false);
+    assert.deepEqual(byBuildId, leaf);
+    const unknown = 'ab'.repeat(BUILD_ID_SIZE);
+    assert.deepEqual(symbolizer.userBuildId(child.pid!, unknown, 0x10n, true), { name: `build-id:${unknown}+0xf`, systemName: `build-id:${unknown}+0xf`, address: 0x10n, mapping: undefined, fileOffset: 0xfn });
   });
 
   it('attributes most samples of a CPU-bound process to its hot function, called from main', async () => {
@@ -117,6 +198,121 @@ describe('native-bpf CPU profiler on the real kernel', () => {
     assert.ok(withCaller / hot >= 0.9, `frame-pointer unwinding lost main in ${hot - withCaller} of ${hot} samples`);
     assert.equal(result.counters.lostCountsMapFull, 0);
     assert.equal(result.counters.samples, total, 'samples counted in the kernel but not drained');
+  });
+
+  it('build-id mode: user frames come from the kernel as (build-id, file offset) and name the same hot path as ip mode', async () => {
+    const bin = build('hot', HOT_C);
+    const hotVaddr = nmAddress(bin, 'loupe_hot_function');
+    const { buildId, fileOffset: hotOffset } = readelf(bin, hotVaddr);
+    const hotSize = BigInt('0x' + new RegExp('^[0-9a-f]+ ([0-9a-f]+) T loupe_hot_function$', 'm').exec(execFileSync('nm', ['-S', bin], { encoding: 'utf8' }))![1]);
+    const child = spawn(bin, [], { stdio: 'ignore' });
+    children.push(child);
+    await new Promise((r) => setTimeout(r, 100));
+    let ip: ProfileResult;
+    let byId: ProfileResult;
+    try {
+      ip = await profile({ frequencyHz: 99, pid: child.pid!, durationMs: 2000 });
+      byId = await profile({ frequencyHz: 99, pid: child.pid!, durationMs: 2000, userStackMode: 'build-id' });
+    } finally {
+      child.kill('SIGKILL');
+    }
+    const top = (r: ProfileResult) => r.folded.split('\n')[0]!.replace(/ \d+$/, '');
+    const hotShare = (r: ProfileResult) => samplesWhere(r.folded, (l) => l.includes(';main;loupe_hot_function')) / r.samples;
+    console.log(`ip: ${ip.samples} samples, top ${top(ip)}; build-id: ${byId.samples} samples, top ${top(byId)}`);
+    assert.ok(ip.stacks.every((s) => s.userBuildIds === undefined && s.userFrameStatus === undefined), 'ip mode returned build-id frames');
+    assert.ok(ip.samples >= 20 && byId.samples >= 20, `too few samples: ${ip.samples} (ip), ${byId.samples} (build-id)`);
+    assert.equal(top(byId), top(ip));
+    assert.match(top(byId), /^hot;.*;main;loupe_hot_function$/);
+    assert.ok(hotShare(ip) >= 0.8 && hotShare(byId) >= 0.8, `main;loupe_hot_function: ${hotShare(ip)} (ip), ${hotShare(byId)} (build-id)`);
+
+    // The leaf frames in the hot function really came as the binary's build-id + an offset inside it.
+    let leaves = 0;
+    let hotLeaves = 0;
+    for (const s of byId.stacks) {
+      if (!s.userFrameStatus || s.userFrameStatus.length === 0) continue;
+      leaves += s.count;
+      const id = Buffer.from(s.userBuildIds!.subarray(0, BUILD_ID_SIZE)).toString('hex');
+      const off = s.userFrames[0]!;
+      if (s.userFrameStatus[0] === BUILD_ID_FRAME.valid && id === kernelFormBuildId(buildId) && off >= hotOffset && off < hotOffset + hotSize) hotLeaves += s.count;
+    }
+    assert.ok(hotLeaves / leaves >= 0.8, `${hotLeaves} of ${leaves} leaf frames are (build-id ${buildId}, an offset in loupe_hot_function)`);
+  });
+
+  it("event 'auto' samples on cycles where there is a hardware PMU, else falls back to cpu-clock; 'cycles' without a PMU fails naming it", async () => {
+    const bin = build('hot', HOT_C);
+    const child = spawn(bin, [], { stdio: 'ignore' });
+    children.push(child);
+    try {
+      const auto = await profile({ frequencyHz: 99, pid: child.pid!, durationMs: 1000 });
+      const explicit = await profile({ frequencyHz: 99, pid: child.pid!, durationMs: 1000, event: 'cpu-clock', userStackMode: 'build-id' });
+      console.log(`hardware PMU: ${hasHardwarePmu}; auto sampled on ${auto.event} (${auto.samples} samples)`);
+      assert.equal(auto.event, hasHardwarePmu ? 'cycles' : 'cpu-clock');
+      assert.ok(samplesWhere(auto.folded, (l) => l.includes(';loupe_hot_function')) > 0, auto.folded);
+      assert.equal(explicit.event, 'cpu-clock');
+      assert.ok(explicit.samples > 0);
+      const started = CpuProfiler.start({ frequencyHz: 99, pid: child.pid!, event: 'cycles' });
+      if (hasHardwarePmu) {
+        const p = await started;
+        assert.deepEqual(p.info, { event: 'cycles', userStackMode: 'ip' });
+        await p.stop();
+      } else {
+        await assert.rejects(started, (err: unknown) => {
+          assert.ok(err instanceof NativeBpfError, String(err));
+          assert.equal(err.code, 'EPERF_NO_PMU');
+          assert.match(err.message, /^event 'cycles' is unavailable: perf_event_open\(PERF_TYPE_HARDWARE\/PERF_COUNT_HW_CPU_CYCLES, cpu \d+\) failed: (No such file or directory|Operation not supported|No such device): this machine has no hardware PMU for CPU cycles .*use event 'cpu-clock'/);
+          return true;
+        });
+      }
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('rejects bad options with a specific error before loading anything', () => {
+    const native = loadAddon();
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ frequencyHz: 99, event: 'instructions' }, /^startProfiler: options\.event must be 'auto', 'cpu-clock' or 'cycles', not 'instructions'$/],
+      [{ frequencyHz: 99, event: 3 }, /^startProfiler: options\.event must be 'auto', 'cpu-clock' or 'cycles'$/],
+      [{ frequencyHz: 99, userStackMode: 'build_id' }, /^startProfiler: options\.userStackMode must be 'ip' or 'build-id', not 'build_id'$/],
+      [{ frequencyHz: 0 }, /^startProfiler: options\.frequencyHz must be at least 1$/],
+    ];
+    for (const [opts, message] of cases) assert.throws(() => native.startProfiler(opts as unknown as StartOptions), { code: 'EINVAL', message }, JSON.stringify(opts));
+  });
+
+  it('demangles C++ names with the addon and leaves C names and non-names alone', () => {
+    assert.equal(demangle('_ZN2v88internal7Isolate4InitEv'), 'v8::internal::Isolate::Init()');
+    assert.deepEqual(demangleAll(['_ZN2v88internal7Isolate4InitEv', 'main', 'i', '_Z3foov.cold', '_Znot-a-name', '_ZN2v88internal7Isolate4InitEv']), [
+      'v8::internal::Isolate::Init()',
+      'main',
+      'i', // a C name that __cxa_demangle alone would turn into "int"
+      'foo() [clone .cold]',
+      '_Znot-a-name',
+      'v8::internal::Isolate::Init()',
+    ]);
+    const native = loadAddon();
+    assert.deepEqual(native.demangle(['_ZN5loupe4workEm', 'uv_run']), ['loupe::work(unsigned long)', 'uv_run']);
+    assert.throws(() => native.demangle('_ZN5loupe4workEm' as unknown as string[]), { name: 'TypeError', message: 'demangle: expected an array of symbol names (strings)' });
+    assert.throws(() => native.demangle(['main', 7 as unknown as string]), { name: 'TypeError', message: 'demangle: names[1] is not a string' });
+  });
+
+  it('shows C++ functions of a profiled process demangled, with the mangled symbol kept as systemName', async () => {
+    const bin = build('hotcpp', HOT_CPP, 'c++');
+    const spin = 'loupe::Spinner<unsigned long>::spin(unsigned long)';
+    const { pid, result } = await runAndProfile(bin, 2000, (pid, result) => {
+      const symbolizer = new StackSymbolizer();
+      const leaves = result.stacks.filter((s) => s.tgid === pid && s.userFrames.length > 0).map((s) => symbolizer.symbolizer.userFrame(s, 0));
+      const hot = leaves.find((f) => f.name === spin);
+      assert.ok(hot, `no leaf frame named ${spin}: ${leaves.map((f) => f.name).join(', ')}`);
+      assert.equal(hot.systemName, '_ZN5loupe7SpinnerImE4spinEm');
+      assert.equal(hot.mapping?.path, bin);
+    });
+    const total = result.stacks.filter((s) => s.tgid === pid).reduce((n, s) => n + s.count, 0);
+    const hot = samplesWhere(result.folded, (l) => l.includes(`;main;loupe::work(unsigned long);${spin}`));
+    console.log(`hotcpp: ${total} samples, main;loupe::work(unsigned long);${spin} in ${hot}`);
+    console.log(result.folded.split('\n').slice(0, 3).join('\n'));
+    assert.ok(total >= 20, `only ${total} samples in 2 s at 99 Hz`);
+    assert.ok(hot / total >= 0.8, `the demangled hot path in ${hot} of ${total} samples:\n${result.folded}`);
+    assert.ok(!result.folded.includes('_ZN5loupe'), `mangled names left:\n${result.folded}`);
   });
 
   it('shows kernel frames for a syscall-heavy process', async () => {

@@ -1,11 +1,15 @@
-// Address -> function name for the profiler's frames.
-// User frames: /proc/PID/maps gives the file and file offset, the ELF's PT_LOAD segments turn
-// that into a link-time address, and .symtab (else .dynsym) names it; anonymous executable
-// memory is looked up in /tmp/perf-PID.map (JITs such as node --perf-basic-prof).
-// Kernel frames: /proc/kallsyms. Names are not demangled, and there is no DWARF (inlined
-// functions, file:line) yet: that belongs to the profiling pipeline's symbolizer.
+// Address -> function name for the profiler's frames: the one reader of /proc/PID/maps, ELF
+// files (PT_LOAD segments, .symtab/.dynsym, the GNU build-id note), /tmp/perf-PID.map and
+// /proc/kallsyms.
+// User frames: the mapping holding the address gives the file and file offset, the ELF's PT_LOAD
+// segments turn that into a link-time address, and .symtab (else .dynsym) names it. Frames the
+// kernel reports as (build-id, file offset) are placed through the mapping whose file carries that
+// build-id. Anonymous executable memory is looked up in /tmp/perf-PID.map (JITs such as node
+// --perf-basic-prof). Kernel frames: /proc/kallsyms. C++ names are demangled; there is no DWARF
+// (inlined functions, file:line) yet: that belongs to the profiling pipeline's symbolizer.
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
+import { demangle as addonDemangle } from './demangle.js';
 
 /** One line of /proc/PID/maps. */
 export interface MapEntry {
@@ -85,10 +89,45 @@ export class SymbolTable {
 }
 
 const PT_LOAD = 1;
+const PT_NOTE = 4;
 const SHT_SYMTAB = 2;
 const SHT_DYNSYM = 11;
 const STT_FUNC = 2;
 const STT_GNU_IFUNC = 10;
+const NT_GNU_BUILD_ID = 3;
+
+/** The GNU build-id (lowercase hex) in a buffer of ELF notes, or undefined. */
+export function buildIdFromNotes(notes: Buffer, align = 4): string | undefined {
+  const pad = (n: number) => (n + align - 1) & ~(align - 1);
+  let o = 0;
+  while (o + 12 <= notes.length) {
+    const namesz = notes.readUInt32LE(o);
+    const descsz = notes.readUInt32LE(o + 4);
+    const type = notes.readUInt32LE(o + 8);
+    const nameAt = o + 12;
+    const descAt = nameAt + pad(namesz);
+    if (descAt + descsz > notes.length) return undefined;
+    if (type === NT_GNU_BUILD_ID && namesz === 4 && notes.toString('latin1', nameAt, nameAt + 3) === 'GNU') {
+      return notes.toString('hex', descAt, descAt + descsz);
+    }
+    o = descAt + pad(descsz);
+  }
+  return undefined;
+}
+
+/** The running kernel's build-id; undefined where /sys/kernel/notes is not readable. */
+export function kernelBuildId(): string | undefined {
+  try {
+    return buildIdFromNotes(readFileSync('/sys/kernel/notes'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The kernel reports build-ids in a fixed 20-byte field, zero-padded: the same form, in hex. */
+export function kernelFormBuildId(buildId: string): string {
+  return buildId.padEnd(40, '0').slice(0, 40);
+}
 
 interface LoadSegment {
   offset: bigint;
@@ -96,38 +135,55 @@ interface LoadSegment {
   filesz: bigint;
 }
 
-/** Function symbols and load segments of one ELF64 little-endian file (read, never mapped). */
-export class ElfFile {
-  private constructor(
-    readonly path: string,
-    readonly segments: LoadSegment[],
-    readonly symbols: SymbolTable,
-  ) {}
+interface SymbolSection {
+  offset: bigint;
+  size: bigint;
+  entsize: bigint;
+  strOffset: bigint;
+  strSize: bigint;
+}
 
-  /** Parses `path`; undefined if it is not a readable ELF64 little-endian file. */
-  static open(path: string): ElfFile | undefined {
-    let fd: number;
-    try {
-      fd = openSync(path, 'r');
-    } catch {
-      return undefined;
-    }
-    try {
-      return ElfFile.parse(path, fd);
-    } catch {
-      return undefined;
-    } finally {
-      closeSync(fd);
-    }
-  }
+type Reader = (pos: bigint, len: number) => Buffer;
 
-  private static parse(path: string, fd: number): ElfFile | undefined {
-    const read = (pos: bigint, len: number): Buffer => {
+function withFile<T>(path: string, fn: (read: Reader) => T): T {
+  const fd = openSync(path, 'r');
+  try {
+    return fn((pos, len) => {
       const b = Buffer.alloc(len);
       const n = readSync(fd, b, 0, len, Number(pos));
       if (n !== len) throw new Error(`${path}: short read at ${pos}`);
       return b;
-    };
+    });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * One ELF64 little-endian file (read, never mapped): load segments and build-id when opened,
+ * function symbols on first use (most mappings are only asked for their build-id).
+ */
+export class ElfFile {
+  private table: SymbolTable | undefined;
+
+  private constructor(
+    readonly path: string,
+    readonly segments: LoadSegment[],
+    /** Lowercase hex; "" when the file has no GNU build-id note. */
+    readonly buildId: string,
+    private readonly symbolSection: SymbolSection | undefined,
+  ) {}
+
+  /** Parses `path`; undefined if it is not a readable ELF64 little-endian file. */
+  static open(path: string): ElfFile | undefined {
+    try {
+      return withFile(path, (read) => ElfFile.parse(path, read));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private static parse(path: string, read: Reader): ElfFile | undefined {
     const eh = read(0n, 64);
     if (eh.readUInt32BE(0) !== 0x7f454c46 || eh[4] !== 2 || eh[5] !== 1) return undefined;
     const phoff = eh.readBigUInt64LE(0x20);
@@ -138,16 +194,20 @@ export class ElfFile {
     const shnum = eh.readUInt16LE(0x3c);
 
     const segments: LoadSegment[] = [];
+    let buildId = '';
     if (phnum > 0) {
       const ph = read(phoff, phentsize * phnum);
       for (let i = 0; i < phnum; i++) {
         const o = i * phentsize;
-        if (ph.readUInt32LE(o) !== PT_LOAD) continue;
-        segments.push({
-          offset: ph.readBigUInt64LE(o + 8),
-          vaddr: ph.readBigUInt64LE(o + 16),
-          filesz: ph.readBigUInt64LE(o + 32),
-        });
+        const type = ph.readUInt32LE(o);
+        if (type === PT_LOAD) {
+          segments.push({ offset: ph.readBigUInt64LE(o + 8), vaddr: ph.readBigUInt64LE(o + 16), filesz: ph.readBigUInt64LE(o + 32) });
+        } else if (type === PT_NOTE && !buildId) {
+          const size = Number(ph.readBigUInt64LE(o + 32));
+          if (size <= 0 || size >= 1 << 20) continue;
+          const align = ph.readBigUInt64LE(o + 48) === 8n ? 8 : 4;
+          buildId = buildIdFromNotes(read(ph.readBigUInt64LE(o + 8), size), align) ?? '';
+        }
       }
     }
 
@@ -167,24 +227,41 @@ export class ElfFile {
     }
     // .symtab has every function; stripped files keep only .dynsym.
     const symtab = sections.find((s) => s.type === SHT_SYMTAB) ?? sections.find((s) => s.type === SHT_DYNSYM);
+    const strtab = symtab && symtab.size > 0n ? sections[symtab.link] : undefined;
+    const symbolSection = symtab && strtab ? { offset: symtab.offset, size: symtab.size, entsize: symtab.entsize, strOffset: strtab.offset, strSize: strtab.size } : undefined;
+    return new ElfFile(path, segments, buildId, symbolSection);
+  }
+
+  /** Function symbols (names as in the file, not demangled); empty if the file cannot be read again. */
+  get symbols(): SymbolTable {
+    this.table ??= this.readSymbols();
+    return this.table;
+  }
+
+  private readSymbols(): SymbolTable {
+    const s = this.symbolSection;
+    if (!s) return new SymbolTable([]);
     const entries: { addr: bigint; size: bigint; name: string }[] = [];
-    if (symtab && symtab.size > 0n && symtab.link < sections.length) {
-      const strtab = sections[symtab.link]!;
-      const syms = read(symtab.offset, Number(symtab.size));
-      const strs = read(strtab.offset, Number(strtab.size));
-      const entsize = Number(symtab.entsize) || 24;
-      for (let o = 0; o + 24 <= syms.length; o += entsize) {
-        const type = syms[o + 4]! & 0xf;
-        const shndx = syms.readUInt16LE(o + 6);
-        if ((type !== STT_FUNC && type !== STT_GNU_IFUNC) || shndx === 0) continue;
-        const value = syms.readBigUInt64LE(o + 8);
-        if (value === 0n) continue;
-        const nameOff = syms.readUInt32LE(o);
-        const end = strs.indexOf(0, nameOff);
-        entries.push({ addr: value, size: syms.readBigUInt64LE(o + 16), name: strs.toString('utf8', nameOff, end < 0 ? undefined : end) });
-      }
+    try {
+      withFile(this.path, (read) => {
+        const syms = read(s.offset, Number(s.size));
+        const strs = read(s.strOffset, Number(s.strSize));
+        const entsize = Number(s.entsize) || 24;
+        for (let o = 0; o + 24 <= syms.length; o += entsize) {
+          const type = syms[o + 4]! & 0xf;
+          const shndx = syms.readUInt16LE(o + 6);
+          if ((type !== STT_FUNC && type !== STT_GNU_IFUNC) || shndx === 0) continue;
+          const value = syms.readBigUInt64LE(o + 8);
+          if (value === 0n) continue;
+          const nameOff = syms.readUInt32LE(o);
+          const end = strs.indexOf(0, nameOff);
+          entries.push({ addr: value, size: syms.readBigUInt64LE(o + 16), name: strs.toString('utf8', nameOff, end < 0 ? undefined : end) });
+        }
+      });
+    } catch {
+      // Replaced or removed since it was opened: its frames stay unnamed.
     }
-    return new ElfFile(path, segments, new SymbolTable(entries));
+    return new SymbolTable(entries);
   }
 
   /** Link-time virtual address of a file offset, via the PT_LOAD segment holding it. */
@@ -196,12 +273,12 @@ export class ElfFile {
   }
 }
 
-/** ELF files parsed once and shared by every process that maps them. */
+/** ELF files parsed once (per device, inode and mtime) and shared by every process that maps them. */
 export class ElfCache {
   private readonly files = new Map<string, ElfFile | undefined>();
 
   get(path: string): ElfFile | undefined {
-    let key = path;
+    let key: string;
     try {
       const st = statSync(path);
       key = `${st.dev}:${st.ino}:${st.mtimeMs}`;
@@ -213,47 +290,193 @@ export class ElfCache {
   }
 }
 
-function hex(addr: bigint): string {
-  return '0x' + addr.toString(16);
+/** A file-backed (or anonymous) executable mapping of one process, or the kernel. */
+export interface MappingInfo {
+  /** Unique within a Symbolizer: `${tgid}:${start}` for user mappings, "kernel" for the kernel. */
+  key: string;
+  start: bigint;
+  end: bigint;
+  /** File offset of `start`. */
+  fileOffset: bigint;
+  /** Path as the process sees it ("" for anonymous memory), or "[kernel.kallsyms]". */
+  path: string;
+  /** Lowercase hex; "" when unknown (or not read yet: it is filled in when a frame resolves in it). */
+  buildId: string;
 }
 
-/** Symbolizes user addresses of one process. Read /proc/PID/maps while the process is alive. */
+/** What one frame resolved to. */
+export interface ResolvedFrame {
+  /** Function name (C++ demangled), or "file+0xOFFSET" / "build-id:ID+0xOFFSET" / "0xADDR" when it could not be named. */
+  name: string;
+  /** The symbol as the symbol table spells it (mangled); equal to `name` when not from an ELF symbol. */
+  systemName: string;
+  /** The runtime address of the frame; for a (build-id, offset) frame whose file is not mapped, the file offset. */
+  address: bigint;
+  mapping: MappingInfo | undefined;
+  /** Offset in mapping.path of the instruction looked up (a caller's return address - 1); undefined for anonymous memory and the kernel. */
+  fileOffset: bigint | undefined;
+}
+
+export type Demangler = (name: string) => string;
+
+const hex = (a: bigint) => '0x' + a.toString(16);
+
+interface ProcessMapping {
+  entry: MapEntry;
+  info: MappingInfo;
+  /** Resolved on first use: undefined = not yet, null = not an ELF we can read. */
+  elf?: ElfFile | null;
+}
+
+const isFileBacked = (e: MapEntry) => e.inode !== 0 && e.path.startsWith('/');
+
+/**
+ * The executable mappings of one process (read from /proc/PID/maps while it is alive), its perf
+ * map, and every frame resolved so far, each resolved once.
+ */
 export class ProcessSymbolizer {
-  private readonly maps: MapEntry[];
-  private perfMap: SymbolTable | undefined;
-  private perfMapLoaded = false;
+  private mappings: ProcessMapping[] = [];
+  private loadedAt = 0;
+  private perfMap: SymbolTable | null | undefined;
+  private readonly frames = new Map<bigint | string, ResolvedFrame>();
 
   constructor(
     readonly pid: number,
     private readonly elves: ElfCache,
+    private readonly demangle: Demangler = addonDemangle,
+    private readonly procRoot = '/proc',
   ) {
-    let text = '';
-    try {
-      text = readFileSync(`/proc/${pid}/maps`, 'utf8');
-    } catch {
-      // The process exited: its frames come out as raw addresses.
-    }
-    this.maps = parseProcMaps(text);
+    this.reload();
   }
 
-  /** `isReturnAddress`: the frame is a caller's return address, so look up addr - 1. */
-  symbolize(addr: bigint, isReturnAddress: boolean): string {
-    const a = isReturnAddress && addr > 0n ? addr - 1n : addr;
-    const m = this.maps.find((e) => a >= e.start && a < e.end);
-    if (!m || m.inode === 0 || !m.path.startsWith('/')) {
-      return this.perfMapLookup(a) ?? (m?.path ? `${m.path}+${hex(a - m.start)}` : hex(addr));
+  /** Re-reads /proc/PID/maps (after a dlopen, say); keeps the old mappings if the process is gone. */
+  reload(): void {
+    this.loadedAt = performance.now();
+    let text: string;
+    try {
+      text = readFileSync(`${this.procRoot}/${this.pid}/maps`, 'utf8');
+    } catch {
+      return;
     }
-    const off = a - m.start + m.offset;
-    // /proc/PID/root/... reaches files inside the process's mount namespace (containers).
-    const elf = this.elves.get(`/proc/${this.pid}/root${m.path}`) ?? this.elves.get(m.path);
+    this.mappings = parseProcMaps(text)
+      .filter((e) => e.perms.includes('x'))
+      .map((entry) => ({
+        entry,
+        info: { key: `${this.pid}:${entry.start}`, start: entry.start, end: entry.end, fileOffset: entry.offset, path: entry.path, buildId: '' },
+      }));
+  }
+
+  /** At most once a second per process, so garbage addresses do not re-read maps every drain. */
+  reloadIfStale(): void {
+    if (performance.now() - this.loadedAt >= 1000) this.reload();
+  }
+
+  /** Whether addr lies in one of the mappings read so far. */
+  covers(addr: bigint): boolean {
+    return this.find(addr) !== undefined;
+  }
+
+  /** `isReturnAddress`: a caller's frame, so the call instruction is at addr - 1. */
+  lookup(addr: bigint, isReturnAddress: boolean): ResolvedFrame {
+    const key = isReturnAddress ? -addr : addr;
+    let f = this.frames.get(key);
+    if (!f) {
+      f = this.resolve(addr, isReturnAddress);
+      this.frames.set(key, f);
+    }
+    return f;
+  }
+
+  /** A frame as the kernel's build-id mode reports it: `buildId` in the kernel's 20-byte form (hex), offset in that file. */
+  lookupBuildId(buildId: string, fileOffset: bigint, isReturnAddress: boolean): ResolvedFrame {
+    const key = `${buildId}:${fileOffset}:${isReturnAddress ? 1 : 0}`;
+    let f = this.frames.get(key);
+    if (!f) {
+      f = this.resolveBuildId(buildId, fileOffset, isReturnAddress);
+      this.frames.set(key, f);
+    }
+    return f;
+  }
+
+  /** Just the name of lookup(). */
+  symbolize(addr: bigint, isReturnAddress: boolean): string {
+    return this.lookup(addr, isReturnAddress).name;
+  }
+
+  private find(addr: bigint): ProcessMapping | undefined {
+    let lo = 0;
+    let hi = this.mappings.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const m = this.mappings[mid]!;
+      if (addr < m.entry.start) hi = mid - 1;
+      else if (addr >= m.entry.end) lo = mid + 1;
+      else return m;
+    }
+    return undefined;
+  }
+
+  private elfOf(m: ProcessMapping): ElfFile | null {
+    if (m.elf === undefined) {
+      // /proc/PID/root/... reaches files inside the process's mount namespace (containers).
+      m.elf = this.elves.get(`${this.procRoot}/${this.pid}/root${m.entry.path}`) ?? this.elves.get(m.entry.path) ?? null;
+      m.info.buildId = m.elf?.buildId ?? '';
+    }
+    return m.elf;
+  }
+
+  /** Names file offset `off` of mapping m's file (whose ELF is known). */
+  private named(m: ProcessMapping, elf: ElfFile | null, off: bigint, address: bigint): ResolvedFrame {
     const vaddr = elf?.fileOffsetToVaddr(off);
-    const name = vaddr === undefined ? undefined : elf!.symbols.lookup(vaddr, 0n);
-    return name ?? `${basename(m.path)}+${hex(off)}`;
+    const symbol = vaddr === undefined ? undefined : elf!.symbols.lookup(vaddr, 0n);
+    if (symbol === undefined) {
+      const name = `${basename(m.entry.path)}+${hex(off)}`;
+      return { name, systemName: name, address, mapping: m.info, fileOffset: off };
+    }
+    return { name: symbol.startsWith('_Z') ? this.demangle(symbol) : symbol, systemName: symbol, address, mapping: m.info, fileOffset: off };
+  }
+
+  private resolve(addr: bigint, isReturnAddress: boolean): ResolvedFrame {
+    const a = isReturnAddress && addr > 0n ? addr - 1n : addr;
+    const m = this.find(a);
+    if (!m || !isFileBacked(m.entry)) {
+      const name = this.perfMapLookup(a) ?? (m?.entry.path ? `${m.entry.path}+${hex(a - m.entry.start)}` : hex(addr));
+      return { name, systemName: name, address: addr, mapping: m?.info, fileOffset: undefined };
+    }
+    return this.named(m, this.elfOf(m), a - m.entry.start + m.entry.offset, addr);
+  }
+
+  private resolveBuildId(buildId: string, fileOffset: bigint, isReturnAddress: boolean): ResolvedFrame {
+    const off = isReturnAddress && fileOffset > 0n ? fileOffset - 1n : fileOffset;
+    let m = this.findByBuildId(buildId, fileOffset);
+    if (!m) {
+      this.reloadIfStale();
+      m = this.findByBuildId(buildId, fileOffset);
+    }
+    if (!m) {
+      const name = `build-id:${buildId}+${hex(off)}`;
+      return { name, systemName: name, address: fileOffset, mapping: undefined, fileOffset: off };
+    }
+    const address = m.entry.start + (fileOffset - m.entry.offset);
+    return this.named(m, this.elfOf(m), off, address);
+  }
+
+  /** The mapping whose file has this build-id, preferring the one that maps fileOffset. */
+  private findByBuildId(buildId: string, fileOffset: bigint): ProcessMapping | undefined {
+    let any: ProcessMapping | undefined;
+    for (const m of this.mappings) {
+      if (!isFileBacked(m.entry)) continue;
+      const elf = this.elfOf(m);
+      if (!elf?.buildId || kernelFormBuildId(elf.buildId) !== buildId) continue;
+      if (fileOffset >= m.entry.offset && fileOffset < m.entry.offset + (m.entry.end - m.entry.start)) return m;
+      any ??= m;
+    }
+    return any;
   }
 
   private perfMapLookup(addr: bigint): string | undefined {
-    if (!this.perfMapLoaded) {
-      this.perfMapLoaded = true;
+    if (this.perfMap === undefined) {
+      this.perfMap = null;
       try {
         const entries: { addr: bigint; size: bigint; name: string }[] = [];
         for (const line of readFileSync(`/tmp/perf-${this.pid}.map`, 'utf8').split('\n')) {
@@ -262,7 +485,7 @@ export class ProcessSymbolizer {
         }
         this.perfMap = new SymbolTable(entries);
       } catch {
-        this.perfMap = undefined;
+        // No JIT map: anonymous frames stay addresses.
       }
     }
     return this.perfMap?.lookup(addr, 0n);
@@ -302,3 +525,100 @@ export class KernelSymbolizer {
 
 const MODULE_SPACE_START = 0xffffffffa0000000n;
 const MODULE_SPACE_END = 0xffffffffff000000n;
+/** Kernel text lives in the upper half of the x86-64 / arm64 address space. */
+const KERNEL_MAPPING_START = 0xffff800000000000n;
+const KERNEL_MAPPING_END = 0xffffffffffffffffn;
+
+/** Status of a user frame in build-id mode (the kernel's enum bpf_stack_build_id_status). */
+export const BUILD_ID_FRAME = { empty: 0, valid: 1, ip: 2 } as const;
+export const BUILD_ID_SIZE = 20;
+
+/** A user stack as drained: addresses, or in build-id mode (build-id, file offset) pairs where the kernel found them. */
+export interface UserStack {
+  tgid: number;
+  /** Leaf first. Addresses; in build-id mode, file offsets where userFrameStatus[i] is valid. */
+  userFrames: BigUint64Array;
+  /** Build-id mode only: 20 bytes per frame. */
+  userBuildIds?: Uint8Array;
+  /** Build-id mode only: BUILD_ID_FRAME.valid (build-id + offset) or .ip (the kernel fell back to the address). */
+  userFrameStatus?: Uint8Array;
+}
+
+/**
+ * Frames of many processes and the kernel, each distinct (process, address) resolved once.
+ * Snapshot a process (observe) while it is alive, right after a drain; naming can come later.
+ */
+export class Symbolizer {
+  private readonly processes = new Map<number, ProcessSymbolizer>();
+  private readonly elves = new ElfCache();
+  private kernelSymbols: KernelSymbolizer | undefined;
+  private readonly kernelFrames = new Map<bigint, ResolvedFrame>();
+  private kernelInfo: MappingInfo | undefined;
+  private readonly demangle: Demangler;
+  private readonly procRoot: string;
+
+  constructor(opts: { procRoot?: string; demangle?: Demangler } = {}) {
+    this.procRoot = opts.procRoot ?? '/proc';
+    this.demangle = opts.demangle ?? addonDemangle;
+  }
+
+  process(tgid: number): ProcessSymbolizer {
+    let p = this.processes.get(tgid);
+    if (!p) {
+      p = new ProcessSymbolizer(tgid, this.elves, this.demangle, this.procRoot);
+      this.processes.set(tgid, p);
+    }
+    return p;
+  }
+
+  /** Reads the mappings of a process the first time it is seen, or again when `addr` falls in none of them. */
+  observe(tgid: number, addr: bigint | undefined): void {
+    const p = this.processes.get(tgid);
+    if (!p) this.process(tgid);
+    else if (addr !== undefined && !p.covers(addr)) p.reloadIfStale();
+  }
+
+  /** `isReturnAddress`: a caller's frame, so the call instruction is at addr - 1. */
+  user(tgid: number, addr: bigint, isReturnAddress: boolean): ResolvedFrame {
+    return this.process(tgid).lookup(addr, isReturnAddress);
+  }
+
+  /** `buildId`: the kernel's 20-byte form, in hex (see kernelFormBuildId). */
+  userBuildId(tgid: number, buildId: string, fileOffset: bigint, isReturnAddress: boolean): ResolvedFrame {
+    return this.process(tgid).lookupBuildId(buildId, fileOffset, isReturnAddress);
+  }
+
+  /** User frame i of a drained stack, in either user-stack mode. */
+  userFrame(s: UserStack, i: number): ResolvedFrame {
+    const isReturnAddress = i > 0;
+    if (s.userFrameStatus?.[i] === BUILD_ID_FRAME.valid) {
+      const id = Buffer.from(s.userBuildIds!.buffer, s.userBuildIds!.byteOffset + i * BUILD_ID_SIZE, BUILD_ID_SIZE).toString('hex');
+      return this.userBuildId(s.tgid, id, s.userFrames[i]!, isReturnAddress);
+    }
+    return this.user(s.tgid, s.userFrames[i]!, isReturnAddress);
+  }
+
+  /** The first user frame that is an address (to check the snapshot of the process's mappings), if any. */
+  static firstAddress(s: UserStack): bigint | undefined {
+    if (!s.userFrameStatus) return s.userFrames[0];
+    const i = s.userFrameStatus.indexOf(BUILD_ID_FRAME.ip);
+    return i < 0 ? undefined : s.userFrames[i];
+  }
+
+  kernel(addr: bigint, isReturnAddress: boolean): ResolvedFrame {
+    const key = isReturnAddress ? -addr : addr;
+    let frame = this.kernelFrames.get(key);
+    if (!frame) {
+      this.kernelSymbols ??= new KernelSymbolizer();
+      const name = this.kernelSymbols.symbolize(addr, isReturnAddress);
+      frame = { name, systemName: name, address: addr, mapping: this.kernelMapping(), fileOffset: undefined };
+      this.kernelFrames.set(key, frame);
+    }
+    return frame;
+  }
+
+  kernelMapping(): MappingInfo {
+    this.kernelInfo ??= { key: 'kernel', start: KERNEL_MAPPING_START, end: KERNEL_MAPPING_END, fileOffset: 0n, path: '[kernel.kallsyms]', buildId: kernelBuildId() ?? '' };
+    return this.kernelInfo;
+  }
+}

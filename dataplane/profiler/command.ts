@@ -4,17 +4,22 @@
 import { existsSync, readFileSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { capabilities, NativeBpfError } from '../../native-bpf/index.js';
+import { capabilities, NativeBpfError, type StartOptions, type UserStackMode } from '../../native-bpf/index.js';
 import { toFolded } from './folded.js';
 import { encodePprof, toPprof } from './pprof.js';
 import { runSession } from './session.js';
 
-export const PROFILE_USAGE = `usage: loupe profile [--pid N | --cgroup PATH] [--duration 10s] [--frequency 99] [--format folded|pprof] [-o FILE]
+export const PROFILE_USAGE = `usage: loupe profile [--pid N | --cgroup PATH] [--duration 10s] [--frequency 99] [--event auto|cpu-clock|cycles]
+                    [--user-stacks ip|build-id] [--format folded|pprof] [-o FILE]
 
   --pid N            only this process (default: every process)
   --cgroup PATH      only tasks in this cgroup v2 directory (absolute, or relative to the cgroup2 mount)
   --duration D       how long to sample: 500ms, 10s, 2m (default 10s); Ctrl-C ends early and still writes
   --frequency HZ     samples per second per CPU, 1 to 10000 (default 99)
+  --event E          auto (default): hardware CPU cycles, or the software cpu-clock where there is no
+                     hardware PMU (VMs); cycles: fail without a PMU; cpu-clock: the timer, always available
+  --user-stacks M    ip (default): user frames as addresses, named through /proc/PID/maps; build-id: the
+                     kernel reports (build-id, file offset) per frame, named through the file with that build-id
   --format F         folded (default; "comm;root;...;leaf count" lines) or pprof (gzipped protobuf)
   -o, --output FILE  write there instead of stdout`;
 
@@ -30,6 +35,8 @@ export interface ProfileRequest {
   cgroup?: { path: string; id: bigint };
   durationMs: number;
   frequencyHz: number;
+  userStackMode: UserStackMode;
+  event: NonNullable<StartOptions['event']>;
   format: 'folded' | 'pprof';
   output?: string;
 }
@@ -89,6 +96,8 @@ export function parseProfileArgs(args: string[]): ProfileRequest | 'help' {
         cgroup: { type: 'string' },
         duration: { type: 'string', default: '10s' },
         frequency: { type: 'string', default: '99' },
+        'user-stacks': { type: 'string', default: 'ip' },
+        event: { type: 'string', default: 'auto' },
         format: { type: 'string', default: 'folded' },
         output: { type: 'string', short: 'o' },
         help: { type: 'boolean', short: 'h' },
@@ -106,6 +115,10 @@ export function parseProfileArgs(args: string[]): ProfileRequest | 'help' {
   if (!/^\d+$/.test(values.frequency!) || frequencyHz < 1 || frequencyHz > 10_000) {
     throw new ProfileUsageError(`--frequency "${values.frequency}": must be an integer from 1 to 10000 (Hz)`);
   }
+  const userStackMode = values['user-stacks'];
+  if (userStackMode !== 'ip' && userStackMode !== 'build-id') throw new ProfileUsageError(`--user-stacks "${userStackMode}": must be ip or build-id`);
+  const event = values.event;
+  if (event !== 'auto' && event !== 'cpu-clock' && event !== 'cycles') throw new ProfileUsageError(`--event "${event}": must be auto, cpu-clock or cycles`);
   const format = values.format;
   if (format !== 'folded' && format !== 'pprof') throw new ProfileUsageError(`--format "${format}": must be folded or pprof`);
   if (values.output !== undefined && !existsSync(dirname(resolve(values.output)))) {
@@ -116,6 +129,8 @@ export function parseProfileArgs(args: string[]): ProfileRequest | 'help' {
     ...(values.cgroup !== undefined ? { cgroup: resolveCgroup(values.cgroup) } : {}),
     durationMs,
     frequencyHz,
+    userStackMode,
+    event,
     format,
     ...(values.output !== undefined ? { output: values.output } : {}),
   };
@@ -157,11 +172,14 @@ export async function profileCommand(args: string[]): Promise<number> {
       durationMs: req.durationMs,
       ...(req.pid !== undefined ? { pid: req.pid } : {}),
       ...(req.cgroup ? { cgroupId: req.cgroup.id } : {}),
+      userStackMode: req.userStackMode,
+      event: req.event,
       signal: abort.signal,
-      onStarted: () => process.stderr.write(`loupe profile: sampling ${target} at ${req.frequencyHz} Hz for ${req.durationMs / 1000} s\n`),
+      onStarted: (info) =>
+        process.stderr.write(`loupe profile: sampling ${target} at ${req.frequencyHz} Hz for ${req.durationMs / 1000} s (event: ${info.event}, user stacks: ${info.userStackMode})\n`),
     });
   } catch (err) {
-    if (err instanceof NativeBpfError) return fail(1, err.message);
+    if (err instanceof NativeBpfError) return fail(1, err.code === 'EPERF_NO_PMU' ? `${err.message} (--event cpu-clock or --event auto)` : err.message);
     throw err;
   } finally {
     process.off('SIGINT', onSignal);
@@ -177,7 +195,7 @@ export async function profileCommand(args: string[]): Promise<number> {
         frequencyHz: req.frequencyHz,
         timeNanos: result.startedAtNs,
         durationNanos: result.durationNs,
-        comments: [`loupe profile ${target}`, losses],
+        comments: [`loupe profile ${target}`, `event: ${result.info.event}`, `user stacks: ${result.info.userStackMode}`, losses],
       }),
     );
   } else {
@@ -186,7 +204,7 @@ export async function profileCommand(args: string[]): Promise<number> {
   if (req.output !== undefined) writeFileSync(req.output, out);
   else process.stdout.write(out);
   process.stderr.write(
-    `loupe profile: ${result.total} samples, ${result.samples.length} distinct stacks in ${(Number(result.durationNs) / 1e9).toFixed(1)} s; ${losses}${req.output !== undefined ? `; wrote ${req.output}` : ''}\n`,
+    `loupe profile: ${result.total} samples, ${result.samples.length} distinct stacks in ${(Number(result.durationNs) / 1e9).toFixed(1)} s; ${losses}; event: ${result.info.event}${req.output !== undefined ? `; wrote ${req.output}` : ''}\n`,
   );
   return 0;
 }

@@ -5,12 +5,10 @@ import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { Profile } from 'pprof-format';
 import type { Stack } from '../../native-bpf/index.js';
-import { ElfFile, parseProcMaps } from '../../native-bpf/symbols.js';
-import { buildIdFromNotes, kernelBuildId, readElfBuildId } from './build-id.js';
+import { buildIdFromNotes, ElfFile, kernelBuildId, parseProcMaps, Symbolizer } from '../../native-bpf/symbols.js';
 import { toFolded } from './folded.js';
 import { decodePprof, encodePprof, samplePeriodNs, toPprof } from './pprof.js';
 import { SampleCollector, type Frame, type MappingInfo, type SymbolizedSample } from './samples.js';
-import { FrameSymbolizer } from './symbolize.js';
 
 const APP: MappingInfo = { key: '100:4096', start: 0x1000n, end: 0x9000n, fileOffset: 0n, path: '/opt/app/bin/app', buildId: 'aabbccdd' };
 const LIBC: MappingInfo = { key: '100:65536', start: 0x10000n, end: 0x20000n, fileOffset: 0x1000n, path: '/usr/lib/libc.so.6', buildId: '' };
@@ -120,9 +118,9 @@ describe('build-ids', () => {
     const exe = realpathSync(process.execPath);
     const expected = /Build ID: ([0-9a-f]+)/.exec(execFileSync('readelf', ['-n', exe], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }))?.[1];
     assert.ok(expected, `readelf shows no build-id for ${exe}`);
-    assert.equal(readElfBuildId(exe), expected);
-    assert.equal(readElfBuildId('/proc/self/status'), undefined);
-    assert.equal(readElfBuildId('/nonexistent'), undefined);
+    assert.equal(ElfFile.open(exe)?.buildId, expected);
+    assert.equal(ElfFile.open('/proc/self/status'), undefined);
+    assert.equal(ElfFile.open('/nonexistent'), undefined);
   });
 
   it('reads the running kernel build-id from /sys/kernel/notes', () => {
@@ -156,7 +154,7 @@ describe('SampleCollector', () => {
       userFrames: BigUint64Array.of(nodeAddress(exe, 'uv_run', 8n), nodeAddress(exe, 'uv_loop_init', 16n)),
       kernFrames: BigUint64Array.of(BigInt('0x' + kallsyms[1]) + 4n),
     };
-    class CountingSymbolizer extends FrameSymbolizer {
+    class CountingSymbolizer extends Symbolizer {
       calls = 0;
       override user(tgid: number, addr: bigint, isReturnAddress: boolean) {
         this.calls++;
@@ -181,7 +179,8 @@ describe('SampleCollector', () => {
         ['uv_loop_init', false, exe],
       ],
     );
-    const nodeBuildId = readElfBuildId(exe);
+    const nodeBuildId = ElfFile.open(exe)!.buildId;
+    assert.match(nodeBuildId, /^[0-9a-f]{40}$/);
     assert.equal(sample!.frames[1]!.mapping!.buildId, nodeBuildId);
     assert.equal(sample!.frames[0]!.mapping!.buildId, kernelBuildId());
 
@@ -191,5 +190,23 @@ describe('SampleCollector', () => {
     assert.deepEqual(p.sample[0]!.value.map(Number), [6, 6 * Math.round(1e9 / 49)]);
     assert.ok(p.mapping.some((m) => s(m.filename) === exe && s(m.buildId) === nodeBuildId));
     assert.equal(toFolded(collector.samples()), 'node;uv_loop_init;uv_run;do_syscall_64_[k] 6\n');
+  });
+
+  it("names node's own C++ frames demangled, as c++filt does, and keeps the mangled symbol as the pprof systemName", () => {
+    const exe = realpathSync(process.execPath);
+    const mangled = '_ZN2v88internal7Isolate4InitEPNS0_12SnapshotDataES3_S3_b';
+    const expected = execFileSync('c++filt', [mangled], { encoding: 'utf8' }).trim();
+    assert.equal(expected, 'v8::internal::Isolate::Init(v8::internal::SnapshotData*, v8::internal::SnapshotData*, v8::internal::SnapshotData*, bool)');
+    const collector = new SampleCollector();
+    collector.add([{ tgid: process.pid, pid: process.pid, comm: 'node', count: 1, userFrames: BigUint64Array.of(nodeAddress(exe, mangled, 4n)), kernFrames: new BigUint64Array(0) }]);
+    const [frame] = collector.samples()[0]!.frames;
+    assert.deepEqual([frame!.name, frame!.systemName, frame!.mapping?.path], [expected, mangled, exe]);
+    const p = decodePprof(encodePprof(toPprof(collector.samples(), { frequencyHz: 99 })));
+    const s = (i: number | bigint) => p.stringTable.strings[Number(i)];
+    assert.deepEqual(
+      p.function.map((f) => [s(f.name), s(f.systemName)]),
+      [[expected, mangled]],
+    );
+    assert.equal(toFolded(collector.samples()), `node;${expected} 1\n`);
   });
 });

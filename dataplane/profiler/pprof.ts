@@ -1,8 +1,9 @@
 // Symbolized samples -> a pprof Profile (pprof-format), and back from bytes.
 // Sample types: samples/count and cpu/nanoseconds (count x period); period = 1e9 / frequency.
 // Mappings, locations and functions are deduplicated: a location per (mapping, address), a
-// function per (binary, name). Every sample carries `pid` and `comm` labels, so one profile can
-// hold many processes (each with its own mappings).
+// function per (binary, symbol), named demangled with the symbol as its systemName. Every sample
+// carries `pid` and `comm` labels, so one profile can hold many processes (each with its own
+// mappings).
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Function as PprofFunction, Label, Line, Location, Mapping, Profile, Sample, StringTable, ValueType } from 'pprof-format';
 import type { MappingInfo, SymbolizedSample } from './samples.js';
@@ -45,11 +46,11 @@ export function toPprof(samples: SymbolizedSample[], opts: PprofOptions): Profil
   };
 
   const functions = new Map<string, PprofFunction>();
-  const functionOf = (name: string, binary: string): PprofFunction => {
-    const key = `${binary}\0${name}`;
+  const functionOf = (name: string, systemName: string, binary: string): PprofFunction => {
+    const key = `${binary}\0${systemName}`;
     let out = functions.get(key);
     if (!out) {
-      out = new PprofFunction({ id: functions.size + 1, name: str(name), systemName: str(name) });
+      out = new PprofFunction({ id: functions.size + 1, name: str(name), systemName: str(systemName) });
       functions.set(key, out);
     }
     return out;
@@ -69,7 +70,7 @@ export function toPprof(samples: SymbolizedSample[], opts: PprofOptions): Profil
       const key = `${f.mapping?.key ?? (f.kernel ? 'kernel' : `${s.tgid}:?`)}@${address}`;
       let loc = locations.get(key);
       if (!loc) {
-        const fn = functionOf(f.name, f.mapping?.path ?? (f.kernel ? '[kernel.kallsyms]' : ''));
+        const fn = functionOf(f.name, f.systemName ?? f.name, f.mapping?.path ?? (f.kernel ? '[kernel.kallsyms]' : ''));
         loc = new Location({ id: locations.size + 1, mappingId: mapping?.id ?? 0, address, line: [new Line({ functionId: fn.id })] });
         locations.set(key, loc);
       }

@@ -1,6 +1,6 @@
 // One profiling session: start the BPF profiler, drain and symbolize periodically until the
 // duration ends or the signal aborts, then drain a last time and detach.
-import { CpuProfiler, type DrainCounters } from '../../native-bpf/index.js';
+import { CpuProfiler, type DrainCounters, type ProfilerInfo, type StartOptions, type UserStackMode } from '../../native-bpf/index.js';
 import { wallClockNs } from '../stats/proc.js';
 import { SampleCollector, type SymbolizedSample } from './samples.js';
 
@@ -11,15 +11,20 @@ export interface SessionOptions {
   pid?: number;
   /** Only tasks in this cgroup v2 (inode of its directory). */
   cgroupId?: bigint;
+  /** Default 'ip'; see native-bpf's StartOptions. */
+  userStackMode?: UserStackMode;
+  /** Default 'auto' (cycles, else cpu-clock); see native-bpf's StartOptions. */
+  event?: StartOptions['event'];
   /** Default 1000 ms. */
   drainIntervalMs?: number;
   /** Ends the session early; what was sampled so far is kept. */
   signal?: AbortSignal;
-  /** Called once the perf events are attached. */
-  onStarted?: () => void;
+  /** Called once the perf events are attached, with the event chosen. */
+  onStarted?: (info: ProfilerInfo) => void;
 }
 
 export interface SessionResult {
+  info: ProfilerInfo;
   samples: SymbolizedSample[];
   total: number;
   counters: DrainCounters;
@@ -47,12 +52,14 @@ export async function runSession(opts: SessionOptions, collector = new SampleCol
     frequencyHz,
     ...(opts.pid !== undefined ? { pid: opts.pid } : {}),
     ...(opts.cgroupId !== undefined ? { cgroupId: opts.cgroupId } : {}),
+    ...(opts.userStackMode !== undefined ? { userStackMode: opts.userStackMode } : {}),
+    ...(opts.event !== undefined ? { event: opts.event } : {}),
   });
   const startedAtNs = wallClockNs();
   const start = performance.now();
   let end = start;
   try {
-    opts.onStarted?.();
+    opts.onStarted?.(profiler.info);
     const deadline = start + durationMs;
     for (;;) {
       await sleep(Math.min(drainIntervalMs, Math.max(0, deadline - performance.now())), signal);
@@ -65,6 +72,7 @@ export async function runSession(opts: SessionOptions, collector = new SampleCol
     collector.add(await profiler.stop());
   }
   return {
+    info: profiler.info,
     samples: collector.samples(),
     total: collector.total,
     counters: profiler.counters!,

@@ -1,12 +1,13 @@
 // Node-API addon around the libbpf skeleton of profiler.bpf.c.
-// Exposes capabilities(), startProfiler(opts) -> Promise<handle>,
-// drain(handle, { final? }) -> Promise<batch> (final: detach first, then read everything),
-// stopProfiler(handle). Loading, attaching and draining run on libuv's worker threads
-// (napi async work); the event loop only converts finished results into typed arrays.
+// Exposes capabilities(), startProfiler({ frequencyHz, pid?, cgroupId?, userStackMode?, event? })
+// -> Promise<handle>, profilerInfo(handle), drain(handle, { final? }) -> Promise<batch> (final:
+// detach first, then read everything), stopProfiler(handle), demangle(names). Loading, attaching and draining run on libuv's worker
+// threads (napi async work); the event loop only converts finished results into typed arrays.
 // The socket tracer's functions live in tracer.cc and are registered by Init below.
 #include <node_api.h>
 
 #include <bpf/bpf.h>
+#include <cxxabi.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/capability.h>
@@ -20,10 +21,11 @@
 #include <atomic>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <string>
-#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "addon_shared.h"
@@ -130,6 +132,8 @@ struct Profiler {
   bool stopped = false;
   bool stop_after_drain = false;
   bool detached = false;  // the final drain ran (or is running)
+  bool user_build_id = false;  // user stacks as (build-id, file offset) frames
+  std::string event;           // the perf event in use: "cycles" or "cpu-clock"
 };
 
 void destroy_bpf(Profiler* p) {
@@ -196,6 +200,54 @@ napi_value Capabilities_(napi_env env, napi_callback_info) {
   return obj;
 }
 
+// ---------------------------------------------------------------- perf events
+struct PerfEventKind {
+  uint32_t type;
+  uint64_t config;
+  const char* name;  // as StartOptions.event spells it
+  const char* attr;  // as perf_event_open sees it, for error messages
+};
+constexpr PerfEventKind kCycles{PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES, "cycles",
+                                "PERF_TYPE_HARDWARE/PERF_COUNT_HW_CPU_CYCLES"};
+constexpr PerfEventKind kCpuClock{PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK, "cpu-clock",
+                                  "PERF_TYPE_SOFTWARE/PERF_COUNT_SW_CPU_CLOCK"};
+
+// How perf_event_open says "no PMU can count this": no PMU claims the type (ENOENT), the PMU
+// cannot sample (EOPNOTSUPP), or no CPU has one (ENODEV on every CPU).
+bool no_pmu_errno(int err) { return err == ENOENT || err == EOPNOTSUPP || err == ENODEV; }
+
+std::string open_error(const PerfEventKind& kind, int cpu) {
+  return std::string("perf_event_open(") + kind.attr + ", " +
+         (cpu < 0 ? std::string("every CPU") : "cpu " + std::to_string(cpu)) + ") failed";
+}
+
+// Opens a sampling event of `kind` on every online CPU (offline ones, ENODEV, are skipped) and
+// appends the fds. On failure closes what it opened, sets *failed_cpu (-1: no CPU took one) and
+// returns the errno.
+int open_perf_events(const PerfEventKind& kind, uint32_t frequency_hz, int ncpus, std::vector<int>* fds,
+                     int* failed_cpu) {
+  std::vector<int> opened;
+  auto undo = [&](int cpu, int err) {
+    for (int fd : opened) close(fd);
+    *failed_cpu = cpu;
+    return err;
+  };
+  for (int cpu = 0; cpu < ncpus; cpu++) {
+    perf_event_attr attr{};
+    attr.size = sizeof(attr);
+    attr.type = kind.type;
+    attr.config = kind.config;
+    attr.freq = 1;
+    attr.sample_freq = frequency_hz;
+    int fd = static_cast<int>(syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC));
+    if (fd >= 0) opened.push_back(fd);
+    else if (errno != ENODEV) return undo(cpu, errno);
+  }
+  if (opened.empty()) return undo(-1, ENODEV);
+  fds->insert(fds->end(), opened.begin(), opened.end());
+  return 0;
+}
+
 // ---------------------------------------------------------------- startProfiler()
 struct StartWork {
   napi_async_work work = nullptr;
@@ -203,6 +255,8 @@ struct StartWork {
   uint32_t frequency_hz = 0;
   uint32_t tgid = 0;
   uint64_t cgroup_id = 0;
+  bool user_build_id = false;
+  std::string event = "auto";  // "auto", "cpu-clock" or "cycles"
   Profiler* profiler = nullptr;
   std::string error_code, error;
 };
@@ -229,33 +283,45 @@ void start_execute(napi_env, void* data) {
   if (!p->skel) return fail("EBPF_OPEN", "opening the profiler BPF object failed", errno);
   p->skel->rodata->filter_tgid = w->tgid;
   p->skel->rodata->filter_cgroup_id = w->cgroup_id;
+  p->skel->rodata->user_build_id = w->user_build_id ? 1 : 0;
+  p->user_build_id = w->user_build_id;
+  // Stack maps are allocated in full at load: in ip mode the build-id maps are never written.
+  if (!w->user_build_id &&
+      (bpf_map__set_max_entries(p->skel->maps.user_build_id_stacks_0, 1) != 0 ||
+       bpf_map__set_max_entries(p->skel->maps.user_build_id_stacks_1, 1) != 0))
+    return fail("EBPF_OPEN", "sizing the build-id stack maps failed", errno);
   if (int err = profiler_bpf__load(p->skel))
     return fail("EBPF_LOAD", "loading the profiler BPF program failed", -err);
 
   int ncpus = libbpf_num_possible_cpus();
   if (ncpus <= 0) return fail("EBPF_CPUS", "counting CPUs failed", -ncpus);
-  int last_err = 0;
-  for (int cpu = 0; cpu < ncpus; cpu++) {
-    perf_event_attr attr{};
-    attr.size = sizeof(attr);
-    attr.type = PERF_TYPE_SOFTWARE;
-    attr.config = PERF_COUNT_SW_CPU_CLOCK;
-    attr.freq = 1;
-    attr.sample_freq = w->frequency_hz;
-    int fd = static_cast<int>(syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC));
-    if (fd < 0) {
-      if (errno == ENODEV) continue;  // offline CPU
-      return fail("EPERF_OPEN", "perf_event_open(cpu-clock, cpu " + std::to_string(cpu) + ") failed", errno);
+  int failed_cpu = -1;
+  if (w->event == "auto" || w->event == "cycles") {
+    int err = open_perf_events(kCycles, w->frequency_hz, ncpus, &p->perf_fds, &failed_cpu);
+    if (err == 0) {
+      p->event = kCycles.name;
+    } else if (!no_pmu_errno(err)) {
+      return fail("EPERF_OPEN", open_error(kCycles, failed_cpu), err);
+    } else if (w->event == "cycles") {
+      w->error_code = "EPERF_NO_PMU";
+      w->error = "event 'cycles' is unavailable: " + open_error(kCycles, failed_cpu) + ": " + strerror(err) +
+                 ": this machine has no hardware PMU for CPU cycles (usual in VMs); use event 'cpu-clock', "
+                 "or 'auto' to fall back to it";
+      destroy_bpf(p);
+      delete p;
+      return;
     }
-    p->perf_fds.push_back(fd);
+  }
+  if (p->event.empty()) {
+    if (int err = open_perf_events(kCpuClock, w->frequency_hz, ncpus, &p->perf_fds, &failed_cpu))
+      return fail("EPERF_OPEN", open_error(kCpuClock, failed_cpu), err);
+    p->event = kCpuClock.name;
+  }
+  for (int fd : p->perf_fds) {
     bpf_link* link = bpf_program__attach_perf_event(p->skel->progs.profile_cpu, fd);
-    if (!link) {
-      last_err = errno;
-      return fail("EBPF_ATTACH", "attaching to the perf event of cpu " + std::to_string(cpu) + " failed", last_err);
-    }
+    if (!link) return fail("EBPF_ATTACH", "attaching to a " + p->event + " perf event failed", errno);
     p->links.push_back(link);
   }
-  if (p->links.empty()) return fail("EPERF_OPEN", "no online CPU accepted a perf event", ENODEV);
   w->profiler = p;
 }
 
@@ -312,13 +378,42 @@ bool get_uint_prop(napi_env env, napi_value obj, const char* name, uint64_t max,
   return true;
 }
 
+// Reads an optional string property that must be one of `allowed` (else a pending TypeError);
+// `*out` keeps its default when the property is undefined.
+bool get_enum_prop(napi_env env, napi_value obj, const char* name, const std::vector<std::string>& allowed,
+                   std::string* out) {
+  napi_value v;
+  napi_valuetype t;
+  if (napi_get_named_property(env, obj, name, &v) != napi_ok || napi_typeof(env, v, &t) != napi_ok) return false;
+  if (t == napi_undefined) return true;
+  std::string value;
+  if (t == napi_string) {
+    size_t len = 0;
+    napi_get_value_string_utf8(env, v, nullptr, 0, &len);
+    value.resize(len + 1);
+    napi_get_value_string_utf8(env, v, value.data(), len + 1, &len);
+    value.resize(len);
+    for (const std::string& a : allowed)
+      if (value == a) {
+        *out = value;
+        return true;
+      }
+  }
+  std::string msg = std::string("startProfiler: options.") + name + " must be ";
+  for (size_t i = 0; i < allowed.size(); i++)
+    msg += (i == 0 ? "" : i + 1 == allowed.size() ? " or " : ", ") + ("'" + allowed[i] + "'");
+  msg += t == napi_string ? ", not '" + value + "'" : "";
+  napi_throw_type_error(env, "EINVAL", msg.c_str());
+  return false;
+}
+
 napi_value StartProfiler(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], promise, name;
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   napi_valuetype t = napi_undefined;
   if (argc < 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_object) {
-    napi_throw_type_error(env, "EINVAL", "startProfiler: expected an options object { frequencyHz, pid?, cgroupId? }");
+    napi_throw_type_error(env, "EINVAL", "startProfiler: expected an options object { frequencyHz, pid?, cgroupId?, userStackMode?, event? }");
     return nullptr;
   }
   uint64_t freq = 0, pid = 0, cgroup = 0;
@@ -326,6 +421,10 @@ napi_value StartProfiler(napi_env env, napi_callback_info info) {
   if (!get_uint_prop(env, argv[0], "frequencyHz", 100000, true, &freq, &has_freq)) return nullptr;
   if (!get_uint_prop(env, argv[0], "pid", UINT32_MAX, false, &pid, &has_pid)) return nullptr;
   if (!get_uint_prop(env, argv[0], "cgroupId", UINT64_MAX, false, &cgroup, &has_cgroup)) return nullptr;
+  std::string user_stack_mode = "ip";
+  if (!get_enum_prop(env, argv[0], "userStackMode", {"ip", "build-id"}, &user_stack_mode)) return nullptr;
+  std::string event = "auto";
+  if (!get_enum_prop(env, argv[0], "event", {"auto", "cpu-clock", "cycles"}, &event)) return nullptr;
   if (freq == 0) {
     napi_throw_range_error(env, "EINVAL", "startProfiler: options.frequencyHz must be at least 1");
     return nullptr;
@@ -342,6 +441,8 @@ napi_value StartProfiler(napi_env env, napi_callback_info info) {
   w->frequency_hz = static_cast<uint32_t>(freq);
   w->tgid = static_cast<uint32_t>(pid);
   w->cgroup_id = cgroup;
+  w->user_build_id = user_stack_mode == "build-id";
+  w->event = event;
   NAPI_CALL(env, napi_create_promise(env, &w->deferred, &promise));
   NAPI_CALL(env, napi_create_string_utf8(env, "loupe:startProfiler", NAPI_AUTO_LENGTH, &name));
   NAPI_CALL(env, napi_create_async_work(env, nullptr, name, start_execute, start_complete, w, &w->work));
@@ -362,7 +463,10 @@ struct DrainWork {
   std::vector<int32_t> user_ids, kern_ids;
   std::vector<char> comms;
   std::vector<uint32_t> user_starts, kern_starts;  // n + 1 offsets into *_frames
+  // User frames are addresses, or in build-id mode file offsets (status VALID) or addresses
+  // (status IP), with 20 build-id bytes and a status byte per frame.
   std::vector<uint64_t> user_frames, kern_frames;
+  std::vector<uint8_t> user_build_ids, user_status;
   uint64_t stats[PROFILER_STAT_COUNT] = {};
   uint64_t truncated_user = 0, truncated_kern = 0, missing_stacks = 0;
 };
@@ -379,11 +483,31 @@ bool read_stack(int fd, int32_t id, std::vector<uint64_t>& out, uint64_t* trunca
   return true;
 }
 
+// Frames of one build-id stack (zero-filled, so status EMPTY, beyond the depth). False if absent.
+bool read_build_id_stack(int fd, int32_t id, DrainWork* w) {
+  std::vector<bpf_stack_build_id> frames(PROFILER_MAX_STACK_DEPTH);
+  uint32_t key = static_cast<uint32_t>(id);
+  if (bpf_map_lookup_elem(fd, &key, frames.data()) != 0) return false;
+  int depth = 0;
+  while (depth < PROFILER_MAX_STACK_DEPTH && frames[depth].status != BPF_STACK_BUILD_ID_EMPTY) depth++;
+  if (depth == PROFILER_MAX_STACK_DEPTH) w->truncated_user++;
+  for (int i = 0; i < depth; i++) {
+    const bpf_stack_build_id& f = frames[i];
+    w->user_frames.push_back(f.status == BPF_STACK_BUILD_ID_VALID ? f.offset : f.ip);
+    w->user_status.push_back(static_cast<uint8_t>(f.status));
+    w->user_build_ids.insert(w->user_build_ids.end(), f.build_id, f.build_id + BPF_BUILD_ID_SIZE);
+  }
+  return true;
+}
+
 // Reads one slot's counts and stacks into w, then empties that slot.
 void drain_slot(DrainWork* w, uint32_t slot) {
   profiler_bpf* skel = w->profiler->skel;
   int counts_fd = bpf_map__fd(slot ? skel->maps.sample_counts_1 : skel->maps.sample_counts_0);
   int stacks_fd = bpf_map__fd(slot ? skel->maps.stacks_1 : skel->maps.stacks_0);
+  bool build_id = w->profiler->user_build_id;
+  int user_fd = build_id ? bpf_map__fd(slot ? skel->maps.user_build_id_stacks_1 : skel->maps.user_build_id_stacks_0)
+                         : stacks_fd;
 
   std::vector<profiler_sample_key> keys;
   profiler_sample_key key{}, next{};
@@ -393,7 +517,7 @@ void drain_slot(DrainWork* w, uint32_t slot) {
     key = next;
     first = false;
   }
-  std::unordered_map<int32_t, bool> stack_ids;
+  std::unordered_set<int32_t> user_stack_ids, kern_stack_ids;
   for (const profiler_sample_key& k : keys) {
     profiler_sample_value v{};
     if (bpf_map_lookup_elem(counts_fd, &k, &v) != 0) continue;
@@ -404,11 +528,13 @@ void drain_slot(DrainWork* w, uint32_t slot) {
     w->kern_ids.push_back(k.kern_stack_id);
     w->comms.insert(w->comms.end(), v.comm, v.comm + PROFILER_COMM_LEN);
     if (k.user_stack_id >= 0) {
-      stack_ids[k.user_stack_id] = true;
-      if (!read_stack(stacks_fd, k.user_stack_id, w->user_frames, &w->truncated_user)) w->missing_stacks++;
+      user_stack_ids.insert(k.user_stack_id);
+      bool found = build_id ? read_build_id_stack(user_fd, k.user_stack_id, w)
+                            : read_stack(stacks_fd, k.user_stack_id, w->user_frames, &w->truncated_user);
+      if (!found) w->missing_stacks++;
     }
     if (k.kern_stack_id >= 0) {
-      stack_ids[k.kern_stack_id] = true;
+      kern_stack_ids.insert(k.kern_stack_id);
       if (!read_stack(stacks_fd, k.kern_stack_id, w->kern_frames, &w->truncated_kern)) w->missing_stacks++;
     }
     w->user_starts.push_back(static_cast<uint32_t>(w->user_frames.size()));
@@ -416,7 +542,11 @@ void drain_slot(DrainWork* w, uint32_t slot) {
   }
   // Empty the drained slot so it starts fresh when it becomes active again.
   for (const profiler_sample_key& k : keys) bpf_map_delete_elem(counts_fd, &k);
-  for (const auto& [id, unused] : stack_ids) {
+  for (int32_t id : user_stack_ids) {
+    uint32_t sid = static_cast<uint32_t>(id);
+    bpf_map_delete_elem(user_fd, &sid);
+  }
+  for (int32_t id : kern_stack_ids) {
     uint32_t sid = static_cast<uint32_t>(id);
     bpf_map_delete_elem(stacks_fd, &sid);
   }
@@ -480,6 +610,14 @@ void drain_complete(napi_env env, napi_status status, void* data) {
     else ok = false;
     put("userFrameStarts", typed_copy(env, napi_uint32_array, w->user_starts.data(), w->user_starts.size(), 4));
     put("userFrames", typed_copy(env, napi_biguint64_array, w->user_frames.data(), w->user_frames.size(), 8));
+    put("userBuildIds", typed_copy(env, napi_uint8_array, w->user_build_ids.data(), w->user_build_ids.size(), 1));
+    put("userFrameStatus", typed_copy(env, napi_uint8_array, w->user_status.data(), w->user_status.size(), 1));
+    napi_value mode;
+    if (napi_create_string_utf8(env, p->user_build_id ? "build-id" : "ip", NAPI_AUTO_LENGTH, &mode) == napi_ok) put("userStackMode", mode);
+    else ok = false;
+    napi_value event;
+    if (napi_create_string_utf8(env, p->event.c_str(), p->event.size(), &event) == napi_ok) put("event", event);
+    else ok = false;
     put("kernFrameStarts", typed_copy(env, napi_uint32_array, w->kern_starts.data(), w->kern_starts.size(), 4));
     put("kernFrames", typed_copy(env, napi_biguint64_array, w->kern_frames.data(), w->kern_frames.size(), 8));
     napi_value counters;
@@ -543,6 +681,23 @@ napi_value Drain(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+// ---------------------------------------------------------------- profilerInfo()
+// What startProfiler settled on: { event: "cycles" | "cpu-clock", userStackMode: "ip" | "build-id" }.
+napi_value ProfilerInfo(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Profiler* p = argc ? unwrap_handle(env, argv[0]) : nullptr;
+  if (!p) {
+    if (!argc) napi_throw_type_error(env, "EINVAL", "profilerInfo: expected a handle returned by startProfiler()");
+    return nullptr;
+  }
+  NAPI_CALL(env, napi_create_object(env, &out));
+  set_str(env, out, "event", p->event);
+  set_str(env, out, "userStackMode", p->user_build_id ? "build-id" : "ip");
+  return out;
+}
+
 // ---------------------------------------------------------------- stopProfiler()
 // Detaches and frees everything; if a drain is running, that happens when it finishes.
 napi_value StopProfiler(napi_env env, napi_callback_info info) {
@@ -559,6 +714,54 @@ napi_value StopProfiler(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// ---------------------------------------------------------------- demangle()
+// Itanium C++ ABI names ("_Z...") through libstdc++'s demangler. Anything else comes back as it
+// is: C names must not reach __cxa_demangle, which reads "i" as the type encoding "int".
+std::string demangle_one(const std::string& name) {
+  if (name.size() < 3 || name.compare(0, 2, "_Z") != 0) return name;
+  int status = 0;
+  char* out = abi::__cxa_demangle(name.c_str(), nullptr, nullptr, &status);
+  std::string result = status == 0 && out ? out : name;
+  free(out);
+  return result;
+}
+
+// demangle(names: string[]): string[]. Synchronous: a name takes microseconds, and callers
+// cache, so each distinct symbol is demangled once.
+napi_value Demangle(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  bool is_array = false;
+  if (argc < 1 || napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array) {
+    napi_throw_type_error(env, "EINVAL", "demangle: expected an array of symbol names (strings)");
+    return nullptr;
+  }
+  uint32_t n = 0;
+  NAPI_CALL(env, napi_get_array_length(env, argv[0], &n));
+  NAPI_CALL(env, napi_create_array_with_length(env, n, &out));
+  std::string name;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v, d;
+    napi_valuetype t;
+    NAPI_CALL(env, napi_get_element(env, argv[0], i, &v));
+    NAPI_CALL(env, napi_typeof(env, v, &t));
+    if (t != napi_string) {
+      napi_throw_type_error(env, "EINVAL", ("demangle: names[" + std::to_string(i) + "] is not a string").c_str());
+      return nullptr;
+    }
+    size_t len = 0;
+    NAPI_CALL(env, napi_get_value_string_utf8(env, v, nullptr, 0, &len));
+    name.resize(len + 1);
+    NAPI_CALL(env, napi_get_value_string_utf8(env, v, name.data(), len + 1, &len));
+    name.resize(len);
+    std::string r = demangle_one(name);
+    NAPI_CALL(env, napi_create_string_utf8(env, r.data(), r.size(), &d));
+    NAPI_CALL(env, napi_set_element(env, out, i, d));
+  }
+  return out;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   libbpf_set_print(libbpf_print);
   napi_property_descriptor props[] = {
@@ -566,6 +769,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"startProfiler", nullptr, StartProfiler, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"drain", nullptr, Drain, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"stopProfiler", nullptr, StopProfiler, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"profilerInfo", nullptr, ProfilerInfo, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"demangle", nullptr, Demangle, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
   NAPI_CALL(env, loupe_register_tracer(env, exports));

@@ -1,4 +1,6 @@
-// Hook: perf_event (software cpu-clock, one event per CPU) — timer sampling works without a hardware PMU and sees user and kernel time alike.
+// Hook: perf_event, one event per CPU: hardware cycles where there is a PMU, else the software
+// cpu-clock (timer sampling works without a PMU and sees user and kernel time alike); the addon
+// picks and opens the events, the program does not care which.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "profiler.h"
@@ -11,6 +13,9 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set before load; 0 = no filter. */
 const volatile __u32 filter_tgid = 0;
 const volatile __u64 filter_cgroup_id = 0;
+/* 1: user stacks go to the build-id stack maps, where the kernel turns each frame into
+ * (build-id, file offset) when it can; kernel stacks stay addresses. */
+const volatile __u32 user_build_id = 0;
 
 /* Which of the two slots the program writes; user space flips it, then drains the other. */
 __u32 active_slot = 0;
@@ -22,6 +27,14 @@ struct stack_map {
 	__uint(max_entries, PROFILER_STACK_MAP_ENTRIES);
 };
 
+struct build_id_stack_map {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(map_flags, BPF_F_STACK_BUILD_ID);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, PROFILER_MAX_STACK_DEPTH * sizeof(struct bpf_stack_build_id));
+	__uint(max_entries, PROFILER_BUILD_ID_STACK_MAP_ENTRIES);
+};
+
 struct counts_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, struct profiler_sample_key);
@@ -31,6 +44,8 @@ struct counts_map {
 
 struct stack_map stacks_0 SEC(".maps");
 struct stack_map stacks_1 SEC(".maps");
+struct build_id_stack_map user_build_id_stacks_0 SEC(".maps");
+struct build_id_stack_map user_build_id_stacks_1 SEC(".maps");
 struct counts_map sample_counts_0 SEC(".maps");
 struct counts_map sample_counts_1 SEC(".maps");
 
@@ -48,15 +63,18 @@ static __always_inline void stat_inc(__u32 idx)
 		*v += 1; /* per-CPU slot: no atomics needed */
 }
 
-static __always_inline int record(struct bpf_perf_event_data *ctx, void *stacks, void *counts,
-				  __u32 tgid, __u32 pid)
+static __always_inline int record(struct bpf_perf_event_data *ctx, void *stacks, void *build_id_stacks,
+				  void *counts, __u32 tgid, __u32 pid)
 {
 	struct profiler_sample_key key;
 	struct profiler_sample_value *val, init;
 
 	__builtin_memset(&key, 0, sizeof(key));
 	key.tgid = tgid;
-	key.user_stack_id = bpf_get_stackid(ctx, stacks, BPF_F_USER_STACK);
+	if (user_build_id)
+		key.user_stack_id = bpf_get_stackid(ctx, build_id_stacks, BPF_F_USER_STACK);
+	else
+		key.user_stack_id = bpf_get_stackid(ctx, stacks, BPF_F_USER_STACK);
 	key.kern_stack_id = bpf_get_stackid(ctx, stacks, 0);
 	/* -EFAULT only means "no stack of that kind" (kernel thread / sampled in user mode). */
 	if (key.user_stack_id < 0 && key.user_stack_id != -EFAULT)
@@ -97,6 +115,6 @@ int profile_cpu(struct bpf_perf_event_data *ctx)
 	stat_inc(PROFILER_STAT_SAMPLES);
 
 	if (*(volatile __u32 *)&active_slot)
-		return record(ctx, &stacks_1, &sample_counts_1, tgid, (__u32)id);
-	return record(ctx, &stacks_0, &sample_counts_0, tgid, (__u32)id);
+		return record(ctx, &stacks_1, &user_build_id_stacks_1, &sample_counts_1, tgid, (__u32)id);
+	return record(ctx, &stacks_0, &user_build_id_stacks_0, &sample_counts_0, tgid, (__u32)id);
 }

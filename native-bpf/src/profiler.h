@@ -10,6 +10,10 @@
 #define PROFILER_MAX_STACK_DEPTH 127
 /* Distinct stacks per drain slot (user and kernel stacks share one map). */
 #define PROFILER_STACK_MAP_ENTRIES 16384
+/* Distinct user stacks per drain slot in build-id mode: 32 bytes a frame (struct
+ * bpf_stack_build_id) instead of 8, so fewer entries for about the same memory. Unused in ip
+ * mode, where the addon shrinks these maps to one entry before load. */
+#define PROFILER_BUILD_ID_STACK_MAP_ENTRIES 4096
 /* Distinct (tgid, user stack, kernel stack) keys per drain slot. */
 #define PROFILER_COUNTS_MAP_ENTRIES 16384
 #define PROFILER_COMM_LEN 16
@@ -17,7 +21,8 @@
 /* Key of the counts maps; pad is always zero so equal keys hash equally. */
 struct profiler_sample_key {
 	__u32 tgid;
-	__s32 user_stack_id; /* negative: -errno from bpf_get_stackid (-EFAULT = no user stack) */
+	__s32 user_stack_id; /* negative: -errno from bpf_get_stackid (-EFAULT = no user stack);
+				in build-id mode an id in the build-id stack map */
 	__s32 kern_stack_id; /* negative: -errno (-EFAULT = sampled in user mode) */
 	__u32 pad;
 };
