@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { repoRoot } from '../crds/generate.js';
-import { cgroup2Mount } from '../dataplane/profiler/command.js';
+import { cgroup2Mount } from '../dataplane/targets.js';
 import { decodePprof } from '../dataplane/profiler/pprof.js';
 
 const program = (fn: string) => `

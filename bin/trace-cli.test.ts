@@ -43,10 +43,12 @@ test('loupe trace --format json prints one http_events row per request with the 
 test('loupe trace rejects bad arguments with a one-line error and exit code 2', () => {
   for (const [args, message] of [
     [['--pid', '999999'], /--pid 999999: no such process/],
-    [['--pid', 'abc'], /--pid abc: not a process id/],
+    [['--pid', 'abc'], /--pid "abc": must be a process id \(a positive integer\)/],
     [['--duration', '0s'], /--duration "0s": must be a positive duration/],
     [['--format', 'xml'], /--format xml: use table or json/],
     [['--pid', '1', '--cgroup', '/sys/fs/cgroup'], /give --pid or --cgroup, not both/],
+    [['--cgroup', '/nonexistent-loupe-cgroup'], /--cgroup "\/nonexistent-loupe-cgroup": no such directory/],
+    [['--cgroup', '/tmp'], /--cgroup "\/tmp": not a cgroup v2 directory/],
     [['--bogus'], /Unknown option '--bogus'/],
   ] as [string[], RegExp][]) {
     const r = spawnSync(process.execPath, [LOUPE, 'trace', ...args], { encoding: 'utf8' });

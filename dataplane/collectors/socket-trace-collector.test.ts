@@ -4,6 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cgroup2Mount, resolveCgroup } from '../targets.js';
 import { SocketTraceCollector } from './socket-trace-collector.js';
 import type { HttpEventRow } from '../protocols/http-events.js';
 import { TRUNCATION_MARKER } from '../protocols/body.js';
@@ -208,5 +211,46 @@ test('responses far larger than the per-event payload cap still make their rows,
     }
   } finally {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  }
+});
+
+test('a cgroup filter traces processes that join the cgroup (or a child of it) after tracing starts, and nothing outside it', async () => {
+  const mount = cgroup2Mount();
+  assert.ok(mount, 'no cgroup2 file system is mounted here, so the cgroup filter cannot be tested');
+  const parent = join(mount, `loupe-trace-test-${process.pid}`);
+  const child = join(parent, 'app');
+  mkdirSync(child, { recursive: true });
+  const children: ChildProcess[] = [];
+  try {
+    const target = resolveCgroup(parent);
+    const collector = await SocketTraceCollector.start({ cgroupId: target.id, cgroupLevel: target.level });
+    // Started after the tracer, then moved into the child cgroup: traced.
+    const inside = spawn(process.execPath, ['-e', BIG_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(inside);
+    const [line] = (await once(inside.stdout!, 'data')) as [Buffer];
+    writeFileSync(join(child, 'cgroup.procs'), String(inside.pid));
+    const port = Number(line.toString().trim());
+    // The client and another server stay outside.
+    const client = spawn(process.execPath, ['-e', `const h = require('http'); const a = new h.Agent({ keepAlive: true, maxSockets: 1 }); let n = 0;
+      const next = () => n === 5 ? process.exit(0) : h.get({ host: '127.0.0.1', port: ${port}, path: '/small-in-' + n++, agent: a }, (r) => { r.resume(); r.on('end', next); });
+      next();`], { stdio: 'inherit' });
+    children.push(client);
+    await once(client, 'exit');
+    await new Promise((r) => setTimeout(r, 200));
+    const { httpEvents } = await collector.stop();
+    assert.deepEqual(
+      httpEvents.map((r) => [r.trace_role, r.req_path]),
+      [0, 1, 2, 3, 4].map((i) => [2, `/small-in-${i}`]),
+      'only the server inside the cgroup, as the server side',
+    );
+  } finally {
+    for (const c of children) {
+      if (c.exitCode === null && c.signalCode === null) {
+        c.kill('SIGKILL');
+        await once(c, 'exit');
+      }
+    }
+    rmdirSync(child);
+    rmdirSync(parent);
   }
 });

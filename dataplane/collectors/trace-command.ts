@@ -1,14 +1,14 @@
 // `loupe trace`: HTTP traffic of a process, a cgroup or every process, as http_events rows.
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseDuration, resolveCgroup } from '../profiler/command.js';
+import { checkPid, parseDuration, resolveCgroup, TargetArgumentError, type CgroupTarget } from '../targets.js';
 import { SocketTraceCollector } from './socket-trace-collector.js';
 import { HTTP_EVENTS_COLUMNS, type HttpEventRow } from '../protocols/http-events.js';
 
 export const TRACE_USAGE = `usage: loupe trace [--pid N | --cgroup PATH] [--duration 10s] [--format table|json] [--body-limit BYTES]
   Records HTTP/1.x requests and responses with eBPF socket tracing (no code changes).
   --pid N          only this process (repeatable)
-  --cgroup PATH    only the processes in this cgroup v2 when tracing starts
+  --cgroup PATH    only processes in this cgroup v2 directory or below it (absolute, or
+                   relative to the cgroup2 mount), including those started after tracing begins
   (neither)        every process but loupe itself
   --duration D     how long to trace (default 10s; Ctrl-C stops early)
   --format F       table (default) or json: one http_events row per line, Pixie column names`;
@@ -17,6 +17,7 @@ export class TraceUsageError extends Error {}
 
 export interface TraceRequest {
   pids?: number[];
+  cgroup?: CgroupTarget;
   durationMs: number;
   format: 'table' | 'json';
   bodyLimitBytes: number;
@@ -42,33 +43,13 @@ export function parseTraceArgs(args: string[]): TraceRequest | 'help' {
   }
   if (values.help) return 'help';
   if (values.pid && values.cgroup) throw new TraceUsageError('give --pid or --cgroup, not both');
-  let pids: number[] | undefined;
-  if (values.pid) {
-    pids = values.pid.map((p) => {
-      const n = Number(p);
-      if (!Number.isInteger(n) || n <= 0) throw new TraceUsageError(`--pid ${p}: not a process id`);
-      try {
-        readFileSync(`/proc/${n}/stat`);
-      } catch {
-        throw new TraceUsageError(`--pid ${n}: no such process`);
-      }
-      return n;
-    });
-  } else if (values.cgroup) {
-    const { path } = resolveCgroup(values.cgroup);
-    pids = readFileSync(`${path}/cgroup.procs`, 'utf8').split('\n').filter(Boolean).map(Number);
-    if (pids.length === 0) throw new TraceUsageError(`--cgroup ${values.cgroup}: no process in it`);
-  }
-  let durationMs: number;
-  try {
-    durationMs = parseDuration(values.duration!);
-  } catch (err) {
-    throw new TraceUsageError((err as Error).message);
-  }
+  const pids = values.pid?.map(checkPid);
+  const cgroup = values.cgroup !== undefined ? resolveCgroup(values.cgroup) : undefined;
+  const durationMs = parseDuration(values.duration!);
   if (values.format !== 'table' && values.format !== 'json') throw new TraceUsageError(`--format ${values.format}: use table or json`);
   const bodyLimitBytes = Number(values['body-limit']);
   if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 0) throw new TraceUsageError(`--body-limit ${values['body-limit']}: a number of bytes`);
-  return { ...(pids ? { pids } : {}), durationMs, format: values.format, bodyLimitBytes };
+  return { ...(pids ? { pids } : {}), ...(cgroup ? { cgroup } : {}), durationMs, format: values.format, bodyLimitBytes };
 }
 
 export function rowToJson(r: HttpEventRow): string {
@@ -90,7 +71,7 @@ export async function traceCommand(args: string[]): Promise<number> {
   try {
     req = parseTraceArgs(args);
   } catch (err) {
-    if (err instanceof TraceUsageError || (err as Error).name === 'ProfileUsageError') {
+    if (err instanceof TraceUsageError || err instanceof TargetArgumentError) {
       console.error(`loupe trace: ${(err as Error).message} (see loupe trace --help)`);
       return 2;
     }
@@ -102,7 +83,11 @@ export async function traceCommand(args: string[]): Promise<number> {
   }
   let collector: SocketTraceCollector;
   try {
-    collector = await SocketTraceCollector.start({ ...(req.pids ? { pids: req.pids } : {}), tracker: { bodyLimitBytes: req.bodyLimitBytes } });
+    collector = await SocketTraceCollector.start({
+      ...(req.pids ? { pids: req.pids } : {}),
+      ...(req.cgroup ? { cgroupId: req.cgroup.id, cgroupLevel: req.cgroup.level } : {}),
+      tracker: { bodyLimitBytes: req.bodyLimitBytes },
+    });
   } catch (err) {
     console.error(`loupe trace: ${(err as Error).message}`);
     return 1;

@@ -1,10 +1,11 @@
 // `loupe profile`: CPU-profile one process, one cgroup v2 or the whole machine with the BPF
 // profiler, and write folded stacks or pprof. Exit codes: 0 done, 1 cannot profile here
 // (capabilities, addon), 2 bad arguments.
-import { existsSync, readFileSync, statfsSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { capabilities, NativeBpfError, type StartOptions, type UserStackMode } from '../../native-bpf/index.js';
+import { checkPid, parseDuration, resolveCgroup, TargetArgumentError, type CgroupTarget } from '../targets.js';
 import { toFolded } from './folded.js';
 import { encodePprof, toPprof } from './pprof.js';
 import { runSession } from './session.js';
@@ -23,7 +24,6 @@ export const PROFILE_USAGE = `usage: loupe profile [--pid N | --cgroup PATH] [--
   --format F         folded (default; "comm;root;...;leaf count" lines) or pprof (gzipped protobuf)
   -o, --output FILE  write there instead of stdout`;
 
-const CGROUP2_SUPER_MAGIC = 0x63677270;
 
 /** A bad argument: what was wrong, in one line. */
 export class ProfileUsageError extends Error {
@@ -32,57 +32,13 @@ export class ProfileUsageError extends Error {
 
 export interface ProfileRequest {
   pid?: number;
-  cgroup?: { path: string; id: bigint };
+  cgroup?: CgroupTarget;
   durationMs: number;
   frequencyHz: number;
   userStackMode: UserStackMode;
   event: NonNullable<StartOptions['event']>;
   format: 'folded' | 'pprof';
   output?: string;
-}
-
-/** "10s", "500ms", "2m", "1h" or a bare number of seconds -> milliseconds. */
-export function parseDuration(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim());
-  const ms = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'] : NaN;
-  if (!(ms > 0)) throw new ProfileUsageError(`--duration "${s}": must be a positive duration such as 500ms, 10s or 2m`);
-  return Math.round(ms);
-}
-
-/** Where cgroup2 is mounted (e.g. /sys/fs/cgroup or, on hybrid hosts, /sys/fs/cgroup/unified). */
-export function cgroup2Mount(mounts = readFileSync('/proc/self/mounts', 'utf8')): string | undefined {
-  for (const line of mounts.split('\n')) {
-    const [, mountPoint, type] = line.split(' ');
-    if (type === 'cgroup2' && mountPoint) return mountPoint;
-  }
-  return undefined;
-}
-
-/** A cgroup v2 directory -> its id (the directory's inode, what bpf_get_current_cgroup_id returns). */
-export function resolveCgroup(path: string): { path: string; id: bigint } {
-  const mount = cgroup2Mount();
-  const candidates = isAbsolute(path) ? [path] : [resolve(path), ...(mount ? [join(mount, path)] : [])];
-  const found = candidates.find((p) => existsSync(p));
-  const where = mount ? `cgroup2 is mounted at ${mount}` : 'no cgroup2 file system is mounted here';
-  if (!found) throw new ProfileUsageError(`--cgroup "${path}": no such directory (${where})`);
-  if (!statSync(found).isDirectory() || statfsSync(found).type !== CGROUP2_SUPER_MAGIC) {
-    throw new ProfileUsageError(`--cgroup "${path}": not a cgroup v2 directory (${where})`);
-  }
-  return { path: found, id: statSync(found, { bigint: true }).ino };
-}
-
-function checkPid(s: string): number {
-  if (!/^[1-9]\d*$/.test(s)) throw new ProfileUsageError(`--pid "${s}": must be a process id (a positive integer)`);
-  const pid = Number(s);
-  let status: string;
-  try {
-    status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    throw new ProfileUsageError(`--pid ${pid}: no such process`);
-  }
-  const tgid = Number(/^Tgid:\s*(\d+)/m.exec(status)?.[1] ?? pid);
-  if (tgid !== pid) throw new ProfileUsageError(`--pid ${pid}: is a thread of process ${tgid}; pass --pid ${tgid}`);
-  return pid;
 }
 
 /** Validates the arguments (and the filesystem facts they name); throws ProfileUsageError. */
@@ -149,7 +105,7 @@ export async function profileCommand(args: string[]): Promise<number> {
       throw new ProfileUsageError('--format pprof writes binary data: pass -o FILE or redirect stdout');
     }
   } catch (err) {
-    if (err instanceof ProfileUsageError) return fail(2, `${err.message} (see loupe profile --help)`);
+    if (err instanceof ProfileUsageError || err instanceof TargetArgumentError) return fail(2, `${err.message} (see loupe profile --help)`);
     throw err;
   }
   if (req === 'help') {
@@ -171,7 +127,7 @@ export async function profileCommand(args: string[]): Promise<number> {
       frequencyHz: req.frequencyHz,
       durationMs: req.durationMs,
       ...(req.pid !== undefined ? { pid: req.pid } : {}),
-      ...(req.cgroup ? { cgroupId: req.cgroup.id } : {}),
+      ...(req.cgroup ? { cgroupId: req.cgroup.id, cgroupLevel: req.cgroup.level } : {}),
       userStackMode: req.userStackMode,
       event: req.event,
       signal: abort.signal,

@@ -1,5 +1,5 @@
 // Node-API addon around the libbpf skeleton of profiler.bpf.c.
-// Exposes capabilities(), startProfiler({ frequencyHz, pid?, cgroupId?, userStackMode?, event? })
+// Exposes capabilities(), startProfiler({ frequencyHz, pid?, cgroupId?, cgroupLevel?, userStackMode?, event? })
 // -> Promise<handle>, profilerInfo(handle), drain(handle, { final? }) -> Promise<batch> (final:
 // detach first, then read everything), stopProfiler(handle), demangle(names). Loading, attaching and draining run on libuv's worker
 // threads (napi async work); the event loop only converts finished results into typed arrays.
@@ -255,6 +255,7 @@ struct StartWork {
   uint32_t frequency_hz = 0;
   uint32_t tgid = 0;
   uint64_t cgroup_id = 0;
+  uint32_t cgroup_level = 0;
   bool user_build_id = false;
   std::string event = "auto";  // "auto", "cpu-clock" or "cycles"
   Profiler* profiler = nullptr;
@@ -283,6 +284,7 @@ void start_execute(napi_env, void* data) {
   if (!p->skel) return fail("EBPF_OPEN", "opening the profiler BPF object failed", errno);
   p->skel->rodata->filter_tgid = w->tgid;
   p->skel->rodata->filter_cgroup_id = w->cgroup_id;
+  p->skel->rodata->filter_cgroup_level = w->cgroup_level;
   p->skel->rodata->user_build_id = w->user_build_id ? 1 : 0;
   p->user_build_id = w->user_build_id;
   // Stack maps are allocated in full at load: in ip mode the build-id maps are never written.
@@ -343,40 +345,6 @@ void start_complete(napi_env env, napi_status, void* data) {
   delete w;
 }
 
-// Reads an optional non-negative integer property; returns false (with a pending TypeError) if invalid.
-bool get_uint_prop(napi_env env, napi_value obj, const char* name, uint64_t max, bool required,
-                   uint64_t* out, bool* present) {
-  napi_value v;
-  napi_valuetype t;
-  *present = false;
-  if (napi_get_named_property(env, obj, name, &v) != napi_ok || napi_typeof(env, v, &t) != napi_ok) return false;
-  std::string bad = std::string("startProfiler: options.") + name + " must be ";
-  if (t == napi_undefined) {
-    if (required) napi_throw_type_error(env, "EINVAL", (bad + "set").c_str());
-    return !required;
-  }
-  if (t == napi_bigint) {
-    bool lossless = false;
-    uint64_t x = 0;
-    napi_get_value_bigint_uint64(env, v, &x, &lossless);
-    if (!lossless || x > max) {
-      napi_throw_range_error(env, "EINVAL", (bad + "a non-negative integer <= " + std::to_string(max)).c_str());
-      return false;
-    }
-    *out = x;
-    *present = true;
-    return true;
-  }
-  double d = 0;
-  if (t != napi_number || napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0) || d != static_cast<double>(static_cast<uint64_t>(d)) ||
-      d > static_cast<double>(max) || d > 9007199254740991.0) {
-    napi_throw_range_error(env, "EINVAL", (bad + "a non-negative integer <= " + std::to_string(max)).c_str());
-    return false;
-  }
-  *out = static_cast<uint64_t>(d);
-  *present = true;
-  return true;
-}
 
 // Reads an optional string property that must be one of `allowed` (else a pending TypeError);
 // `*out` keeps its default when the property is undefined.
@@ -418,9 +386,12 @@ napi_value StartProfiler(napi_env env, napi_callback_info info) {
   }
   uint64_t freq = 0, pid = 0, cgroup = 0;
   bool has_freq, has_pid, has_cgroup;
-  if (!get_uint_prop(env, argv[0], "frequencyHz", 100000, true, &freq, &has_freq)) return nullptr;
-  if (!get_uint_prop(env, argv[0], "pid", UINT32_MAX, false, &pid, &has_pid)) return nullptr;
-  if (!get_uint_prop(env, argv[0], "cgroupId", UINT64_MAX, false, &cgroup, &has_cgroup)) return nullptr;
+  if (!get_uint_prop(env, "startProfiler", argv[0], "frequencyHz", 100000, true, &freq, &has_freq)) return nullptr;
+  if (!get_uint_prop(env, "startProfiler", argv[0], "pid", UINT32_MAX, false, &pid, &has_pid)) return nullptr;
+  if (!get_uint_prop(env, "startProfiler", argv[0], "cgroupId", UINT64_MAX, false, &cgroup, &has_cgroup)) return nullptr;
+  uint64_t cgroup_level = 0;
+  bool has_cgroup_level;
+  if (!get_uint_prop(env, "startProfiler", argv[0], "cgroupLevel", kMaxCgroupLevel, false, &cgroup_level, &has_cgroup_level)) return nullptr;
   std::string user_stack_mode = "ip";
   if (!get_enum_prop(env, argv[0], "userStackMode", {"ip", "build-id"}, &user_stack_mode)) return nullptr;
   std::string event = "auto";
@@ -441,6 +412,7 @@ napi_value StartProfiler(napi_env env, napi_callback_info info) {
   w->frequency_hz = static_cast<uint32_t>(freq);
   w->tgid = static_cast<uint32_t>(pid);
   w->cgroup_id = cgroup;
+  w->cgroup_level = static_cast<uint32_t>(cgroup_level);
   w->user_build_id = user_stack_mode == "build-id";
   w->event = event;
   NAPI_CALL(env, napi_create_promise(env, &w->deferred, &promise));

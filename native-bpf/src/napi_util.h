@@ -4,6 +4,7 @@
 
 #include <node_api.h>
 
+#include <cstdint>
 #include <string>
 
 #define NAPI_CALL(env, call)                                                    \
@@ -43,6 +44,45 @@ inline void set_str(napi_env env, napi_value obj, const char* name, const std::s
   napi_value x;
   napi_create_string_utf8(env, v.c_str(), v.size(), &x);
   napi_set_named_property(env, obj, name, x);
+}
+
+// Deepest cgroup level a filter may name (the kernel's own limit is far higher than real trees).
+constexpr uint64_t kMaxCgroupLevel = 255;
+
+// Reads an optional non-negative integer property (a number or a BigInt); returns false (with a
+// pending error naming fn and the property) if invalid.
+inline bool get_uint_prop(napi_env env, const char* fn, napi_value obj, const char* name, uint64_t max, bool required,
+                          uint64_t* out, bool* present) {
+  napi_value v;
+  napi_valuetype t;
+  *present = false;
+  if (napi_get_named_property(env, obj, name, &v) != napi_ok || napi_typeof(env, v, &t) != napi_ok) return false;
+  std::string bad = std::string(fn) + ": options." + name + " must be ";
+  if (t == napi_undefined) {
+    if (required) napi_throw_type_error(env, "EINVAL", (bad + "set").c_str());
+    return !required;
+  }
+  if (t == napi_bigint) {
+    bool lossless = false;
+    uint64_t x = 0;
+    napi_get_value_bigint_uint64(env, v, &x, &lossless);
+    if (!lossless || x > max) {
+      napi_throw_range_error(env, "EINVAL", (bad + "a non-negative integer <= " + std::to_string(max)).c_str());
+      return false;
+    }
+    *out = x;
+    *present = true;
+    return true;
+  }
+  double d = 0;
+  if (t != napi_number || napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0) || d != static_cast<double>(static_cast<uint64_t>(d)) ||
+      d > static_cast<double>(max) || d > 9007199254740991.0) {
+    napi_throw_range_error(env, "EINVAL", (bad + "a non-negative integer <= " + std::to_string(max)).c_str());
+    return false;
+  }
+  *out = static_cast<uint64_t>(d);
+  *present = true;
+  return true;
 }
 
 #endif

@@ -13,6 +13,8 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set before load; 0 = no filter. */
 const volatile __u32 filter_tgid = 0;
 const volatile __u64 filter_cgroup_id = 0;
+/* Level of that cgroup in the hierarchy (root = 0): tasks in it or any descendant match. */
+const volatile __u32 filter_cgroup_level = 0;
 /* 1: user stacks go to the build-id stack maps, where the kernel turns each frame into
  * (build-id, file offset) when it can; kernel stacks stay addresses. */
 const volatile __u32 user_build_id = 0;
@@ -110,7 +112,7 @@ int profile_cpu(struct bpf_perf_event_data *ctx)
 
 	if (filter_tgid && tgid != filter_tgid)
 		return 0;
-	if (filter_cgroup_id && bpf_get_current_cgroup_id() != filter_cgroup_id)
+	if (filter_cgroup_id && bpf_get_current_ancestor_cgroup_id(filter_cgroup_level) != filter_cgroup_id)
 		return 0;
 	stat_inc(PROFILER_STAT_SAMPLES);
 

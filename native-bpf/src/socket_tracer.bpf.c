@@ -48,7 +48,10 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /* Set before load. */
-const volatile __u8 trace_all_tgids = 0;  /* 1: no filter; 0: only tgids in traced_tgids */
+const volatile __u8 trace_all_tgids = 0;  /* 1: no tgid filter; 0: only tgids in traced_tgids */
+/* Non-zero: only tasks in this cgroup v2 or its descendants (it sits at filter_cgroup_level). */
+const volatile __u64 filter_cgroup_id = 0;
+const volatile __u32 filter_cgroup_level = 0;
 const volatile __u32 tracer_tgid = 0;      /* never traced: the collector's own sockets would feed back */
 const volatile __u32 max_event_bytes = SOCK_DEFAULT_MAX_EVENT_BYTES;  /* 1..SOCK_MAX_PAYLOAD */
 const volatile __u64 conn_budget_bytes = SOCK_DEFAULT_CONN_BUDGET_BYTES;  /* payload bytes per connection */
@@ -369,6 +372,8 @@ static __always_inline void on_data(__u32 tgid, struct active_syscall *a, __u64 
 
 static __always_inline int traced(__u32 tgid)
 {
+	if (filter_cgroup_id)
+		return tgid != tracer_tgid && bpf_get_current_ancestor_cgroup_id(filter_cgroup_level) == filter_cgroup_id;
 	if (trace_all_tgids)
 		return tgid != tracer_tgid;
 	return bpf_map_lookup_elem(&traced_tgids, &tgid) != NULL;

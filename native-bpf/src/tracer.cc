@@ -291,7 +291,9 @@ bool get_opt_uint(napi_env env, napi_value obj, const char* name, uint64_t min, 
 struct StartWork {
   napi_async_work work = nullptr;
   napi_deferred deferred = nullptr;
-  std::vector<uint32_t> pids;  // empty: every process
+  std::vector<uint32_t> pids;  // empty: every process (or the cgroup's)
+  uint64_t cgroup_id = 0;      // non-zero: tasks of this cgroup v2 subtree
+  uint32_t cgroup_level = 0;
   uint64_t max_event_bytes = SOCK_DEFAULT_MAX_EVENT_BYTES;
   uint64_t conn_budget_bytes = SOCK_DEFAULT_CONN_BUDGET_BYTES;
   uint64_t ring_bytes = SOCK_DEFAULT_RING_BYTES;
@@ -316,6 +318,8 @@ void start_execute(napi_env, void* data) {
   t->skel = socket_tracer_bpf__open();
   if (!t->skel) return fail("EBPF_OPEN", "opening the socket tracer BPF object failed", errno);
   t->skel->rodata->trace_all_tgids = w->pids.empty() ? 1 : 0;
+  t->skel->rodata->filter_cgroup_id = w->cgroup_id;
+  t->skel->rodata->filter_cgroup_level = w->cgroup_level;
   // Only meaningful when this process's pid is the kernel's (initial pid namespace).
   if (in_initial_pid_namespace()) t->skel->rodata->tracer_tgid = static_cast<__u32>(getpid());
   t->skel->rodata->max_event_bytes = static_cast<__u32>(w->max_event_bytes);
@@ -410,6 +414,17 @@ napi_value StartTracer(napi_env env, napi_callback_info info) {
       w->pids.push_back(static_cast<uint32_t>(d));
     }
   }
+  uint64_t cgroup_id = 0, cgroup_level = 0;
+  bool has_cgroup = false, has_level = false;
+  if (!get_uint_prop(env, "startTracer", argv[0], "cgroupId", UINT64_MAX, false, &cgroup_id, &has_cgroup) ||
+      !get_uint_prop(env, "startTracer", argv[0], "cgroupLevel", kMaxCgroupLevel, false, &cgroup_level, &has_level))
+    return bail();
+  if (has_cgroup && (cgroup_id == 0 || !w->pids.empty())) {
+    napi_throw_type_error(env, "EINVAL", "startTracer: options.cgroupId must be non-zero, and not set together with options.pids");
+    return bail();
+  }
+  w->cgroup_id = cgroup_id;
+  w->cgroup_level = static_cast<uint32_t>(cgroup_level);
   NAPI_CALL(env, napi_create_promise(env, &w->deferred, &promise));
   NAPI_CALL(env, napi_create_string_utf8(env, "loupe:startTracer", NAPI_AUTO_LENGTH, &name));
   NAPI_CALL(env, napi_create_async_work(env, nullptr, name, start_execute, start_complete, w, &w->work));

@@ -1,0 +1,73 @@
+// What `loupe profile` and `loupe trace` (and later the agents) aim at: a process, a cgroup v2
+// subtree, for how long. Each check reads the facts it names from /proc and the cgroup file
+// system and fails with a message that says what to pass instead.
+import { existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+
+/** A --pid, --cgroup or --duration argument that cannot be used; the message says why. */
+export class TargetArgumentError extends Error {
+  override readonly name = 'TargetArgumentError';
+}
+
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+export interface CgroupTarget {
+  /** The directory, as found. */
+  readonly path: string;
+  /** The directory's inode: what the kernel reports as the cgroup's id. */
+  readonly id: bigint;
+  /** Depth below the cgroup2 root (the root is 0): BPF filters match this ancestor of a task's cgroup. */
+  readonly level: number;
+}
+
+/** "10s", "500ms", "2m", "1h" or a bare number of seconds -> milliseconds. */
+export function parseDuration(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim());
+  const ms = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'] : NaN;
+  if (!(ms > 0)) throw new TargetArgumentError(`--duration "${s}": must be a positive duration such as 500ms, 10s or 2m`);
+  return Math.round(ms);
+}
+
+/** A process id that exists and is a process, not one of its threads. */
+export function checkPid(s: string): number {
+  if (!/^[1-9]\d*$/.test(s)) throw new TargetArgumentError(`--pid "${s}": must be a process id (a positive integer)`);
+  const pid = Number(s);
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    throw new TargetArgumentError(`--pid ${pid}: no such process`);
+  }
+  const tgid = Number(/^Tgid:\s*(\d+)/m.exec(status)?.[1] ?? pid);
+  if (tgid !== pid) throw new TargetArgumentError(`--pid ${pid}: is a thread of process ${tgid}; pass --pid ${tgid}`);
+  return pid;
+}
+
+/** Where cgroup2 is mounted (e.g. /sys/fs/cgroup or, on hybrid hosts, /sys/fs/cgroup/unified). */
+export function cgroup2Mount(mounts = readFileSync('/proc/self/mounts', 'utf8')): string | undefined {
+  for (const line of mounts.split('\n')) {
+    const [, mountPoint, type] = line.split(' ');
+    if (type === 'cgroup2' && mountPoint) return mountPoint;
+  }
+  return undefined;
+}
+
+/**
+ * A cgroup v2 directory (absolute, or relative to the cgroup2 mount) -> its id and level. The
+ * level counts from the mount, which is the hierarchy's root outside a cgroup namespace.
+ */
+export function resolveCgroup(path: string): CgroupTarget {
+  const mount = cgroup2Mount();
+  const candidates = isAbsolute(path) ? [path] : [resolve(path), ...(mount ? [join(mount, path)] : [])];
+  const found = candidates.find((p) => existsSync(p));
+  const where = mount ? `cgroup2 is mounted at ${mount}` : 'no cgroup2 file system is mounted here';
+  if (!found) throw new TargetArgumentError(`--cgroup "${path}": no such directory (${where})`);
+  if (!statSync(found).isDirectory() || statfsSync(found).type !== CGROUP2_SUPER_MAGIC) {
+    throw new TargetArgumentError(`--cgroup "${path}": not a cgroup v2 directory (${where})`);
+  }
+  const below = mount ? relative(mount, resolve(found)) : '';
+  if (!mount || below.startsWith('..')) {
+    throw new TargetArgumentError(`--cgroup "${path}": not under the cgroup2 mount (${where})`);
+  }
+  return { path: found, id: statSync(found, { bigint: true }).ino, level: below === '' ? 0 : below.split(sep).length };
+}
