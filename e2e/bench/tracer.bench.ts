@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { SocketTraceCollector } from '../../dataplane/collectors/socket-trace-collector.js';
 
 const SECONDS = Number(process.env['BENCH_TRACE_SECONDS'] ?? 5);
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
     console.log(`requests/s tracing on : ${on.map((n) => (n / SECONDS).toFixed(0)).join(', ')}`);
     console.log(`throughput ratio on/off: ${(sum(on) / sum(off)).toFixed(3)} (goal >= 0.97)`);
     console.log(`http_events rows / requests completed: ${captured.map((c) => c.toFixed(4)).join(', ')} (goal 1.0); lost to a full ring buffer: ${lost}`);
-    console.log(`collector CPU (this process: drain + parse): ${tracerCpu.toFixed(2)} s over ${2 * SECONDS} s traced; server process CPU: ${cpuSeconds(server.pid!).toFixed(2)} s in total`);
+    console.log(`collector CPU (this process: poller thread, drain, parse, GC): ${tracerCpu.toFixed(2)} s over ${2 * SECONDS} s traced = ${((tracerCpu / sum(on)) * 1e6).toFixed(1)} µs per request, ${((tracerCpu / (2 * SECONDS * cpus().length)) * 100).toFixed(1)}% of the machine's ${cpus().length} cores; server process CPU: ${cpuSeconds(server.pid!).toFixed(2)} s in total`);
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   }
