@@ -10,6 +10,8 @@ import { cgroup2Mount, resolveCgroup } from '../targets.js';
 import { SocketTraceCollector } from './socket-trace-collector.js';
 import type { HttpEventRow } from '../protocols/http-events.js';
 import { TRUNCATION_MARKER } from '../protocols/body.js';
+import { TRAFFIC_PROTOCOL } from '../protocols/types.js';
+import type { ConnStatsRow } from './conn-stats.js';
 
 const SERVER = `
 const http = require('http');
@@ -88,14 +90,27 @@ test('tracing a Node HTTP server and client yields exactly one http_events row p
 
     const collector = await SocketTraceCollector.start({ pids: [server.pid!, client.pid!], tracker: { bodyLimitBytes: 1024, dataAccess: 'Full' } });
     const rows: HttpEventRow[] = [];
+    const connStats: ConnStatsRow[] = [];
     const exited = once(client, 'exit');
     client.stdin!.write('go\n');
-    const poller = setInterval(() => rows.push(...collector.poll().httpEvents), 100);
+    const poller = setInterval(() => {
+      const polled = collector.poll();
+      rows.push(...polled.httpEvents);
+      connStats.push(...polled.connStats);
+    }, 100);
     await exited;
     clearInterval(poller);
     await new Promise((r) => setTimeout(r, 200));
     const last = await collector.stop();
     rows.push(...last.httpEvents);
+    connStats.push(...last.connStats);
+    // conn_stats: the server side's pair with the client host, as HTTP, with the bytes that moved.
+    const serverPair = connStats.filter((r) => r.trace_role === 2 && r.upid.startsWith(`${server.pid}:`)).at(-1);
+    assert.ok(serverPair, 'a conn_stats row for the server');
+    assert.equal(serverPair.protocol, TRAFFIC_PROTOCOL.http, 'the detected protocol reaches conn_stats');
+    assert.equal(serverPair.conn_open, 2, 'the keep-alive connection and the pipelining one');
+    assert.equal(serverPair.conn_close + serverPair.conn_active, 2, 'each one closed or still open');
+    assert.ok(serverPair.bytes_recv > 0 && serverPair.bytes_sent > 0);
 
     const serverRows = rows.filter((r) => r.trace_role === 2);
     const clientRows = rows.filter((r) => r.trace_role === 1);
