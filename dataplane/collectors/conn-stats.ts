@@ -134,7 +134,12 @@ export class ConnStatsAggregator {
   /** Called when a connection's protocol is detected (ConnectionTracker.protocol). */
   setProtocol(conn: ConnectionId, trafficProtocol: number): void {
     const pair = this.connections.get(connectionKey(conn));
-    if (pair) pair.protocol = trafficProtocol;
+    if (pair) this.detected(pair, trafficProtocol);
+  }
+
+  /** setProtocol() for a caller that holds the connection's pair. */
+  detected(pair: PairStats, trafficProtocol: number): void {
+    pair.protocol = trafficProtocol;
   }
 
   /**

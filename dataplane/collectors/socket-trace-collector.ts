@@ -106,7 +106,7 @@ export class SocketEventRouter {
         if (egress) conn.nextEgress = pos + size;
         else conn.nextIngress = pos + size;
         if (!conn.protocolKnown && tracker.protocol) {
-          conn.pair.protocol = tracker.protocol.trafficProtocol;
+          this.connStats.detected(conn.pair, tracker.protocol.trafficProtocol);
           conn.protocolKnown = true;
         }
       } else if (kind === BATCH_KIND.close) {
