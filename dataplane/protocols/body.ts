@@ -44,16 +44,10 @@ export class BodyCapture {
   constructor(private readonly limitBytes: number) {}
 
   add(bytes: Buffer): void {
-    this.total += bytes.length;
-    const room = this.sealed ? 0 : this.limitBytes - this.captured;
-    if (room <= 0 || bytes.length === 0) return;
-    // Copy: the source is a view into a buffer that will be reused.
-    const kept = Buffer.from(bytes.subarray(0, room));
-    this.parts.push(kept);
-    this.captured += kept.length;
+    this.addRange(bytes, 0, bytes.length);
   }
 
-  /** add(source.subarray(start, end)) without the intermediate view. */
+  /** add(source.subarray(start, end)) without the intermediate view; copies what it keeps. */
   addRange(source: Buffer, start: number, end: number): void {
     const length = end - start;
     this.total += length;
