@@ -68,3 +68,19 @@ export interface RowBatch {
 
 /** A value of one cell, as collectors hand rows in and as results are printed. */
 export type CellValue = boolean | bigint | number | string;
+
+export interface ScanRequest {
+  /** Positions in the table's schema, in output order. */
+  readonly columns: readonly number[];
+  /** Inclusive bounds on the table's time column (ns since the epoch); absent = unbounded. */
+  readonly startTime?: bigint;
+  readonly endTime?: bigint;
+}
+
+/** What the PxL executor reads from: the table store of a PEM (or a test's fixed batches). */
+export interface TableSource {
+  schema(table: string): TableSchema | undefined;
+  tableNames(): readonly string[];
+  /** Batches in time order of arrival; only rows inside the bounds; columns as requested. */
+  scan(table: string, request: ScanRequest): Iterable<RowBatch>;
+}
