@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 export LOUPE_CACHE_DIR ?= $(HOME)/.cache/loupe
-APT_PACKAGES := openssl etcd-server
+APT_PACKAGES := openssl etcd-server nats-server
 
 .PHONY: all deps build gen check-gen kube native typecheck lint unit e2e test run bench clean
 

@@ -1,0 +1,56 @@
+// What streams between the query roles: frames that carry either an encoded row batch or a
+// small JSON control value (a relation announcement, stats, warnings), each on a numbered
+// channel (a bridge id between PEM and Kelvin, a sink's position between Kelvin and clients).
+//
+//   u8 kind (0 batch, 1 json) | 3 pad | u32 channel | payload
+import type { RowBatch } from '../table-store/types.js';
+import { decodeBatch, encodeBatch } from './batch-codec.js';
+
+export type StreamFrame =
+  | { readonly kind: 'batch'; readonly channel: number; readonly batch: RowBatch }
+  | { readonly kind: 'json'; readonly channel: number; readonly value: unknown };
+
+export class WireError extends Error {
+  override readonly name = 'WireError';
+}
+
+const BIGINT_TAG = '$bigint';
+
+/** JSON that keeps bigints (times, int64 values) exact. */
+export function stringifyWithBigInts(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? { [BIGINT_TAG]: v.toString() } : v));
+}
+
+export function parseWithBigInts(text: string): unknown {
+  return JSON.parse(text, (_key, v: unknown) => {
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      const tagged = (v as Record<string, unknown>)[BIGINT_TAG];
+      if (typeof tagged === 'string' && Object.keys(v).length === 1) return BigInt(tagged);
+    }
+    return v;
+  });
+}
+
+export function encodeFrame(frame: StreamFrame): Buffer {
+  const payload = frame.kind === 'batch' ? encodeBatch(frame.batch) : Buffer.from(stringifyWithBigInts(frame.value), 'utf8');
+  const head = Buffer.alloc(8);
+  head.writeUInt8(frame.kind === 'batch' ? 0 : 1, 0);
+  head.writeUInt32LE(frame.channel, 4);
+  return Buffer.concat([head, payload]);
+}
+
+export function decodeFrame(data: Buffer): StreamFrame {
+  if (data.length < 8) throw new WireError(`frame of ${data.length} bytes is shorter than its 8-byte header`);
+  const kind = data.readUInt8(0);
+  const channel = data.readUInt32LE(4);
+  const payload = data.subarray(8);
+  if (kind === 0) return { kind: 'batch', channel, batch: decodeBatch(payload) };
+  if (kind === 1) {
+    try {
+      return { kind: 'json', channel, value: parseWithBigInts(payload.toString('utf8')) };
+    } catch (err) {
+      throw new WireError(`frame on channel ${channel}: bad JSON payload: ${(err as Error).message}`);
+    }
+  }
+  throw new WireError(`unknown frame kind ${kind}`);
+}
