@@ -1,0 +1,102 @@
+// The query roles' gRPC services. Messages are not protobuf: requests are JSON (bigints tagged,
+// see wire.ts) and responses are stream frames (wire.ts) so row batches cross as compact
+// binary without a schema compiler in the build.
+//
+//   Pem.ExecuteFragment      FragmentRequest → stream of frames (batch on channel = bridge id)
+//   Kelvin.ExecuteQuery      KelvinRequest   → stream of frames (json relation, then batches per sink)
+//   Broker.ExecuteScript     ScriptRequest   → stream of frames, same as Kelvin's
+import * as grpc from '@grpc/grpc-js';
+import type { Plan } from '../pxl/plan.js';
+import { decodeFrame, encodeFrame, parseWithBigInts, stringifyWithBigInts, type StreamFrame } from './wire.js';
+
+export interface QueryLimitsRequest {
+  /** Rows per sink before results are truncated. */
+  readonly maxResultRows?: number;
+  /** Wall time of the whole query. */
+  readonly timeoutMs?: number;
+  /** Bytes of operator state (hash tables, join builds, buffered bridge input). */
+  readonly maxMemoryBytes?: number;
+}
+
+export interface FragmentRequest {
+  readonly queryId: string;
+  readonly plan: Plan;
+  readonly limits?: QueryLimitsRequest;
+}
+
+export interface KelvinRequest {
+  readonly queryId: string;
+  readonly plan: Plan;
+  /** The fragment every PEM runs. */
+  readonly pemPlan: Plan;
+  /** host:port of each PEM to run it on. */
+  readonly pems: readonly string[];
+  readonly limits?: QueryLimitsRequest;
+}
+
+export interface ScriptRequest {
+  readonly script: string;
+  readonly args?: Readonly<Record<string, string>>;
+  /** The function to call when the script's module level displays nothing. */
+  readonly entry?: string;
+  readonly limits?: QueryLimitsRequest;
+}
+
+/** Control values sent as JSON frames. Channel = sink position for 'sink', 0 otherwise. */
+export type ControlMessage =
+  | { readonly type: 'sink'; readonly name: string; readonly relation: Plan['nodes'][number]['relation'] }
+  | { readonly type: 'warning'; readonly message: string }
+  | { readonly type: 'stats'; readonly rows: number; readonly batches: number; readonly elapsedMs: number; readonly agents?: number };
+
+function jsonMethod<Req>(path: string): grpc.MethodDefinition<Req, StreamFrame> {
+  return {
+    path,
+    requestStream: false,
+    responseStream: true,
+    requestSerialize: (r: Req) => Buffer.from(stringifyWithBigInts(r), 'utf8'),
+    requestDeserialize: (b: Buffer) => parseWithBigInts(b.toString('utf8')) as Req,
+    responseSerialize: encodeFrame,
+    responseDeserialize: decodeFrame,
+  };
+}
+
+export const PEM_SERVICE = { executeFragment: jsonMethod<FragmentRequest>('/loupe.query.v1.Pem/ExecuteFragment') } satisfies grpc.ServiceDefinition;
+export const KELVIN_SERVICE = { executeQuery: jsonMethod<KelvinRequest>('/loupe.query.v1.Kelvin/ExecuteQuery') } satisfies grpc.ServiceDefinition;
+export const BROKER_SERVICE = { executeScript: jsonMethod<ScriptRequest>('/loupe.query.v1.Broker/ExecuteScript') } satisfies grpc.ServiceDefinition;
+
+export type StreamHandler<Req> = grpc.handleServerStreamingCall<Req, StreamFrame>;
+
+/** Calls a server-streaming method and returns its frames as an async iterable. */
+export function callStream<Req>(client: grpc.Client, method: grpc.MethodDefinition<Req, StreamFrame>, request: Req, signal?: AbortSignal, deadlineMs?: number): AsyncIterable<StreamFrame> {
+  const options: grpc.CallOptions = deadlineMs ? { deadline: Date.now() + deadlineMs } : {};
+  const call = client.makeServerStreamRequest(method.path, method.requestSerialize, method.responseDeserialize, request, new grpc.Metadata(), options);
+  signal?.addEventListener('abort', () => call.cancel(), { once: true });
+  return call as AsyncIterable<StreamFrame>;
+}
+
+/** Writes frames with backpressure; resolves when the stream accepted them all. */
+export async function writeFrames(call: grpc.ServerWritableStream<unknown, StreamFrame>, frames: AsyncIterable<StreamFrame>): Promise<void> {
+  for await (const frame of frames) {
+    if (call.cancelled) return;
+    if (!call.write(frame)) await new Promise<void>((resolve) => call.once('drain', resolve));
+  }
+}
+
+/** An error that reaches the caller as a gRPC status with this message. */
+export function statusError(code: grpc.status, message: string): grpc.ServiceError {
+  return Object.assign(new Error(message), { code, details: message, metadata: new grpc.Metadata() });
+}
+
+export function insecureClient(address: string): grpc.Client {
+  return new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 << 20 });
+}
+
+export async function startServer(bind: string, add: (server: grpc.Server) => void): Promise<{ server: grpc.Server; address: string }> {
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 << 20 });
+  add(server);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(bind, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  const host = bind.slice(0, bind.lastIndexOf(':'));
+  return { server, address: `${host}:${port}` };
+}
