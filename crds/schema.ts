@@ -38,6 +38,16 @@ export function Duration(opts: Doc & { default?: string }) {
   return Type.String({ pattern: DURATION_PATTERN, ...opts });
 }
 
+const DURATION_UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Milliseconds of a manifest duration ("30s", "1h30m", "14d"); undefined if it does not match the schema's pattern. */
+export function durationToMs(text: string): number | undefined {
+  if (!new RegExp(DURATION_PATTERN).test(text)) return undefined;
+  let ms = 0;
+  for (const [, n, unit] of text.matchAll(/([0-9]+)(ms|s|m|h|d)/g)) ms += Number(n) * DURATION_UNIT_MS[unit!]!;
+  return ms;
+}
+
 // DNS-1123 subdomain, the rule for most object names.
 export const NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 export function ObjectName(description: string) {
