@@ -1,7 +1,6 @@
 // Socket tracer -> per-connection protocol trackers -> table rows (http_events, conn_stats).
 // The kernel side reports opens, payload chunks and closes; this module gives every connection
 // a ConnectionTracker, feeds it in order, and collects what the parsers produce.
-import { readFileSync } from 'node:fs';
 import {
   BATCH_DIR_EGRESS,
   BATCH_KIND,
@@ -17,7 +16,8 @@ import { HTTP_EVENTS_TABLE, type HttpEventRow } from '../protocols/http-events.j
 import { resolveTrackerOptions, type TrackerOptions } from '../protocols/options.js';
 import type { ConnectionMeta } from '../protocols/types.js';
 import { ConnStatsAggregator, type ConnStatsRow, type PairStats } from './conn-stats.js';
-import { parseProcStat, upidOf } from '../stats/process-stats.js';
+import { upidFor } from '../stats/process-stats.js';
+import { wallClockNs } from '../stats/proc.js';
 
 export interface CollectorOptions extends TracerOptions {
   /** Body limit, data-access mode, buffer bounds (validated by resolveTrackerOptions). */
@@ -29,19 +29,6 @@ export interface CollectedRows {
   connStats: ConnStatsRow[];
 }
 
-/** `tgid:starttime`, stable across pid reuse; falls back to `tgid:0` once the process is gone. */
-function upidFor(tgid: number, cache: Map<number, string>): string {
-  let upid = cache.get(tgid);
-  if (!upid) {
-    try {
-      upid = upidOf(parseProcStat(readFileSync(`/proc/${tgid}/stat`, 'utf8')));
-    } catch {
-      upid = `${tgid}:0`;
-    }
-    cache.set(tgid, upid);
-  }
-  return upid;
-}
 
 interface TracedConnection {
   readonly tracker: ConnectionTracker;
@@ -164,11 +151,14 @@ export class SocketTraceCollector {
     return new SocketTraceCollector(await SocketTracer.start(tracerOptions), router);
   }
 
-  /** Rows completed since the last poll. */
-  poll(nowNs: bigint = process.hrtime.bigint()): CollectedRows {
+  /**
+   * http_events rows completed since the last poll and, unless `connStats` is false, a conn_stats
+   * row per live client-server pair (cumulative counters, time_ = nowNs, wall-clock ns).
+   */
+  poll(nowNs: bigint = wallClockNs(), connStats = true): CollectedRows {
     const batch = this.tracer.drainBatch();
     if (batch) this.router.route(batch);
-    return { httpEvents: this.router.takeHttpEvents(), connStats: this.router.connStats.flush(nowNs) };
+    return { httpEvents: this.router.takeHttpEvents(), connStats: connStats ? this.router.connStats.flush(nowNs) : [] };
   }
 
   get counters(): TracerCounters | undefined {
@@ -176,7 +166,7 @@ export class SocketTraceCollector {
   }
 
   /** Detaches, delivers what is left, and returns the last rows. */
-  async stop(nowNs: bigint = process.hrtime.bigint()): Promise<CollectedRows> {
+  async stop(nowNs: bigint = wallClockNs()): Promise<CollectedRows> {
     for (const batch of await this.tracer.stopBatches()) this.router.route(batch);
     return { httpEvents: this.router.takeHttpEvents(), connStats: this.router.connStats.flush(nowNs) };
   }

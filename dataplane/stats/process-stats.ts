@@ -95,6 +95,20 @@ export function upidOf(stat: Pick<ProcStat, 'pid' | 'starttimeTicks'>): string {
   return `${stat.pid}:${stat.starttimeTicks}`;
 }
 
+/** `tgid:starttime`, stable across pid reuse; falls back to `tgid:0` once the process is gone. */
+export function upidFor(tgid: number, cache: Map<number, string>): string {
+  let upid = cache.get(tgid);
+  if (!upid) {
+    try {
+      upid = upidOf(parseProcStat(readFileSync(`/proc/${tgid}/stat`, 'utf8')));
+    } catch {
+      upid = `${tgid}:0`;
+    }
+    cache.set(tgid, upid);
+  }
+  return upid;
+}
+
 /** One row from parsed files; `io` undefined when /proc/PID/io could not be read. */
 export function toProcessStatsRow(stat: ProcStat, io: ProcIo | undefined, k: KernelConstants, time: bigint): ProcessStatsRow {
   const tickNs = 1e9 / k.clockTicksPerSecond;

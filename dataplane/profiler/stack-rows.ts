@@ -1,0 +1,31 @@
+// Symbolized samples of one interval → stack_traces.beta rows: one per distinct (process,
+// stack), the stack folded root first, leaf last, with an id that is equal for equal stacks.
+import { createHash } from 'node:crypto';
+import { foldFrames } from './folded.js';
+import type { SymbolizedSample } from './samples.js';
+
+export interface StackTraceRow {
+  time_: bigint;
+  upid: string;
+  stack_trace_id: bigint;
+  stack_trace: string;
+  count: bigint;
+}
+
+/** 63 bits of SHA-1 of the folded stack: positive, stable across processes and restarts. */
+export function stackTraceId(folded: string): bigint {
+  return createHash('sha1').update(folded).digest().readBigInt64BE(0) & 0x7fff_ffff_ffff_ffffn;
+}
+
+export function toStackTraceRows(samples: readonly SymbolizedSample[], upidOf: (tgid: number) => string, timeNs: bigint): StackTraceRow[] {
+  const merged = new Map<string, StackTraceRow>();
+  for (const s of samples) {
+    const folded = foldFrames(s) || `[${s.comm || 'unknown'}]`;
+    const upid = upidOf(s.tgid);
+    const key = `${upid} ${folded}`;
+    const row = merged.get(key);
+    if (row) row.count += BigInt(s.count);
+    else merged.set(key, { time_: timeNs, upid, stack_trace_id: stackTraceId(folded), stack_trace: folded, count: BigInt(s.count) });
+  }
+  return [...merged.values()];
+}
