@@ -1,0 +1,162 @@
+// Pods and services from the Kubernetes API, cut down to what the metadata service answers
+// with. Input is `unknown` (raw watch JSON, or objects the generated client deserialized, whose
+// timestamps are Date objects); anything without a uid, name and namespace is rejected.
+
+export interface PodContainer {
+  /** Runtime id, scheme stripped. */
+  readonly id: string;
+  readonly name: string;
+}
+
+export interface PodRecord {
+  readonly uid: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly nodeName: string;
+  /** status.podIP. */
+  readonly ip?: string;
+  /** Every IP of the pod (status.podIPs, dual stack), status.podIP first. */
+  readonly ips: readonly string[];
+  /** A host-network pod's IPs are its node's: they identify no pod. */
+  readonly hostNetwork: boolean;
+  /** status.startTime in ns since the epoch (set once a kubelet accepts the pod). */
+  readonly startTime?: bigint;
+  readonly phase?: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Current and last-terminated containers of every kind (init, app, ephemeral). */
+  readonly containers: readonly PodContainer[];
+}
+
+export interface ServiceRecord {
+  readonly uid: string;
+  readonly namespace: string;
+  readonly name: string;
+  /** spec.clusterIPs (or spec.clusterIP); empty for headless and ExternalName services. */
+  readonly clusterIps: readonly string[];
+  /** Undefined when the service selects no pods by label (endpoints managed by hand). */
+  readonly selector?: Readonly<Record<string, string>>;
+}
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function obj(v: unknown): Obj {
+  return isObj(v) ? v : {};
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function arr(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+function stringMap(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(obj(v))) if (typeof val === 'string') out[k] = val;
+  return out;
+}
+
+/** A metav1.Time (RFC 3339 string, or a Date after client deserialization) in ns since the epoch. */
+export function timeToNs(v: unknown): bigint | undefined {
+  const ms = v instanceof Date ? v.getTime() : typeof v === 'string' ? Date.parse(v) : NaN;
+  return Number.isFinite(ms) ? BigInt(ms) * 1_000_000n : undefined;
+}
+
+/** "containerd://<id>", "docker://<id>", "cri-o://<id>" → "<id>". */
+export function stripContainerScheme(containerId: string): string {
+  const i = containerId.indexOf('://');
+  return i < 0 ? containerId : containerId.slice(i + 3);
+}
+
+export interface ObjectMeta {
+  uid: string;
+  namespace: string;
+  name: string;
+}
+
+/** uid, namespace and name, or undefined when one is missing. */
+export function objectMeta(o: unknown): ObjectMeta | undefined {
+  const m = obj(obj(o).metadata);
+  const uid = str(m.uid);
+  const namespace = str(m.namespace);
+  const name = str(m.name);
+  return uid && namespace && name ? { uid, namespace, name } : undefined;
+}
+
+function containersOf(status: Obj): PodContainer[] {
+  const out: PodContainer[] = [];
+  const seen = new Set<string>();
+  const add = (id: unknown, name: string) => {
+    const raw = str(id);
+    if (!raw) return;
+    const stripped = stripContainerScheme(raw);
+    if (stripped === '' || seen.has(stripped)) return;
+    seen.add(stripped);
+    out.push({ id: stripped, name });
+  };
+  for (const list of [status.initContainerStatuses, status.containerStatuses, status.ephemeralContainerStatuses]) {
+    for (const cs of arr(list)) {
+      const c = obj(cs);
+      const name = str(c.name);
+      if (!name) continue;
+      add(c.containerID, name);
+      add(obj(obj(c.lastState).terminated).containerID, name);
+    }
+  }
+  return out;
+}
+
+export function podRecord(o: unknown): PodRecord | undefined {
+  const meta = objectMeta(o);
+  if (!meta) return undefined;
+  const spec = obj(obj(o).spec);
+  const status = obj(obj(o).status);
+  const ip = str(status.podIP);
+  const ips = ip ? [ip] : [];
+  for (const p of arr(status.podIPs)) {
+    const extra = str(obj(p).ip);
+    if (extra && !ips.includes(extra)) ips.push(extra);
+  }
+  const startTime = timeToNs(status.startTime);
+  const phase = str(status.phase);
+  return {
+    ...meta,
+    nodeName: str(spec.nodeName) ?? '',
+    ...(ip ? { ip } : {}),
+    ips,
+    hostNetwork: spec.hostNetwork === true,
+    ...(startTime !== undefined ? { startTime } : {}),
+    ...(phase ? { phase } : {}),
+    labels: stringMap(obj(obj(o).metadata).labels),
+    containers: containersOf(status),
+  };
+}
+
+export function serviceRecord(o: unknown): ServiceRecord | undefined {
+  const meta = objectMeta(o);
+  if (!meta) return undefined;
+  const spec = obj(obj(o).spec);
+  const clusterIps: string[] = [];
+  for (const v of [...arr(spec.clusterIPs), spec.clusterIP]) {
+    const ip = str(v);
+    if (ip && ip !== 'None' && !clusterIps.includes(ip)) clusterIps.push(ip);
+  }
+  const selector = stringMap(spec.selector);
+  return {
+    ...meta,
+    clusterIps,
+    ...(Object.keys(selector).length > 0 ? { selector } : {}),
+  };
+}
+
+/** Whether a service's selector picks a pod: every selector label present with the same value. */
+export function selects(service: ServiceRecord, pod: PodRecord): boolean {
+  if (!service.selector || service.namespace !== pod.namespace) return false;
+  for (const [k, v] of Object.entries(service.selector)) if (pod.labels[k] !== v) return false;
+  return true;
+}
