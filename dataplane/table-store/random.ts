@@ -1,0 +1,11 @@
+// A small seeded pseudo-random generator (mulberry32) for tests and benchmarks that must be
+// repeatable: the same seed gives the same sequence of numbers in [0, 1).
+export function seededRandom(seed: number): () => number {
+  let state = seed | 0;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
