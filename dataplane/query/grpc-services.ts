@@ -39,6 +39,8 @@ export interface ScriptRequest {
   readonly args?: Readonly<Record<string, string>>;
   /** The function to call when the script's module level displays nothing. */
   readonly entry?: string;
+  /** Shown in compile errors (default script.pxl). */
+  readonly file?: string;
   readonly limits?: QueryLimitsRequest;
 }
 
