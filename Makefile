@@ -6,7 +6,7 @@ SHELL := /bin/bash
 export LOUPE_CACHE_DIR ?= $(HOME)/.cache/loupe
 APT_PACKAGES := openssl etcd-server nats-server
 
-.PHONY: all deps build gen check-gen kube native typecheck lint unit e2e test run bench clean
+.PHONY: all deps build gen check-gen kube native typecheck lint unit e2e test run run-cluster bench clean
 
 all: build
 
@@ -49,7 +49,14 @@ e2e: build kube
 
 test: build kube native typecheck lint check-gen unit e2e
 
-run: build kube
+# Loupe on this host alone (needs root for eBPF): collectors, table store, PxL API on
+# 127.0.0.1:50300. In another shell: ./bin/loupe run px/http_data. Ctrl-C stops it.
+# LOUPE_ARGS passes flags, e.g. make run LOUPE_ARGS="--manifests examples/cronscripts".
+run: build native
+	node dist/bin/cli.js standalone $(LOUPE_ARGS)
+
+# A local Kubernetes control plane with the operator and a Vizier, for the operator side.
+run-cluster: build kube
 	node dist/e2e/harness/run-local.js
 
 bench: build kube

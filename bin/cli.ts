@@ -6,6 +6,8 @@ const USAGE = `usage: loupe <role> [flags]
        loupe <command> [flags]
 
 commands:
+  standalone   Loupe on this host alone: collectors, table store, PxL API (loupe standalone --help)
+  run          run a PxL script (px/NAME or a file) against a query API (loupe run --help)
   profile      CPU-profile a process, a cgroup or every process (loupe profile --help)
   trace        record HTTP traffic of a process, a cgroup or every process (loupe trace --help)
 
@@ -125,6 +127,14 @@ async function main(argv: string[]): Promise<number> {
   if (role === 'trace') {
     const { traceCommand } = await import('../dataplane/collectors/trace-command.js');
     return traceCommand(rest);
+  }
+  if (role === 'standalone') {
+    const { standaloneCommand } = await import('../dataplane/standalone/command.js');
+    return standaloneCommand(rest);
+  }
+  if (role === 'run') {
+    const { runCommand } = await import('../dataplane/query/run-command.js');
+    return runCommand(rest);
   }
   if (role === 'profile') {
     // Loaded on demand: only this command needs the BPF addon.

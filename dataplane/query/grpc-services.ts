@@ -37,8 +37,10 @@ export interface KelvinRequest {
 export interface ScriptRequest {
   readonly script: string;
   readonly args?: Readonly<Record<string, string>>;
-  /** The function to call when the script's module level displays nothing. */
+  /** A function to call and display under its own name (with args). */
   readonly entry?: string;
+  /** The function to call instead when the module level displays nothing and no entry is given. */
+  readonly defaultEntry?: string;
   /** Shown in compile errors (default script.pxl). */
   readonly file?: string;
   readonly limits?: QueryLimitsRequest;

@@ -8,6 +8,7 @@ import type { MetadataView } from '../metadata/types.js';
 import { executePlan } from '../pxl/exec/executor.js';
 import type { ExecLimits } from '../pxl/exec/operator.js';
 import { compilePxl, type CompiledQuery } from '../pxl/compiler/compile.js';
+import { PxlCompileError } from '../pxl/parse/errors.js';
 import type { TableSchema, TableSource } from '../table-store/types.js';
 import { wallClockNs } from '../stats/proc.js';
 import type { AgentRegistry } from './agent-registry.js';
@@ -63,17 +64,27 @@ async function serve<Req>(call: Call<Req>, work: () => Promise<void>): Promise<v
 
 const serveFrames = <Req>(call: Call<Req>, frames: () => AsyncIterable<StreamFrame>) => serve(call, () => writeFrames(call, frames()));
 
-export function compileRequest(req: ScriptRequest, tables: readonly TableSchema[], now: bigint = wallClockNs()): Promise<CompiledQuery> {
+export async function compileRequest(req: ScriptRequest, tables: readonly TableSchema[], now: bigint = wallClockNs()): Promise<CompiledQuery> {
   if (typeof req.script !== 'string' || req.script.trim() === '') throw statusError(status.INVALID_ARGUMENT, 'script is empty: send the PxL source in "script"');
   const byName = new Map(tables.map((t) => [t.name, t]));
-  return compilePxl(req.script, {
-    schemas: (name) => byName.get(name),
-    tableNames: [...byName.keys()].sort(),
-    now,
-    ...(req.args ? { args: req.args } : {}),
-    ...(req.entry ? { entry: req.entry } : {}),
-    ...(req.file ? { file: req.file } : {}),
-  });
+  const compile = (entry: string | undefined) =>
+    compilePxl(req.script, {
+      schemas: (name) => byName.get(name),
+      tableNames: [...byName.keys()].sort(),
+      now,
+      ...(req.args ? { args: req.args } : {}),
+      ...(entry ? { entry } : {}),
+      ...(req.file ? { file: req.file } : {}),
+    });
+  if (req.entry || !req.defaultEntry) return compile(req.entry);
+  try {
+    // Arguments only make sense for a function: with args, go straight to the default entry.
+    if (req.args && Object.keys(req.args).length > 0) return await compile(req.defaultEntry);
+    return await compile(undefined);
+  } catch (err) {
+    if (err instanceof PxlCompileError && err.code === 'no_output') return compile(req.defaultEntry);
+    throw err;
+  }
 }
 
 function schemasOf(source: TableSource): TableSchema[] {
