@@ -56,7 +56,8 @@ export class ConnectionTracker {
   private tracing: Tracing | undefined;
   /** Chunks held while a parser needs more bytes to decide. */
   private pending: DataChunk[] = [];
-  private records: TableRecord[] = [];
+  // Undefined rather than empty: a push grows an empty array to 17 slots, and most takes find one row.
+  private records: TableRecord[] | undefined;
   private lastParserError: string | undefined;
   private readonly counts: TrackerCounters = {
     undetectedBytes: 0,
@@ -158,7 +159,7 @@ export class ConnectionTracker {
 
   /** Whether rows are waiting for takeRecords(). */
   get hasRecords(): boolean {
-    return this.records.length > 0;
+    return this.records !== undefined;
   }
 
   onClose(timestampNs: bigint): void {
@@ -178,9 +179,8 @@ export class ConnectionTracker {
 
   /** Rows completed since the last call. */
   takeRecords(): TableRecord[] {
-    if (this.records.length === 0) return [];
-    const records = this.records;
-    this.records = [];
+    const records = this.records ?? [];
+    this.records = undefined;
     return records;
   }
 
@@ -234,23 +234,31 @@ export class ConnectionTracker {
     const { session, buffers, requestDirection } = this.tracing!;
     const kind: MessageKind = direction === requestDirection ? 'request' : 'response';
     const buffer = buffers[direction];
-    for (let offset = start; offset < end; ) {
-      if (buffer.free === 0) {
-        const dropped = buffer.clear();
-        this.counts.overflowBytes += dropped;
-        session.onGap(kind, dropped, timestampNs);
+    try {
+      for (let offset = start; offset < end; ) {
+        if (buffer.free === 0) {
+          const dropped = buffer.clear();
+          this.counts.overflowBytes += dropped;
+          session.onGap(kind, dropped, timestampNs);
+        }
+        const size = Math.min(buffer.free, end - offset);
+        buffer.lend(source, offset, offset + size, timestampNs);
+        offset += size;
+        session.onData(kind, buffer);
       }
-      const size = Math.min(buffer.free, end - offset);
-      buffer.appendFrom(source, offset, offset + size, timestampNs);
-      offset += size;
-      session.onData(kind, buffer);
+    } finally {
+      buffer.keep();
     }
     this.collectRows();
   }
 
   private collectRows(): void {
     const { session, parser } = this.tracing!;
-    for (const row of session.takeRows()) this.records.push({ table: parser.table, row });
+    for (const row of session.takeRows()) {
+      const record = { table: parser.table, row };
+      if (this.records) this.records.push(record);
+      else this.records = [record];
+    }
   }
 
   /** A parser bug must not take the collector down: the connection stops being traced instead. */

@@ -1,9 +1,12 @@
 // The http_events table: one row per request/response pair, with Pixie's column names and
 // meanings so that existing PxL scripts run unchanged.
 import { renderBody } from './body.js';
-import type { HttpHeaders, HttpRequest, HttpResponse } from './http1.js';
+import type { HeaderFields } from './http1-head.js';
+import type { HttpRequest, HttpResponse } from './http1.js';
 import { redactPii } from './pii-redaction.js';
 import { TRACE_ROLE, type SessionContext } from './types.js';
+
+export { headersToJson, headerValue } from './http1-head.js';
 
 export const HTTP_EVENTS_TABLE = 'http_events';
 
@@ -78,13 +81,13 @@ export function buildHttpEventRow(request: HttpRequest, response: HttpResponse, 
     trace_role: TRACE_ROLE[role],
     major_version: response.majorVersion,
     minor_version: response.minorVersion,
-    content_type: contentTypeOf(response.headers, request.headers),
-    req_headers: headersToJson(request.headers),
+    content_type: contentTypeOf(response.fields, request.fields),
+    req_headers: request.fields.toJson(),
     req_method: request.method,
     req_path: options.dataAccess === 'PIIRestricted' ? redactPii(request.target) : request.target,
     req_body: renderBody(request.body, options),
     req_body_size: request.body.size,
-    resp_headers: headersToJson(response.headers),
+    resp_headers: response.fields.toJson(),
     resp_status: response.status,
     resp_message: response.reason,
     resp_body: renderBody(response.body, options),
@@ -93,48 +96,23 @@ export function buildHttpEventRow(request: HttpRequest, response: HttpResponse, 
   };
 }
 
-export function headersToJson(headers: HttpHeaders): string {
-  // Built by hand: this runs twice per row on the tracer's hot path, and a Map plus
-  // Object.fromEntries plus JSON.stringify cost several microseconds per call. Repeated names
-  // (compared as sent) are joined with ", " in first-seen order.
-  let json = '{';
-  for (let i = 0; i < headers.length; i++) {
-    const name = headers[i]![0];
-    if (seenBefore(headers, i, name)) continue;
-    let value = headers[i]![1];
-    for (let j = i + 1; j < headers.length; j++) if (headers[j]![0] === name) value += `, ${headers[j]![1]}`;
-    if (json.length > 1) json += ',';
-    json += `${jsonString(name)}:${jsonString(value)}`;
-  }
-  return `${json}}`;
-}
-
-// Characters JSON.stringify would escape (controls, quote, backslash, lone surrogates).
-// eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-
-function jsonString(text: string): string {
-  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
-}
-
-function seenBefore(headers: HttpHeaders, index: number, name: string): boolean {
-  for (let j = 0; j < index; j++) if (headers[j]![0] === name) return true;
-  return false;
-}
-
-/** The value of the first header called `lowerName` (compared case-insensitively), if any. */
-export function headerValue(headers: HttpHeaders, lowerName: string): string | undefined {
-  for (const [name, value] of headers) {
-    if (name.length === lowerName.length && name.toLowerCase() === lowerName) return value;
-  }
-  return undefined;
-}
-
 /** From the response's Content-Type, else the request's. */
-function contentTypeOf(response: HttpHeaders, request: HttpHeaders): number {
-  const value = (headerValue(response, 'content-type') ?? headerValue(request, 'content-type'))?.toLowerCase();
-  if (value === undefined) return HTTP_CONTENT_TYPE.unknown;
-  if (value.startsWith('application/grpc')) return HTTP_CONTENT_TYPE.grpc;
-  if (value.includes('json')) return HTTP_CONTENT_TYPE.json;
-  return HTTP_CONTENT_TYPE.unknown;
+function contentTypeOf(response: HeaderFields, request: HeaderFields): number {
+  const value = response.valueOf('content-type') ?? request.valueOf('content-type');
+  return value === undefined ? HTTP_CONTENT_TYPE.unknown : contentTypeCode(value);
+}
+
+// Most connections repeat one content type: remember the last answer.
+let lastContentType = '';
+let lastContentTypeCode: number = HTTP_CONTENT_TYPE.unknown;
+
+function contentTypeCode(value: string): number {
+  if (value === lastContentType) return lastContentTypeCode;
+  const lower = value.toLowerCase();
+  let code: number = HTTP_CONTENT_TYPE.unknown;
+  if (lower.startsWith('application/grpc')) code = HTTP_CONTENT_TYPE.grpc;
+  else if (lower.includes('json')) code = HTTP_CONTENT_TYPE.json;
+  lastContentType = value;
+  lastContentTypeCode = code;
+  return code;
 }

@@ -8,6 +8,7 @@ import type { StreamBuffer } from './stream-buffer.js';
 import type { MessageKind, ParserCounters, ProtocolSession, SessionContext } from './types.js';
 
 const MALFORMED = Symbol('malformed message');
+const NO_ROWS: readonly HttpEventRow[] = [];
 type Slot<T> = T | typeof MALFORMED;
 
 export interface Http1Counters extends ParserCounters {
@@ -29,7 +30,8 @@ export class Http1Session implements ProtocolSession<HttpEventRow> {
   private readonly requests: Array<Slot<HttpRequest>> = [];
   /** Complete responses whose request is still arriving (an early reply, 100-continue). */
   private readonly responses: Array<Slot<HttpResponse>> = [];
-  private rows: HttpEventRow[] = [];
+  // Undefined rather than empty: a push grows an empty array to 17 slots, and most takes find one row.
+  private rows: HttpEventRow[] | undefined;
   private readonly counts: Http1Counters = {
     garbageBytes: 0,
     malformedMessages: 0,
@@ -95,9 +97,9 @@ export class Http1Session implements ProtocolSession<HttpEventRow> {
     this.responses.length = 0;
   }
 
-  takeRows(): HttpEventRow[] {
-    const rows = this.rows;
-    this.rows = [];
+  takeRows(): readonly HttpEventRow[] {
+    const rows = this.rows ?? NO_ROWS;
+    this.rows = undefined;
     return rows;
   }
 
@@ -163,7 +165,9 @@ export class Http1Session implements ProtocolSession<HttpEventRow> {
         this.counts.droppedPairs++;
         continue;
       }
-      this.rows.push(buildHttpEventRow(request, response, this.context));
+      const row = buildHttpEventRow(request, response, this.context);
+      if (this.rows) this.rows.push(row);
+      else this.rows = [row];
       if (switchesProtocol(request, response)) this.requestParser.enterTunnel();
     }
   }

@@ -2,10 +2,21 @@
 // arrive and keeps only what it must (an unfinished head, a chunk-size line, a bounded body
 // prefix), so memory does not grow with message size. Framing follows RFC 9112 section 6.
 import { BodyCapture, type CapturedBody } from './body.js';
+import {
+  HTTP_METHODS,
+  HeadReader,
+  indexOfCrlf,
+  parseTrailerLine,
+  type HeaderFields,
+  type HttpHeaders,
+  type MessageHead,
+  type RequestHead,
+  type ResponseHead,
+} from './http1-head.js';
 import type { StreamBuffer } from './stream-buffer.js';
 import type { Detection, MessageKind } from './types.js';
 
-export type HttpHeaders = ReadonlyArray<readonly [name: string, value: string]>;
+export { HTTP_METHODS, type HttpHeaders } from './http1-head.js';
 
 interface HttpMessageCommon {
   /** Timestamp of the chunk that carried the first byte of the start line. */
@@ -16,6 +27,8 @@ interface HttpMessageCommon {
   readonly minorVersion: number;
   /** In arrival order, trailers of a chunked body last. */
   readonly headers: HttpHeaders;
+  /** The same headers, read in place (what the row builder uses). */
+  readonly fields: HeaderFields;
   readonly body: CapturedBody;
 }
 
@@ -33,8 +46,6 @@ export interface HttpResponse extends HttpMessageCommon {
 
 export type HttpMessage = HttpRequest | HttpResponse;
 
-export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'] as const;
-
 const REQUEST_STARTS = HTTP_METHODS.map((method) => `${method} `);
 // '#' stands for a decimal digit.
 const RESPONSE_START = 'HTTP/1.# ###';
@@ -43,32 +54,32 @@ const RESPONSE_FIRST_BYTE = 'H'.charCodeAt(0);
 
 const CR = 0x0d;
 const LF = 0x0a;
-const HEAD_END = Buffer.from('\r\n\r\n');
-const LINE_END = Buffer.from('\r\n');
+const HEAD_END_LENGTH = 4;
+const LINE_END_LENGTH = 2;
 const EMPTY = Buffer.alloc(0);
 const MAX_CHUNK_SIZE_LINE_BYTES = 1024;
 const MAX_TRAILER_BYTES = 16 * 1024;
 
 export type StartMatch = 'match' | 'partial' | 'no-match';
 
-/** Whether a message of `kind` starts at `offset` ('partial': the bytes end too early to say). */
-export function matchMessageStart(bytes: Buffer, offset: number, kind: MessageKind): StartMatch {
-  if (kind === 'response') return matchTemplate(bytes, offset, RESPONSE_START);
+/** Whether a message of `kind` starts at `offset` ('partial': bytes[offset, end) stop too early to say). */
+export function matchMessageStart(bytes: Buffer, offset: number, kind: MessageKind, end = bytes.length): StartMatch {
+  if (kind === 'response') return matchTemplate(bytes, offset, end, RESPONSE_START);
   let partial = false;
   for (const start of REQUEST_STARTS) {
-    const match = matchTemplate(bytes, offset, start);
+    const match = matchTemplate(bytes, offset, end, start);
     if (match === 'match') return 'match';
     if (match === 'partial') partial = true;
   }
   return partial ? 'partial' : 'no-match';
 }
 
-/** First offset at or after `from` where a message of `kind` starts or may start; -1 if none. */
-export function findMessageStart(bytes: Buffer, from: number, kind: MessageKind): number {
-  for (let i = from; i < bytes.length; i++) {
+/** First offset in [from, end) where a message of `kind` starts or may start; -1 if none. */
+export function findMessageStart(bytes: Buffer, from: number, kind: MessageKind, end = bytes.length): number {
+  for (let i = from; i < end; i++) {
     const byte = bytes[i]!;
     if (kind === 'request' ? !REQUEST_FIRST_BYTES.has(byte) : byte !== RESPONSE_FIRST_BYTE) continue;
-    if (matchMessageStart(bytes, i, kind) !== 'no-match') return i;
+    if (matchMessageStart(bytes, i, kind, end) !== 'no-match') return i;
   }
   return -1;
 }
@@ -81,125 +92,16 @@ export function detectHttp1(prefix: Buffer): Detection {
   return request === 'partial' || response === 'partial' ? { verdict: 'need-more' } : { verdict: 'no-match' };
 }
 
-function matchTemplate(bytes: Buffer, offset: number, template: string): StartMatch {
+function matchTemplate(bytes: Buffer, offset: number, end: number, template: string): StartMatch {
   for (let i = 0; i < template.length; i++) {
     const position = offset + i;
-    if (position >= bytes.length) return 'partial';
+    if (position >= end) return 'partial';
     const byte = bytes[position]!;
     const expected = template.charCodeAt(i);
     const ok = template[i] === '#' ? byte >= 0x30 && byte <= 0x39 : byte === expected;
     if (!ok) return 'no-match';
   }
   return 'match';
-}
-
-interface RequestHead {
-  readonly kind: 'request';
-  readonly method: string;
-  readonly target: string;
-  readonly majorVersion: number;
-  readonly minorVersion: number;
-  readonly headers: Array<[string, string]>;
-}
-
-interface ResponseHead {
-  readonly kind: 'response';
-  readonly status: number;
-  readonly reason: string;
-  readonly majorVersion: number;
-  readonly minorVersion: number;
-  readonly headers: Array<[string, string]>;
-}
-
-type MessageHead = RequestHead | ResponseHead;
-
-/** tchar of RFC 9110 section 5.6.2: the bytes a header name may hold. */
-const TOKEN_CHARS = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TOKEN_CHARS[c.charCodeAt(0)] = 1;
-
-const SPACE = 0x20;
-const TAB = 0x09;
-
-// Hand-written rather than regular expressions: header lines are most of what the tracer
-// parses, and this runs for every message of every traced connection.
-function parseHead(text: string, kind: MessageKind): MessageHead | undefined {
-  const headers: Array<[string, string]> = [];
-  let lineEnd = text.indexOf('\r\n');
-  const startLine = lineEnd < 0 ? text : text.slice(0, lineEnd);
-  while (lineEnd >= 0) {
-    const from = lineEnd + 2;
-    lineEnd = text.indexOf('\r\n', from);
-    const to = lineEnd < 0 ? text.length : lineEnd;
-    const previous = headers[headers.length - 1];
-    const first = text.charCodeAt(from);
-    if ((first === SPACE || first === TAB) && previous) {
-      // Obsolete line folding: a continuation of the previous value.
-      previous[1] = `${previous[1]} ${text.slice(from, to).trim()}`.trim();
-      continue;
-    }
-    const header = parseHeaderLine(text, from, to);
-    if (!header) return undefined;
-    headers.push(header);
-  }
-  return kind === 'request' ? parseRequestLine(startLine, headers) : parseStatusLine(startLine, headers);
-}
-
-const VERSION_SUFFIX = ' HTTP/1.';
-const WHITESPACE = /\s/;
-const LINE_BREAK = /[\r\n\u2028\u2029]/;
-
-/** `METHOD target HTTP/1.d`, METHOD one of HTTP_METHODS, target without whitespace. */
-function parseRequestLine(line: string, headers: Array<[string, string]>): RequestHead | undefined {
-  const space = line.indexOf(' ');
-  const versionAt = line.length - VERSION_SUFFIX.length - 1;
-  if (space <= 0 || versionAt <= space + 1 || !line.startsWith(VERSION_SUFFIX, versionAt)) return undefined;
-  const method = line.slice(0, space);
-  const minor = line.charCodeAt(line.length - 1) - 0x30;
-  const target = line.slice(space + 1, versionAt);
-  if (!(HTTP_METHODS as readonly string[]).includes(method) || !(minor >= 0 && minor <= 9) || WHITESPACE.test(target)) {
-    return undefined;
-  }
-  return { kind: 'request', method, target, majorVersion: 1, minorVersion: minor, headers };
-}
-
-/** `HTTP/1.d ddd` and an optional ` reason`. */
-function parseStatusLine(line: string, headers: Array<[string, string]>): ResponseHead | undefined {
-  if (line.length < 12 || !line.startsWith('HTTP/1.') || line.charCodeAt(8) !== SPACE) return undefined;
-  const minor = line.charCodeAt(7) - 0x30;
-  const s0 = line.charCodeAt(9) - 0x30;
-  const s1 = line.charCodeAt(10) - 0x30;
-  const s2 = line.charCodeAt(11) - 0x30;
-  if (!(minor >= 0 && minor <= 9 && s0 >= 0 && s0 <= 9 && s1 >= 0 && s1 <= 9 && s2 >= 0 && s2 <= 9)) return undefined;
-  let reason = '';
-  if (line.length > 12) {
-    if (line.charCodeAt(12) !== SPACE) return undefined;
-    reason = line.slice(13);
-    if (LINE_BREAK.test(reason)) return undefined;
-  }
-  return { kind: 'response', status: s0 * 100 + s1 * 10 + s2, reason, majorVersion: 1, minorVersion: minor, headers };
-}
-
-/** text[from, to) as `name: value` with optional blanks around the value; undefined unless name is a token. */
-function parseHeaderLine(text: string, from = 0, to = text.length): [string, string] | undefined {
-  const colon = text.indexOf(':', from);
-  if (colon <= from || colon >= to) return undefined;
-  for (let i = from; i < colon; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 128 || TOKEN_CHARS[c] === 0) return undefined;
-  }
-  let start = colon + 1;
-  let end = to;
-  while (start < end && isBlank(text.charCodeAt(start))) start++;
-  while (end > start && isBlank(text.charCodeAt(end - 1))) end--;
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c === CR || c === LF || c === 0x2028 || c === 0x2029) return undefined;
-  }
-  return [text.slice(from, colon), text.slice(start, end)];
-}
-
-function isBlank(c: number): boolean {
-  return c === SPACE || c === TAB;
 }
 
 type Framing =
@@ -216,37 +118,67 @@ const TUNNEL: Framing = { type: 'tunnel' };
 const CHUNKED: Framing = { type: 'chunked' };
 const UNTIL_CLOSE: Framing = { type: 'until-close' };
 
-function decideFraming(head: MessageHead, requestMethod: string | undefined): Framing {
-  if (head.kind === 'response') {
-    if (head.status === 101) return TUNNEL;
-    if (head.status < 200 || head.status === 204 || head.status === 304) return NO_BODY;
-    if (requestMethod === 'HEAD') return NO_BODY;
-    if (requestMethod === 'CONNECT' && head.status < 300) return TUNNEL;
-  }
-  // One pass over the headers; names compared case-insensitively, lengths first.
-  let transferEncoding: string[] | undefined;
-  let contentLength: string[] | undefined;
-  for (const [name, value] of head.headers) {
-    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') (transferEncoding ??= []).push(value);
-    else if (name.length === 14 && name.toLowerCase() === 'content-length') (contentLength ??= []).push(value);
-  }
-  if (transferEncoding) {
-    if (transferEncoding.length === 1 && transferEncoding[0]!.toLowerCase() === 'chunked') return CHUNKED;
-    const codings = transferEncoding.flatMap((value) => value.split(',')).map((coding) => coding.trim().toLowerCase());
-    if (codings[codings.length - 1] === 'chunked') return CHUNKED;
-    return head.kind === 'response'
-      ? UNTIL_CLOSE
-      : { type: 'invalid', reason: 'request Transfer-Encoding does not end with chunked' };
-  }
-  if (contentLength) {
-    const values = new Set(contentLength.flatMap((value) => value.split(',')).map((value) => value.trim()));
-    const [only] = values;
-    if (values.size !== 1 || only === undefined || !/^\d{1,15}$/.test(only)) {
-      return { type: 'invalid', reason: `invalid Content-Length ${JSON.stringify(contentLength.join(', '))}` };
+/** What a response's status (or the method it answers) decides whatever the headers say, if anything. */
+function framingFromStatus(head: MessageHead, requestMethod: string | undefined): Framing | undefined {
+  if (head.kind === 'request') return undefined;
+  if (head.status === 101) return TUNNEL;
+  if (head.status < 200 || head.status === 204 || head.status === 304) return NO_BODY;
+  if (requestMethod === 'HEAD') return NO_BODY;
+  if (requestMethod === 'CONNECT' && head.status < 300) return TUNNEL;
+  return undefined;
+}
+
+/** What Transfer-Encoding and Content-Length decide (a function of the fields and the kind only). */
+function framingFromHeaders(head: MessageHead): Framing {
+  // The common single `chunked` or `Content-Length: digits` is read in place; anything else
+  // (lists, repeats, odd spellings) goes through the general rules on the values as strings.
+  const { fields } = head;
+  let transferEncoding = -1;
+  let contentLength = -1;
+  let repeated = false;
+  for (let i = 0; i < fields.headCount; i++) {
+    if (fields.nameIs(i, 'transfer-encoding')) {
+      repeated ||= transferEncoding >= 0;
+      transferEncoding = i;
+    } else if (fields.nameIs(i, 'content-length')) {
+      repeated ||= contentLength >= 0;
+      contentLength = i;
     }
-    return { type: 'length', length: Number(only) };
+  }
+  if (transferEncoding >= 0) {
+    if (!repeated && fields.valueIs(transferEncoding, 'chunked')) return CHUNKED;
+    return framingFromTransferEncoding(head, valuesNamed(fields, 'transfer-encoding'));
+  }
+  if (contentLength >= 0) {
+    const length = repeated ? -1 : fields.decimalValue(contentLength);
+    if (length >= 0) return { type: 'length', length };
+    return framingFromContentLength(valuesNamed(fields, 'content-length'));
   }
   return head.kind === 'request' ? NO_BODY : UNTIL_CLOSE;
+}
+
+function valuesNamed(fields: HeaderFields, lowerName: string): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < fields.headCount; i++) if (fields.nameIs(i, lowerName)) values.push(fields.value(i));
+  return values;
+}
+
+function framingFromTransferEncoding(head: MessageHead, transferEncoding: readonly string[]): Framing {
+  if (transferEncoding.length === 1 && transferEncoding[0]!.toLowerCase() === 'chunked') return CHUNKED;
+  const codings = transferEncoding.flatMap((value) => value.split(',')).map((coding) => coding.trim().toLowerCase());
+  if (codings[codings.length - 1] === 'chunked') return CHUNKED;
+  return head.kind === 'response'
+    ? UNTIL_CLOSE
+    : { type: 'invalid', reason: 'request Transfer-Encoding does not end with chunked' };
+}
+
+function framingFromContentLength(contentLength: readonly string[]): Framing {
+  const values = new Set(contentLength.flatMap((value) => value.split(',')).map((value) => value.trim()));
+  const [only] = values;
+  if (values.size !== 1 || only === undefined || !/^\d{1,15}$/.test(only)) {
+    return { type: 'invalid', reason: `invalid Content-Length ${JSON.stringify(contentLength.join(', '))}` };
+  }
+  return { type: 'length', length: Number(only) };
 }
 
 /** Hex digit value, or -1. */
@@ -270,11 +202,22 @@ function chunkSizeOf(bytes: Buffer, start: number, end: number): number | undefi
   return parseChunkSize(bytes.toString('latin1', start, end));
 }
 
-/** Offset of the first CRLF at or after `from`, or -1. */
-function indexOfCrlf(bytes: Buffer, from: number): number {
-  for (let i = bytes.indexOf(CR, from); i >= 0; i = bytes.indexOf(CR, i + 1)) {
-    if (i + 1 >= bytes.length) return -1;
-    if (bytes[i + 1] === LF) return i;
+/**
+ * Offset of the first CRLF CRLF in bytes[from, end), or -1. Looks at every other byte or fewer:
+ * a byte that is neither CR nor LF rules out the four matches that would contain it.
+ */
+function indexOfHeadEnd(bytes: Buffer, from: number, end: number): number {
+  let i = from + 3;
+  while (i < end) {
+    const byte = bytes[i];
+    if (byte === LF) {
+      if (bytes[i - 1] === CR && bytes[i - 2] === LF && bytes[i - 3] === CR) return i - 3;
+      i += 2;
+    } else if (byte === CR) {
+      i += 1;
+    } else {
+      i += 4;
+    }
   }
   return -1;
 }
@@ -315,10 +258,10 @@ interface MessageInProgress {
   readonly head: MessageHead;
   readonly startNs: bigint;
   readonly body: BodyCapture;
-  readonly trailers: Array<[string, string]>;
   readonly tunnelAfter: boolean;
   lastByteNs: bigint;
   remaining: number;
+  trailers: Array<[string, string]> | undefined;
   trailerBytes: number;
 }
 
@@ -328,16 +271,24 @@ export class Http1Parser {
   private headScanFrom = 0;
   private current: MessageInProgress | undefined;
   private tunneled = 0;
-  // Set for the duration of parse(): the buffer, a view of its pending bytes, and how many of
-  // them the steps have taken.
+  private readonly heads: HeadReader;
+  /** The framing the previous head's fields decided (heads often share their fields). */
+  private lastFramingFields: HeaderFields | undefined;
+  private lastFraming: Framing = NO_BODY;
+  // Set for the duration of parse(): the buffer, and its pending bytes in place as
+  // bytes[base, end), of which the steps have taken those before `at`.
   private buffer!: StreamBuffer;
   private bytes: Buffer = EMPTY;
+  private base = 0;
+  private end = 0;
   private at = 0;
 
   constructor(
     private readonly options: Http1ParserOptions,
     private readonly sink: Http1ParserSink,
-  ) {}
+  ) {
+    this.heads = new HeadReader(options.kind);
+  }
 
   /** Between the first byte of a message and its last. */
   get inMessage(): boolean {
@@ -354,15 +305,17 @@ export class Http1Parser {
   }
 
   parse(buffer: StreamBuffer): void {
-    // The steps read one view of the pending bytes and advance `at`; the buffer is consumed
-    // once at the end rather than per step (each consume would mean a new view).
+    // The steps read the pending bytes where they lie and advance `at`; the buffer is consumed
+    // once at the end rather than per step.
     this.buffer = buffer;
-    this.bytes = buffer.bytes();
-    this.at = 0;
+    this.bytes = buffer.storage;
+    this.base = buffer.storageStart;
+    this.end = buffer.storageEnd;
+    this.at = this.base;
     try {
       while (this.step());
     } finally {
-      buffer.consume(this.at);
+      buffer.consume(this.at - this.base);
       this.bytes = EMPTY;
     }
   }
@@ -426,12 +379,12 @@ export class Http1Parser {
 
   /** Bytes not parsed yet in this parse() call. */
   private get left(): number {
-    return this.bytes.length - this.at;
+    return this.end - this.at;
   }
 
   /** Timestamp of the unparsed byte at `offset`. */
   private timestampAt(offset: number): bigint {
-    return this.buffer.timestampAt(this.at + offset);
+    return this.buffer.timestampAt(this.at - this.base + offset);
   }
 
   /** One state transition; false when it needs more bytes. */
@@ -453,33 +406,33 @@ export class Http1Parser {
       case 'body-until-close': {
         const left = this.left;
         if (left === 0) return false;
-        this.current!.body.addRange(this.bytes, this.at, this.bytes.length);
+        this.current!.body.addRange(this.bytes, this.at, this.end);
         this.current!.lastByteNs = this.timestampAt(left - 1);
         this.at += left;
         return false;
       }
       case 'tunnel':
         this.tunneled += this.left;
-        this.at = this.bytes.length;
+        this.at = this.end;
         return false;
     }
   }
 
   private stepStart(): boolean {
-    const { bytes, at } = this;
-    if (at === bytes.length) return false;
+    const { bytes, at, end } = this;
+    if (at === end) return false;
     // Empty lines between messages are tolerated (RFC 9112 section 2.2).
     let blank = at;
-    while (blank < bytes.length && (bytes[blank] === CR || bytes[blank] === LF)) blank++;
+    while (blank < end && (bytes[blank] === CR || bytes[blank] === LF)) blank++;
     if (blank > at) {
       this.at = blank;
       return true;
     }
-    const match = matchMessageStart(bytes, at, this.options.kind);
+    const match = matchMessageStart(bytes, at, this.options.kind, end);
     if (match === 'partial') return false;
     if (match === 'no-match') {
-      const next = findMessageStart(bytes, at + 1, this.options.kind);
-      const skipped = (next < 0 ? bytes.length : next) - at;
+      const next = findMessageStart(bytes, at + 1, this.options.kind, end);
+      const skipped = (next < 0 ? end : next) - at;
       this.at += skipped;
       this.sink.garbage(skipped);
       return next >= 0;
@@ -492,13 +445,18 @@ export class Http1Parser {
 
   private stepHead(): boolean {
     const { bytes, at } = this;
-    const found = bytes.indexOf(HEAD_END, at + this.headScanFrom);
-    if (found < 0) {
-      this.headScanFrom = Math.max(0, bytes.length - at - (HEAD_END.length - 1));
-      return false;
+    // A head that repeats the previous one's header section is found without scanning it.
+    let head = this.headScanFrom === 0 ? this.heads.readRepeated(bytes, at, this.end) : undefined;
+    let found = this.heads.repeatedHeadEnd;
+    if (head === undefined) {
+      found = indexOfHeadEnd(bytes, at + this.headScanFrom, this.end);
+      if (found < 0) {
+        this.headScanFrom = Math.max(0, this.end - at - (HEAD_END_LENGTH - 1));
+        return false;
+      }
+      head = this.heads.read(bytes, at, found);
     }
     const end = found - at;
-    const head = parseHead(bytes.toString('utf8', at, found), this.options.kind);
     if (!head) {
       // Not a message after all: skip its first byte and look for the next start.
       this.at += 1;
@@ -506,18 +464,18 @@ export class Http1Parser {
       this.state = 'start';
       return true;
     }
-    const headLength = end + HEAD_END.length;
+    const headLength = end + HEAD_END_LENGTH;
     const headEndNs = this.timestampAt(headLength - 1);
     this.at += headLength;
-    const framing = decideFraming(head, head.kind === 'response' ? this.options.requestMethod?.() : undefined);
+    const framing = this.decideFraming(head);
     this.current = {
       head,
       startNs: this.startNs,
       body: new BodyCapture(this.options.bodyCaptureBytes),
-      trailers: [],
       tunnelAfter: framing.type === 'tunnel',
       lastByteNs: headEndNs,
       remaining: 0,
+      trailers: undefined,
       trailerBytes: 0,
     };
     switch (framing.type) {
@@ -541,6 +499,16 @@ export class Http1Parser {
         break;
     }
     return true;
+  }
+
+  private decideFraming(head: MessageHead): Framing {
+    const decided = framingFromStatus(head, head.kind === 'response' ? this.options.requestMethod?.() : undefined);
+    if (decided) return decided;
+    if (head.fields !== this.lastFramingFields) {
+      this.lastFraming = framingFromHeaders(head);
+      this.lastFramingFields = head.fields;
+    }
+    return this.lastFraming;
   }
 
   private stepCountedBody(): boolean {
@@ -571,7 +539,7 @@ export class Http1Parser {
 
   private stepChunkSize(): boolean {
     const { bytes, at } = this;
-    const found = indexOfCrlf(bytes, at);
+    const found = indexOfCrlf(bytes, at, this.end);
     if (found < 0) {
       return this.left > MAX_CHUNK_SIZE_LINE_BYTES ? this.fail('chunk-size line too long') : false;
     }
@@ -580,7 +548,7 @@ export class Http1Parser {
     if (size === undefined) return this.fail('invalid chunk size');
     const message = this.current!;
     message.lastByteNs = this.timestampAt(end + 1);
-    this.at += end + LINE_END.length;
+    this.at += end + LINE_END_LENGTH;
     message.remaining = size;
     this.state = size === 0 ? 'trailers' : 'chunk-data';
     return true;
@@ -589,36 +557,34 @@ export class Http1Parser {
   private stepTrailer(): boolean {
     const { bytes, at } = this;
     const message = this.current!;
-    const found = indexOfCrlf(bytes, at);
+    const found = indexOfCrlf(bytes, at, this.end);
     if (found < 0) {
       return message.trailerBytes + this.left > MAX_TRAILER_BYTES ? this.fail('trailer section too long') : false;
     }
     const end = found - at;
-    const line = bytes.toString('utf8', at, found);
     message.lastByteNs = this.timestampAt(end + 1);
-    this.at += end + LINE_END.length;
-    message.trailerBytes += end + LINE_END.length;
+    this.at += end + LINE_END_LENGTH;
+    message.trailerBytes += end + LINE_END_LENGTH;
     if (end === 0) {
       this.complete(message.lastByteNs);
       return true;
     }
-    const trailer = parseHeaderLine(line);
+    const trailer = parseTrailerLine(bytes.toString('utf8', at, found));
     if (!trailer) return this.fail('invalid trailer line');
-    message.trailers.push(trailer);
+    (message.trailers ??= []).push(trailer);
     return true;
   }
 
   private complete(endNs: bigint): void {
-    const { head, startNs, body, trailers, tunnelAfter } = this.current!;
+    const { head, startNs, body, tunnelAfter, trailers } = this.current!;
     this.current = undefined;
     this.state = tunnelAfter ? 'tunnel' : 'start';
-    const headers = trailers.length > 0 ? [...head.headers, ...trailers] : head.headers;
-    const { majorVersion, minorVersion } = head;
+    const fields = trailers ? head.fields.withTrailers(trailers) : head.fields;
     const captured = body.finish();
     this.sink.message(
       head.kind === 'request'
-        ? { kind: 'request', method: head.method, target: head.target, startNs, endNs, majorVersion, minorVersion, headers, body: captured }
-        : { kind: 'response', status: head.status, reason: head.reason, startNs, endNs, majorVersion, minorVersion, headers, body: captured },
+        ? new ParsedRequest(head, fields, startNs, endNs, captured)
+        : new ParsedResponse(head, fields, startNs, endNs, captured),
     );
   }
 
@@ -627,5 +593,55 @@ export class Http1Parser {
     this.state = 'start';
     this.sink.malformed(this.options.kind, reason);
     return true;
+  }
+}
+
+class ParsedRequest implements HttpRequest {
+  readonly kind = 'request';
+  readonly method: string;
+  readonly target: string;
+  readonly majorVersion: number;
+  readonly minorVersion: number;
+
+  constructor(
+    head: RequestHead,
+    readonly fields: HeaderFields,
+    readonly startNs: bigint,
+    readonly endNs: bigint,
+    readonly body: CapturedBody,
+  ) {
+    this.method = head.method;
+    this.target = head.target;
+    this.majorVersion = head.majorVersion;
+    this.minorVersion = head.minorVersion;
+  }
+
+  get headers(): HttpHeaders {
+    return this.fields.pairs();
+  }
+}
+
+class ParsedResponse implements HttpResponse {
+  readonly kind = 'response';
+  readonly status: number;
+  readonly reason: string;
+  readonly majorVersion: number;
+  readonly minorVersion: number;
+
+  constructor(
+    head: ResponseHead,
+    readonly fields: HeaderFields,
+    readonly startNs: bigint,
+    readonly endNs: bigint,
+    readonly body: CapturedBody,
+  ) {
+    this.status = head.status;
+    this.reason = head.reason;
+    this.majorVersion = head.majorVersion;
+    this.minorVersion = head.minorVersion;
+  }
+
+  get headers(): HttpHeaders {
+    return this.fields.pairs();
   }
 }

@@ -119,7 +119,7 @@ export interface ProtocolSession<Row extends TableRow = TableRow> {
   onGap(kind: MessageKind, lostBytes: number, timestampNs: bigint): boolean;
   onClose(timestampNs: bigint): void;
   /** Rows completed since the last call. */
-  takeRows(): Row[];
+  takeRows(): readonly Row[];
   readonly counters: Readonly<ParserCounters>;
 }
 
