@@ -5,6 +5,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { BridgeTransport } from '../pxl/exec/bridge.js';
 import type { Relation } from '../pxl/plan.js';
+import { vectorBytes } from '../pxl/udf/values.js';
 import type { RowBatch } from '../table-store/types.js';
 import { AsyncQueue } from './async-queue.js';
 import type { StreamFrame } from './wire.js';
@@ -92,11 +93,6 @@ export class StreamReceiverBridges implements BridgeTransport {
 
 function batchBytes(batch: RowBatch): number {
   let bytes = 0;
-  for (const c of batch.columns) {
-    if ('codes' in c) {
-      bytes += c.codes.byteLength;
-      for (const s of c.dict) bytes += 2 * s.length;
-    } else bytes += c.values.byteLength;
-  }
+  for (const c of batch.columns) bytes += vectorBytes(c, batch.length);
   return bytes;
 }
