@@ -16,7 +16,10 @@ test('no role prints the usage and exits 2', () => {
 test('an unknown role, an unbuilt role and bad operator flags each exit non-zero with a message naming the problem', () => {
   const cases: [string[], number, RegExp][] = [
     [['frobnicate'], 2, /unknown role "frobnicate"/],
-    [['pem'], 2, /loupe pem: this role is not built yet/],
+    [['metadata'], 2, /loupe metadata: this role is not built yet/],
+    [['pem', '--listen', 'nowhere'], 2, /loupe pem: --listen "nowhere": not HOST:PORT/],
+    [['kelvin', '--query-memory', 'lots'], 2, /loupe kelvin: --query-memory "lots": not a quantity of bytes/],
+    [['query-broker', '--listen', '127.0.0.1:0', '--nats', 'nats://127.0.0.1:1'], 1, /loupe query-broker: cannot connect to NATS at nats:\/\/127\.0\.0\.1:1/],
     [['operator', '--workers', '0'], 2, /--workers: "0" must be an integer from 1 to 64/],
     [['operator', '--health-addr', 'nowhere'], 2, /--health-addr: "nowhere" is not HOST:PORT/],
     [['operator', '--leader-elect', 'maybe'], 2, /--leader-elect: "maybe" is not true or false/],

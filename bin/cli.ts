@@ -2,6 +2,9 @@
 import { parseArgs } from 'node:util';
 import { ROLES } from '../crds/roles.js';
 
+// Roles with a main; the others are listed as not built yet.
+const BUILT_ROLES: readonly string[] = ['operator', 'standalone', 'pem', 'kelvin', 'query-broker'];
+
 const USAGE = `usage: loupe <role> [flags]
        loupe <command> [flags]
 
@@ -13,7 +16,10 @@ commands:
 
 roles:
   operator     reconcile Vizier (and, as they land, the other Loupe kinds)
-${ROLES.filter((r) => r !== 'operator').map((r) => `  ${r}`).join('\n')}
+  pem          a node's agent: collectors, table store, query fragments, NATS announce (loupe pem --help)
+  kelvin       merges the PEMs' partial results for a query (loupe kelvin --help)
+  query-broker the query API over the PEMs and Kelvins NATS announced (loupe query-broker --help)
+  not built yet: ${ROLES.filter((r) => !BUILT_ROLES.includes(r)).join(', ')}
 
 loupe operator flags:
   --kubeconfig PATH        kubeconfig (default: $KUBECONFIG, ~/.kube/config, or in-cluster)
@@ -141,8 +147,12 @@ async function main(argv: string[]): Promise<number> {
     const { profileCommand } = await import('../dataplane/profiler/command.js');
     return profileCommand(rest);
   }
+  if (role === 'pem' || role === 'kelvin' || role === 'query-broker') {
+    const [{ roleCommand }, { HealthServer }] = await Promise.all([import('../dataplane/roles/command.js'), import('../operator/runtime/health.js')]);
+    return roleCommand(role, rest, { healthServer: (opts) => new HealthServer(opts) });
+  }
   if ((ROLES as readonly string[]).includes(role)) {
-    console.error(`loupe ${role}: this role is not built yet; today only \`loupe operator\` runs (see README.md, "Status")`);
+    console.error(`loupe ${role}: this role is not built yet (see README.md, "Status")`);
     return 2;
   }
   console.error(`loupe: unknown role "${role}"\n\n${USAGE}`);

@@ -44,5 +44,7 @@ export const Env = {
   nodeName: 'LOUPE_NODE_NAME',
   podName: 'POD_NAME',
   podNamespace: 'POD_NAMESPACE',
+  /** The pod's IP: what PEMs and Kelvins announce over NATS for others to dial. */
+  podIp: 'POD_IP',
   hostPrefix: 'LOUPE_HOST_PREFIX',
 } as const;

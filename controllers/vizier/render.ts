@@ -95,6 +95,7 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
   const commonEnv: V1EnvVar[] = [
     fieldEnv(Env.podName, 'metadata.name'),
     fieldEnv(Env.podNamespace, 'metadata.namespace'),
+    fieldEnv(Env.podIp, 'status.podIP'),
     { name: Env.vizierName, value: name },
     { name: Env.clusterName, value: configData['clusterName']! },
     { name: Env.dataAccess, value: spec.dataAccess },

@@ -70,6 +70,8 @@ export class AgentRegistry {
   private readonly waiters = new Set<() => void>();
   /** Heartbeats that did not parse as agent info (a misconfigured or foreign publisher). */
   rejectedHeartbeats = 0;
+  /** Heartbeats registered since start (a broker is ready once it has heard any). */
+  acceptedHeartbeats = 0;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -91,6 +93,7 @@ export class AgentRegistry {
             this.rejectedHeartbeats++;
             return;
           }
+          this.acceptedHeartbeats++;
           this.agents.set(info.id, { ...info, lastSeen: this.now() });
           for (const wake of this.waiters) wake();
         },

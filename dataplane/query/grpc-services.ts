@@ -91,15 +91,30 @@ export function statusError(code: grpc.status, message: string): grpc.ServiceErr
   return Object.assign(new Error(message), { code, details: message, metadata: new grpc.Metadata() });
 }
 
-export function insecureClient(address: string): grpc.Client {
-  return new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 << 20 });
+/**
+ * How a role dials another: credentials (default insecure, for loopback use) and channel
+ * options (with TLS, `grpc.ssl_target_name_override`: agents are dialled by IP, and the
+ * certificate names services).
+ */
+export interface ClientSecurity {
+  readonly credentials: grpc.ChannelCredentials;
+  readonly options?: grpc.ChannelOptions;
 }
 
-export async function startServer(bind: string, add: (server: grpc.Server) => void): Promise<{ server: grpc.Server; address: string }> {
+export function openClient(address: string, security?: ClientSecurity): grpc.Client {
+  return new grpc.Client(address, security?.credentials ?? grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 << 20, ...security?.options });
+}
+
+export function insecureClient(address: string): grpc.Client {
+  return openClient(address);
+}
+
+/** Binds `bind` (port 0 picks one); insecure unless `credentials` say otherwise (mutual TLS in a Vizier). */
+export async function startServer(bind: string, add: (server: grpc.Server) => void, credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure()): Promise<{ server: grpc.Server; address: string }> {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 << 20 });
   add(server);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(bind, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(bind, credentials, (err, p) => (err ? reject(err) : resolve(p))),
   );
   const host = bind.slice(0, bind.lastIndexOf(':'));
   return { server, address: `${host}:${port}` };

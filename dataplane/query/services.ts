@@ -16,11 +16,12 @@ import { toStatus } from './errors.js';
 import { StreamReceiverBridges, StreamSenderBridges } from './grpc-bridges.js';
 import {
   callStream,
-  insecureClient,
   KELVIN_SERVICE,
+  openClient,
   PEM_SERVICE,
   statusError,
   writeFrames,
+  type ClientSecurity,
   type FragmentRequest,
   type KelvinRequest,
   type QueryLimitsRequest,
@@ -115,6 +116,17 @@ export interface KelvinHandlerOptions {
   readonly metadata?: MetadataView;
   /** Bytes of PEM output Kelvin buffers before failing the query (default 256 MiB). */
   readonly maxBufferedBytes?: number;
+  /** Operator state a query may hold here: the default, and the most a request may ask for. */
+  readonly maxMemoryBytes?: number;
+  /** How Kelvin dials the PEMs (default insecure). */
+  readonly pemClient?: ClientSecurity;
+}
+
+/** The request's limits, with the memory limit capped at `maxMemoryBytes` when one is set. */
+export function cappedLimits(limits: QueryLimitsRequest | undefined, maxMemoryBytes: number | undefined): Partial<ExecLimits> {
+  const requested = execLimits(limits);
+  if (maxMemoryBytes === undefined) return requested;
+  return { ...requested, maxMemoryBytes: Math.min(requested.maxMemoryBytes ?? maxMemoryBytes, maxMemoryBytes) };
 }
 
 export function kelvinHandlers(opts: KelvinHandlerOptions = {}): grpc.UntypedServiceImplementation {
@@ -124,7 +136,7 @@ export function kelvinHandlers(opts: KelvinHandlerOptions = {}): grpc.UntypedSer
         const started = performance.now();
         const { plan, pemPlan, pems, queryId, limits } = call.request;
         const controller = cancelSignal(call);
-        const clients = pems.map((address) => ({ address, client: insecureClient(address) }));
+        const clients = pems.map((address) => ({ address, client: openClient(address, opts.pemClient) }));
         try {
           const streams = clients.map(({ address, client }) => ({
             name: `PEM ${address}`,
@@ -132,7 +144,7 @@ export function kelvinHandlers(opts: KelvinHandlerOptions = {}): grpc.UntypedSer
           }));
           const bridgeIds = plan.nodes.flatMap((n) => (n.op === 'bridge_source' ? [n.bridge] : []));
           const bridges = new StreamReceiverBridges(streams, bridgeIds, opts.maxBufferedBytes);
-          const results = executePlan(plan, { source: NO_TABLES, bridges, signal: controller.signal, limits: execLimits(limits), ...(opts.metadata ? { metadata: opts.metadata } : {}) });
+          const results = executePlan(plan, { source: NO_TABLES, bridges, signal: controller.signal, limits: cappedLimits(limits, opts.maxMemoryBytes), ...(opts.metadata ? { metadata: opts.metadata } : {}) });
           yield* resultFrames(results, plan, started, pems.length);
         } finally {
           controller.abort();
@@ -144,6 +156,8 @@ export function kelvinHandlers(opts: KelvinHandlerOptions = {}): grpc.UntypedSer
 
 export interface BrokerHandlerOptions {
   readonly registry: AgentRegistry;
+  /** How the broker dials Kelvins (default insecure). */
+  readonly kelvinClient?: ClientSecurity;
 }
 
 export function brokerHandlers(opts: BrokerHandlerOptions): grpc.UntypedServiceImplementation {
@@ -161,7 +175,7 @@ export function brokerHandlers(opts: BrokerHandlerOptions): grpc.UntypedServiceI
         const { pem, kelvin } = splitPlan(plan);
         const target = kelvins[nextKelvin++ % kelvins.length]!;
         const controller = cancelSignal(call);
-        const client = insecureClient(target.address);
+        const client = openClient(target.address, opts.kelvinClient);
         try {
           const request: KelvinRequest = { queryId: crypto.randomUUID(), plan: kelvin, pemPlan: pem, pems: pems.map((p) => p.address), ...(call.request.limits ? { limits: call.request.limits } : {}) };
           yield* callStream(client, KELVIN_SERVICE.executeQuery, request, controller.signal);

@@ -3,13 +3,17 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { parseQuantity, QuantityError } from '../../crds/quantity.js';
 import { Ports } from '../../crds/roles.js';
+import type { CollectorOptions } from '../collectors/socket-trace-collector.js';
 import type { SourceName } from '../pem/collection.js';
-import { parseDuration } from '../targets.js';
+import { parseSources, parseTracerTarget, resolveTracerTarget } from '../roles/collection-flags.js';
+import { RoleConfigError } from '../roles/settings.js';
+import { parseDuration, TargetArgumentError } from '../targets.js';
 import { ManifestError } from './cron-manifests.js';
 import { StandaloneServer } from './server.js';
 
 export const STANDALONE_USAGE = `usage: loupe standalone [--listen HOST:PORT] [--memory-limit 1Gi] [--sources LIST]
-                        [--manifests DIR] [--stats-interval 10s] [--profile-interval 30s]
+                        [--pid N,N | --cgroup PATH] [--manifests DIR] [--stats-interval 10s]
+                        [--profile-interval 30s]
 
 Collects on this host (HTTP tracing, conn_stats, process and network stats, CPU stacks) into
 an in-memory table store and serves PxL queries: \`loupe run px/http_data\` in another shell.
@@ -18,6 +22,9 @@ an in-memory table store and serves PxL queries: \`loupe run px/http_data\` in a
   --memory-limit Q       memory for the table store (default 1Gi; 60% of it holds rows)
   --sources LIST         comma-separated: socket_tracer, process_stats, network_stats,
                          cpu_profiler (default all)
+  --pid N,N              trace only these processes (repeatable), as \`loupe pem --pid\`
+  --cgroup PATH          trace only this cgroup v2 directory and below (absolute, or relative
+                         to the cgroup2 mount); neither: every process but this one
   --manifests DIR        CronScript YAML (and ConfigMaps their scriptRef names) to run on schedule
   --stats-interval D     process_stats / network_stats / conn_stats period (default 10s)
   --profile-interval D   how often CPU stacks become stack_traces.beta rows (default 30s)`;
@@ -25,8 +32,6 @@ an in-memory table store and serves PxL queries: \`loupe run px/http_data\` in a
 export class StandaloneUsageError extends Error {
   override readonly name = 'StandaloneUsageError';
 }
-
-const SOURCES: readonly SourceName[] = ['socket_tracer', 'process_stats', 'network_stats', 'cpu_profiler'];
 
 export async function standaloneCommand(args: string[]): Promise<number> {
   let values;
@@ -37,6 +42,8 @@ export async function standaloneCommand(args: string[]): Promise<number> {
         listen: { type: 'string', default: `127.0.0.1:${Ports.queryBroker}` },
         'memory-limit': { type: 'string', default: '1Gi' },
         sources: { type: 'string' },
+        pid: { type: 'string', multiple: true },
+        cgroup: { type: 'string' },
         manifests: { type: 'string' },
         'stats-interval': { type: 'string', default: '10s' },
         'profile-interval': { type: 'string', default: '30s' },
@@ -54,6 +61,7 @@ export async function standaloneCommand(args: string[]): Promise<number> {
   }
   let memoryBytes: number;
   let sources: SourceName[] | undefined;
+  let tracer: CollectorOptions | undefined;
   let statsIntervalMs: number;
   let profilerIntervalMs: number;
   try {
@@ -63,10 +71,12 @@ export async function standaloneCommand(args: string[]): Promise<number> {
       throw new StandaloneUsageError(`--memory-limit ${values['memory-limit']}: ${(err as QuantityError).message}`);
     }
     if (memoryBytes < 16 * 2 ** 20) throw new StandaloneUsageError(`--memory-limit ${values['memory-limit']}: at least 16Mi`);
-    if (values.sources !== undefined) {
-      sources = values.sources.split(',').map((s) => s.trim()) as SourceName[];
-      const bad = sources.filter((s) => !SOURCES.includes(s));
-      if (bad.length > 0 || sources.length === 0) throw new StandaloneUsageError(`--sources: unknown source ${bad.join(', ') || '(empty)'}; choose from ${SOURCES.join(', ')}`);
+    try {
+      sources = parseSources(values.sources);
+      tracer = resolveTracerTarget(parseTracerTarget(values.pid, values.cgroup));
+    } catch (err) {
+      if (err instanceof RoleConfigError || err instanceof TargetArgumentError) throw new StandaloneUsageError(err.message);
+      throw err;
     }
     const duration = (flag: 'stats-interval' | 'profile-interval') => {
       try {
@@ -90,6 +100,7 @@ export async function standaloneCommand(args: string[]): Promise<number> {
       listen: values.listen!,
       tableStoreBytes: Math.floor(memoryBytes * 0.6),
       ...(sources ? { sources } : {}),
+      ...(tracer ? { tracer } : {}),
       statsIntervalMs,
       profilerIntervalMs,
       ...(values.manifests ? { manifestsDir: values.manifests } : {}),

@@ -2,6 +2,7 @@
 // PxL engine (compiled and run in-process, no Kelvin split), metadata from /proc and cgroups,
 // the query API on a loopback gRPC port, and CronScripts from a manifests directory.
 import type * as grpc from '@grpc/grpc-js';
+import type { CollectorOptions } from '../collectors/socket-trace-collector.js';
 import { LocalMetadata } from '../metadata/local.js';
 import { DataCollection, type SourceName, type SourceStatus } from '../pem/collection.js';
 import { BROKER_SERVICE, startServer, type QueryLimitsRequest } from '../query/grpc-services.js';
@@ -17,6 +18,8 @@ export interface StandaloneOptions {
   /** Bytes the table store may hold in total. */
   readonly tableStoreBytes: number;
   readonly sources?: readonly SourceName[];
+  /** Which processes the socket tracer watches (default every process but this one). */
+  readonly tracer?: CollectorOptions;
   readonly statsIntervalMs?: number;
   readonly profilerIntervalMs?: number;
   readonly manifestsDir?: string;
@@ -47,6 +50,7 @@ export class StandaloneServer {
     const collection = await DataCollection.start({
       store,
       ...(opts.sources ? { sources: opts.sources } : {}),
+      ...(opts.tracer ? { tracer: opts.tracer } : {}),
       ...(opts.statsIntervalMs ? { statsIntervalMs: opts.statsIntervalMs } : {}),
       ...(opts.profilerIntervalMs ? { profilerIntervalMs: opts.profilerIntervalMs } : {}),
       onError: (source, err) => opts.log.warn({ source, err: err.message }, 'collector error'),

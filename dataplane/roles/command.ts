@@ -1,0 +1,96 @@
+// `loupe pem | kelvin | query-broker`: flags and environment → configuration (config.ts), the
+// TLS files and the tracer's processes checked, /healthz /readyz /metrics up, the role started;
+// then one "listening" log line and a clean stop on SIGINT/SIGTERM.
+//
+// Exit codes: 0 after a clean stop or --help; 2 for a flag or environment value that cannot be
+// used (the message names it); 1 when the role cannot start (NATS unreachable, address in use,
+// eBPF refused).
+import { pino, type Logger } from 'pino';
+import type { CollectorOptions } from '../collectors/socket-trace-collector.js';
+import { TargetArgumentError } from '../targets.js';
+import { formatHostPort } from './address.js';
+import { resolveTracerTarget } from './collection-flags.js';
+import { parseRoleArgs, USAGE, type QueryRole, type RoleConfig } from './config.js';
+import { roleRegistry, type HealthServerFactory } from './health.js';
+import { untilSignal } from './lifecycle.js';
+import type { RoleDeps, RunningRole } from './role.js';
+import { RoleConfigError } from './settings.js';
+import { loadInternalTls, type InternalTls } from './tls.js';
+
+export const QUERY_ROLES: readonly QueryRole[] = ['pem', 'kelvin', 'query-broker'];
+
+export interface RoleCommandOptions {
+  /** The HTTP server for /healthz, /readyz and /metrics (operator/runtime/health.ts, from bin/cli.ts). */
+  readonly healthServer: HealthServerFactory;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+function roleLogger(role: QueryRole, pod: string | undefined): Logger {
+  const log = pino({ level: process.env['LOUPE_LOG_LEVEL'] ?? 'info', timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } });
+  return log.child({ component: role, ...(pod ? { pod } : {}) });
+}
+
+async function startRole(c: RoleConfig, deps: RoleDeps, tracer: CollectorOptions | undefined): Promise<RunningRole> {
+  // Each role loads only its own code: kelvin and the broker never load the eBPF addon.
+  if (c.role === 'pem') return (await import('./pem.js')).startPem(c, { ...deps, ...(tracer ? { tracer } : {}) });
+  if (c.role === 'kelvin') return (await import('./kelvin.js')).startKelvin(c, deps);
+  return (await import('./query-broker.js')).startBroker(c, deps);
+}
+
+export async function roleCommand(role: QueryRole, args: string[], opts: RoleCommandOptions): Promise<number> {
+  const usageError = (message: string) => {
+    console.error(`loupe ${role}: ${message} (see loupe ${role} --help)`);
+    return 2;
+  };
+  let config: RoleConfig | 'help';
+  let tls: InternalTls | undefined;
+  let tracer: CollectorOptions | undefined;
+  try {
+    config = parseRoleArgs(role, args, opts.env ?? process.env);
+    if (config === 'help') {
+      console.log(USAGE[role]);
+      return 0;
+    }
+    tls = config.tlsDir ? loadInternalTls(config.tlsDir) : undefined;
+    tracer = config.role === 'pem' ? resolveTracerTarget(config.target) : undefined;
+  } catch (err) {
+    if (err instanceof RoleConfigError || err instanceof TargetArgumentError) return usageError(err.message);
+    throw err;
+  }
+
+  const log = roleLogger(role, config.pod);
+  let running: RunningRole | undefined;
+  const ready = () => running?.readiness() ?? { ready: false, detail: 'starting' };
+  const registry = roleRegistry(role, ready);
+  const health = opts.healthServer({ host: config.health.host, port: config.health.port, registry, readiness: ready, log });
+  let healthPort: number;
+  try {
+    healthPort = await health.start();
+  } catch (err) {
+    console.error(`loupe ${role}: cannot serve /healthz on ${formatHostPort(config.health)}: ${(err as Error).message}; pass --health-addr HOST:PORT (port 0 picks a free one)`);
+    return 1;
+  }
+  try {
+    running = await startRole(config, { log, registry, ...(tls ? { tls } : {}) }, tracer);
+  } catch (err) {
+    await health.close();
+    console.error(`loupe ${role}: ${(err as Error).message}`);
+    return 1;
+  }
+  log.info(
+    {
+      address: running.address,
+      ...(running.advertise ? { advertise: running.advertise } : {}),
+      health: formatHostPort({ host: config.health.host, port: healthPort }),
+      nats: config.natsUrl,
+      tls: tls ? tls.dir : false,
+    },
+    'listening',
+  );
+  const signal = await untilSignal();
+  log.info({ signal }, 'stopping');
+  await running.stop();
+  await health.close();
+  log.info({}, 'stopped');
+  return 0;
+}

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseBrokerArgs, parseKelvinArgs, parsePemArgs, type KelvinConfig, type PemConfig } from './config.js';
+import { RoleConfigError } from './settings.js';
+
+const pem = (args: string[], env: NodeJS.ProcessEnv = {}) => parsePemArgs(args, env) as PemConfig;
+const kelvin = (args: string[], env: NodeJS.ProcessEnv = {}) => parseKelvinArgs(args, env) as KelvinConfig;
+
+/** Asserts a RoleConfigError naming `setting`, with a message matching `message`. */
+function rejects(run: () => unknown, setting: string, message: RegExp): void {
+  assert.throws(run, (err: unknown) => {
+    assert.ok(err instanceof RoleConfigError, String(err));
+    assert.equal(err.setting, setting);
+    assert.match(err.message, message);
+    return true;
+  });
+}
+
+describe('query role configuration', () => {
+  it('defaults suit one host: loopback listen on the role port, NATS on 4222, health on a free loopback port', () => {
+    const c = pem([]);
+    assert.deepEqual(c.listen, { host: '127.0.0.1', port: 12345 });
+    assert.equal(c.natsUrl, 'nats://127.0.0.1:4222');
+    assert.deepEqual(c.health, { host: '127.0.0.1', port: 0 });
+    assert.equal(c.tlsDir, undefined);
+    assert.equal(c.tableStoreBytes, Math.floor(2 ** 30 * 0.6));
+    assert.equal(c.retentionMs, 24 * 3_600_000);
+    assert.equal(c.statsIntervalMs, 10_000);
+    assert.equal(c.profilerIntervalMs, 30_000);
+    assert.equal(c.procRoot, '/proc');
+    assert.equal(c.nodeName, undefined);
+    assert.deepEqual(kelvin([]).listen, { host: '127.0.0.1', port: 59300 });
+    assert.deepEqual((parseBrokerArgs([], {}) as { listen: unknown }).listen, { host: '127.0.0.1', port: 50300 });
+  });
+
+  it('reads what the operator sets in a pod: NATS, TLS dir, health address, node, table store, retention, pod', () => {
+    const env = {
+      LOUPE_NATS_URL: 'tls://vizier-nats.loupe.svc:4222',
+      LOUPE_TLS_DIR: '/etc/loupe/tls',
+      LOUPE_HEALTH_ADDR: '0.0.0.0:9090',
+      LOUPE_NODE_NAME: 'node-7',
+      LOUPE_TABLE_STORE_LIMIT_BYTES: '644245094',
+      LOUPE_DATA_RETENTION: '1h30m',
+      LOUPE_HOST_PREFIX: '/host',
+      POD_NAME: 'vizier-pem-x2x9k',
+      POD_NAMESPACE: 'loupe',
+    };
+    const c = pem([], env);
+    assert.equal(c.natsUrl, 'tls://vizier-nats.loupe.svc:4222');
+    assert.deepEqual(c.tlsDir, { value: '/etc/loupe/tls', from: '$LOUPE_TLS_DIR' });
+    assert.deepEqual(c.health, { host: '0.0.0.0', port: 9090 });
+    assert.equal(c.nodeName, 'node-7');
+    assert.equal(c.tableStoreBytes, 644245094);
+    assert.equal(c.retentionMs, 90 * 60_000);
+    assert.equal(c.procRoot, '/host/proc');
+    assert.equal(c.pod, 'loupe/vizier-pem-x2x9k');
+    // In a pod, the gRPC port must be reachable from other pods.
+    assert.deepEqual(c.listen, { host: '0.0.0.0', port: 12345 });
+    assert.equal(kelvin([], { LOUPE_QUERY_MEMORY_LIMIT_BYTES: '536870912' }).queryMemoryBytes, 512 * 2 ** 20);
+  });
+
+  it('flags win over the environment', () => {
+    const env = { LOUPE_NATS_URL: 'nats://a:1', LOUPE_HEALTH_ADDR: '0.0.0.0:9090', LOUPE_TLS_DIR: '/etc/loupe/tls', LOUPE_NODE_NAME: 'env-node', LOUPE_TABLE_STORE_LIMIT_BYTES: '100000000', LOUPE_DATA_RETENTION: '24h', POD_NAME: 'p' };
+    const c = pem(['--nats', 'nats://b:2', '--health-addr', '127.0.0.1:8099', '--tls-dir', '/tmp/certs', '--node-name', 'flag-node', '--memory-limit', '100Mi', '--retention', '15m', '--listen', '127.0.0.1:0'], env);
+    assert.equal(c.natsUrl, 'nats://b:2');
+    assert.deepEqual(c.health, { host: '127.0.0.1', port: 8099 });
+    assert.deepEqual(c.tlsDir, { value: '/tmp/certs', from: '--tls-dir' });
+    assert.equal(c.nodeName, 'flag-node');
+    assert.equal(c.tableStoreBytes, Math.floor(100 * 2 ** 20 * 0.6), '--memory-limit: 60% holds rows');
+    assert.equal(c.retentionMs, 15 * 60_000);
+    assert.deepEqual(c.listen, { host: '127.0.0.1', port: 0 });
+    assert.equal(kelvin(['--query-memory', '1Gi'], { LOUPE_QUERY_MEMORY_LIMIT_BYTES: '536870912' }).queryMemoryBytes, 2 ** 30);
+  });
+
+  it('takes a bare HOST:PORT for NATS, IPv6 addresses in brackets, --advertise, sources and a tracer target', () => {
+    const c = pem(['--nats', '127.0.0.1:4333', '--listen', '[::1]:0', '--advertise', '10.1.2.3:12345', '--sources', 'socket_tracer, process_stats', '--pid', '12,13', '--pid', '14'], { POD_IP: '10.9.9.9' });
+    assert.equal(c.natsUrl, 'nats://127.0.0.1:4333');
+    assert.deepEqual(c.listen, { host: '::1', port: 0 });
+    assert.deepEqual(c.advertise, { host: '10.1.2.3', port: 12345 });
+    assert.equal(c.podIp, '10.9.9.9');
+    assert.deepEqual(c.sources, ['socket_tracer', 'process_stats']);
+    assert.deepEqual(c.target, { pids: ['12', '13', '14'] });
+    assert.deepEqual(pem(['--cgroup', 'system.slice/x.service']).target, { cgroup: 'system.slice/x.service' });
+  });
+
+  it('names the flag or variable, the value and the problem', () => {
+    rejects(() => pem(['--listen', 'nowhere']), '--listen', /--listen "nowhere": not HOST:PORT/);
+    rejects(() => pem(['--listen', '127.0.0.1:70000']), '--listen', /not HOST:PORT/);
+    rejects(() => pem([], { LOUPE_HEALTH_ADDR: 'localhost' }), '$LOUPE_HEALTH_ADDR', /\$LOUPE_HEALTH_ADDR "localhost": not HOST:PORT/);
+    rejects(() => pem(['--nats', 'http://nats:4222']), '--nats', /scheme http:\/\/ is not nats:\/\/ or tls:\/\//);
+    rejects(() => pem([], { LOUPE_NATS_URL: 'nats://' }), '$LOUPE_NATS_URL', /\$LOUPE_NATS_URL "nats:\/\/"/);
+    rejects(() => pem(['--memory-limit', 'lots']), '--memory-limit', /not a quantity of bytes/);
+    rejects(() => pem(['--memory-limit', '8Mi']), '--memory-limit', /at least 16777216 bytes \(16Mi\)/);
+    rejects(() => pem([], { LOUPE_TABLE_STORE_LIMIT_BYTES: '-5' }), '$LOUPE_TABLE_STORE_LIMIT_BYTES', /\$LOUPE_TABLE_STORE_LIMIT_BYTES "-5"/);
+    rejects(() => pem([], { LOUPE_DATA_RETENTION: 'forever' }), '$LOUPE_DATA_RETENTION', /must be a duration such as 30m, 24h/);
+    rejects(() => pem(['--retention', '0h']), '--retention', /must be a duration/);
+    rejects(() => pem(['--stats-interval', '0s']), '--stats-interval', /positive duration/);
+    rejects(() => pem(['--sources', 'socket_tracer,gpu']), '--sources', /unknown source gpu; choose from socket_tracer/);
+    rejects(() => pem(['--pid', '1', '--cgroup', '/sys/fs/cgroup']), '--pid', /--pid or --cgroup, not both/);
+    rejects(() => pem(['--pid', '1,,2']), '--pid', /an empty entry/);
+    rejects(() => pem(['--node-name', ' ']), '--node-name', /empty/);
+    rejects(() => kelvin(['--query-memory', '1Mi']), '--query-memory', /at least/);
+    rejects(() => kelvin([], { LOUPE_QUERY_MEMORY_LIMIT_BYTES: 'x' }), '$LOUPE_QUERY_MEMORY_LIMIT_BYTES', /not a quantity/);
+    rejects(() => parseBrokerArgs(['--advertise', '1.2.3.4:5'], {}), '--advertise', /Unknown option '--advertise'/);
+    rejects(() => kelvin(['--sources', 'x']), '--sources', /Unknown option/);
+    rejects(() => pem(['extra']), 'loupe pem', /Unexpected argument 'extra'/);
+  });
+
+  it('an empty environment variable counts as unset', () => {
+    assert.equal(pem([], { LOUPE_NATS_URL: '', LOUPE_TLS_DIR: '' }).natsUrl, 'nats://127.0.0.1:4222');
+    assert.equal(pem([], { LOUPE_TLS_DIR: '' }).tlsDir, undefined);
+  });
+
+  it('--help wins over everything else', () => {
+    assert.equal(parsePemArgs(['--help', '--listen', 'bad'], {}), 'help');
+    assert.equal(parseKelvinArgs(['-h'], {}), 'help');
+    assert.equal(parseBrokerArgs(['--help'], {}), 'help');
+  });
+});

@@ -1,0 +1,46 @@
+// /healthz, /readyz and /metrics for the query roles. The HTTP server is the operator's
+// (operator/runtime/health.ts), which dataplane/ may not import: bin/cli.ts passes it in as a
+// HealthServerFactory. Readiness is a list of named checks; /readyz says which ones still wait.
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+
+export type RoleLog = Pick<Logger, 'info' | 'warn' | 'error'>;
+
+export interface Readiness {
+  ready: boolean;
+  detail: string;
+}
+
+export interface HealthEndpoint {
+  /** Listens; resolves with the bound port. */
+  start(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export type HealthServerFactory = (opts: { host: string; port: number; registry: Registry; readiness(): Readiness; log?: Logger }) => HealthEndpoint;
+
+/** A readiness check: its name ("nats connected") and whether it holds now. */
+export type ReadinessCheck = readonly [name: string, holds: () => boolean];
+
+/** Ready when every check holds; the detail lists the checks that hold, or those that do not. */
+export function readiness(checks: readonly ReadinessCheck[]): Readiness {
+  const failing = checks.filter(([, holds]) => !holds()).map(([name]) => name);
+  if (failing.length > 0) return { ready: false, detail: `waiting for: ${failing.join(', ')}` };
+  return { ready: true, detail: checks.map(([name]) => name).join(', ') };
+}
+
+/** A registry with the process metrics and `loupe_ready`, per role. */
+export function roleRegistry(role: string, ready: () => Readiness): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ role });
+  collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: 'loupe_ready',
+    help: '1 when /readyz answers 200, else 0.',
+    registers: [registry],
+    collect() {
+      this.set(ready().ready ? 1 : 0);
+    },
+  });
+  return registry;
+}

@@ -1,0 +1,46 @@
+// `loupe kelvin`: runs the merge half of every query. Serves KELVIN_SERVICE (kelvinHandlers,
+// dialling the PEMs with the same TLS material) and announces itself over NATS.
+import { hostname } from 'node:os';
+import { AgentAnnouncer } from '../query/agent-registry.js';
+import { KELVIN_SERVICE } from '../query/grpc-services.js';
+import { kelvinHandlers } from '../query/services.js';
+import type { KelvinConfig } from './config.js';
+import { readiness } from './health.js';
+import { shutdownServer, Teardown } from './lifecycle.js';
+import { connectNats } from './nats.js';
+import { agentId, natsConnectedGauge, startRoleServer, type RoleDeps, type RunningRole } from './role.js';
+import { clientSecurity } from './tls.js';
+
+export async function startKelvin(c: KelvinConfig, deps: RoleDeps): Promise<RunningRole> {
+  const { log } = deps;
+  const id = agentId('kelvin', c);
+  const nats = await connectNats(c.natsUrl, { name: id, log, ...(deps.tls ? { tls: deps.tls } : {}) });
+  const teardown = new Teardown(log);
+  teardown.add('NATS', () => nats.close());
+  let stopping = false;
+  try {
+    const pemClient = clientSecurity(deps.tls);
+    const handlers = kelvinHandlers({
+      ...(pemClient ? { pemClient } : {}),
+      ...(c.queryMemoryBytes ? { maxMemoryBytes: c.queryMemoryBytes, maxBufferedBytes: c.queryMemoryBytes } : {}),
+    });
+    const { server, address, advertise } = await startRoleServer(c, deps.tls, (s) => s.addService(KELVIN_SERVICE, handlers));
+    teardown.add('gRPC server', () => shutdownServer(server));
+    const announcer = new AgentAnnouncer(nats.nc, { id, kind: 'kelvin', address: advertise, hostname: hostname(), tables: [] });
+    announcer.start();
+    teardown.add('NATS goodbye', () => announcer.stop());
+    natsConnectedGauge(deps.registry, nats);
+    return {
+      address,
+      advertise,
+      readiness: () => readiness([['gRPC listening', () => !stopping], ['NATS connected', nats.connected]]),
+      async stop() {
+        stopping = true;
+        await teardown.run();
+      },
+    };
+  } catch (err) {
+    await teardown.run();
+    throw err;
+  }
+}

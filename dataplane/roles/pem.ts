@@ -1,0 +1,108 @@
+// `loupe pem`: the node agent. Collects into a table store (DataCollection), serves query
+// fragments over gRPC (pemHandlers, with this node's /proc and cgroups as metadata) and
+// announces itself and its tables over NATS until it stops.
+import { Gauge } from 'prom-client';
+import type { CollectorOptions } from '../collectors/socket-trace-collector.js';
+import { LocalMetadata } from '../metadata/local.js';
+import { DataCollection } from '../pem/collection.js';
+import { AgentAnnouncer } from '../query/agent-registry.js';
+import { PEM_SERVICE } from '../query/grpc-services.js';
+import { pemHandlers } from '../query/services.js';
+import { TableStore } from '../table-store/table-store.js';
+import type { PemConfig } from './config.js';
+import { readiness } from './health.js';
+import { shutdownServer, Teardown } from './lifecycle.js';
+import { connectNats } from './nats.js';
+import { agentId, natsConnectedGauge, startRoleServer, type RoleDeps, type RunningRole } from './role.js';
+
+export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?: CollectorOptions }): Promise<RunningRole> {
+  const { log } = deps;
+  const id = agentId('pem', c);
+  // NATS first: an unreachable NATS stops the start before anything attaches to the kernel.
+  const nats = await connectNats(c.natsUrl, { name: id, log, ...(deps.tls ? { tls: deps.tls } : {}) });
+  const teardown = new Teardown(log);
+  teardown.add('NATS', () => nats.close());
+  let stopping = false;
+  try {
+    const store = new TableStore({ totalBytes: c.tableStoreBytes, maxAgeNs: BigInt(c.retentionMs) * 1_000_000n });
+    const collection = await DataCollection.start({
+      store,
+      ...(c.sources ? { sources: c.sources } : {}),
+      ...(deps.tracer ? { tracer: deps.tracer } : {}),
+      statsIntervalMs: c.statsIntervalMs,
+      profilerIntervalMs: c.profilerIntervalMs,
+      onError: (source, err) => log.warn({ source, err: err.message }, 'collector error'),
+    });
+    teardown.add('collectors', () => collection.stop());
+    for (const s of collection.status()) {
+      if (s.state === 'failed') log.error({ source: s.name, err: s.lastError }, 'collector did not start; the other sources keep running');
+    }
+    // Tables that stop receiving rows still age out.
+    const evict = setInterval(() => store.evictExpired(), 60_000);
+    evict.unref();
+    teardown.add('eviction timer', () => clearInterval(evict));
+
+    const metadata = new LocalMetadata({ procRoot: c.procRoot, ...(c.nodeName ? { nodeName: c.nodeName } : {}) });
+    const { server, address, advertise } = await startRoleServer(c, deps.tls, (s) => s.addService(PEM_SERVICE, pemHandlers({ source: store, metadata })));
+    teardown.add('gRPC server', () => shutdownServer(server));
+    const tables = store.tableNames().map((n) => store.schema(n)!);
+    const announcer = new AgentAnnouncer(nats.nc, { id, kind: 'pem', address: advertise, hostname: metadata.nodeName, tables });
+    announcer.start();
+    teardown.add('NATS goodbye', () => announcer.stop());
+
+    natsConnectedGauge(deps.registry, nats);
+    const registers = [deps.registry];
+    new Gauge({
+      name: 'loupe_pem_source_rows',
+      help: 'Rows each source has appended to the table store since start.',
+      labelNames: ['source'],
+      registers,
+      collect() {
+        for (const s of collection.status()) this.set({ source: s.name }, s.rows);
+      },
+    });
+    new Gauge({
+      name: 'loupe_pem_source_running',
+      help: '1 while the source runs, 0 when it failed to start or stopped.',
+      labelNames: ['source'],
+      registers,
+      collect() {
+        for (const s of collection.status()) this.set({ source: s.name }, s.state === 'running' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'loupe_table_store_bytes',
+      help: 'Bytes the table store holds now.',
+      registers,
+      collect() {
+        this.set(store.bytes);
+      },
+    });
+    new Gauge({
+      name: 'loupe_pem_tracer_lost_events',
+      help: 'Socket tracer events lost since start, by where (ring buffer full, user buffer full, connection budget spent).',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        const t = collection.tracerCounters;
+        if (!t) return;
+        this.set({ reason: 'ringbuf_full' }, t.lostRingbufFull);
+        this.set({ reason: 'user_buffer' }, t.lostUserBuffer);
+        this.set({ reason: 'budget' }, t.budgetDrops);
+      },
+    });
+
+    return {
+      address,
+      advertise,
+      readiness: () => readiness([['gRPC listening', () => !stopping], ['NATS connected', nats.connected]]),
+      async stop() {
+        stopping = true;
+        await teardown.run();
+      },
+    };
+  } catch (err) {
+    await teardown.run();
+    throw err;
+  }
+}

@@ -1,0 +1,67 @@
+// What every query role gets from command.ts and gives back: a running role that knows its
+// address and readiness and how to stop.
+import { hostname, networkInterfaces } from 'node:os';
+import type * as grpc from '@grpc/grpc-js';
+import { Gauge, type Registry } from 'prom-client';
+import { startServer } from '../query/grpc-services.js';
+import { advertiseAddress, formatHostPort } from './address.js';
+import type { CommonConfig } from './config.js';
+import type { Readiness, RoleLog } from './health.js';
+import type { RoleNats } from './nats.js';
+import { serverCredentials, type InternalTls } from './tls.js';
+
+export interface RoleDeps {
+  readonly log: RoleLog;
+  /** The role's metrics registry; roles add their own gauges. */
+  readonly registry: Registry;
+  /** Mutual TLS material when a TLS directory was given. */
+  readonly tls?: InternalTls;
+}
+
+export interface RunningRole {
+  /** The bound gRPC address (port 0 resolved). */
+  readonly address: string;
+  /** What the role announced over NATS (agents only). */
+  readonly advertise?: string;
+  readiness(): Readiness;
+  /** Goodbye to NATS, gRPC shutdown, collectors stopped; idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Unique per process: kind, pod (or hostname), pid, start time. */
+export function agentId(kind: string, c: CommonConfig, startedMs = Date.now()): string {
+  return `${kind}-${(c.pod ?? hostname()).replace('/', '.')}-${process.pid}-${startedMs.toString(36)}`;
+}
+
+export function natsConnectedGauge(registry: Registry, nats: RoleNats): void {
+  new Gauge({
+    name: 'loupe_nats_connected',
+    help: '1 while the NATS connection is up, else 0.',
+    registers: [registry],
+    collect() {
+      this.set(nats.connected() ? 1 : 0);
+    },
+  });
+}
+
+export interface RoleServer {
+  readonly server: grpc.Server;
+  /** Bound, port 0 resolved. */
+  readonly address: string;
+  /** What others should dial (see advertiseAddress). */
+  readonly advertise: string;
+}
+
+/** Binds --listen with mutual TLS when configured; a failure names the address. */
+export async function startRoleServer(c: CommonConfig, tls: InternalTls | undefined, add: (server: grpc.Server) => void): Promise<RoleServer> {
+  const bind = formatHostPort(c.listen);
+  let started: { server: grpc.Server; address: string };
+  try {
+    started = await startServer(bind, add, serverCredentials(tls));
+  } catch (err) {
+    throw new Error(`cannot listen on ${bind}: ${(err as Error).message}; pass --listen HOST:PORT (port 0 picks a free one)`);
+  }
+  const port = Number(started.address.slice(started.address.lastIndexOf(':') + 1));
+  const advertise = formatHostPort(advertiseAddress({ host: c.listen.host, port }, c.advertise, c.podIp, networkInterfaces()));
+  return { ...started, advertise };
+}
