@@ -42,7 +42,7 @@ export interface TracerCounters {
   budgetDrops: number;
   /** Connections not tracked: the kernel connection table was full. */
   connTableFull: number;
-  /** Syscalls not traced: the table of in-flight syscalls was full. */
+  /** Syscalls not traced: the kernel had no memory for the thread's argument slot (task storage). */
   argsTableFull: number;
   /** Payload copies from user memory that failed. */
   readFailed: number;

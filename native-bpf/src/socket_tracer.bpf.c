@@ -87,11 +87,14 @@ struct {
 	__uint(max_entries, SOCK_TRACED_TGIDS_ENTRIES);
 } traced_tgids SEC(".maps");
 
+/* Per-thread storage rather than a hash keyed by pid_tgid: every syscall of every process passes
+ * sys_exit, and a task-storage lookup of a thread that never made a traced call is a NULL pointer
+ * check, where a hash lookup (and the update/delete pair per traced call) costs far more. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, __u64); /* pid_tgid */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct active_syscall);
-	__uint(max_entries, SOCK_ACTIVE_SYSCALLS_ENTRIES);
 } active_syscalls SEC(".maps");
 
 struct {
@@ -386,7 +389,7 @@ int socket_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	long id = (long)ctx->args[1];
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct active_syscall a;
+	struct active_syscall a, *slot;
 
 	__builtin_memset(&a, 0, sizeof(a));
 	switch (id) {
@@ -407,13 +410,17 @@ int socket_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	}
 	if (!traced(pid_tgid >> 32))
 		return 0;
+	slot = bpf_task_storage_get(&active_syscalls, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!slot) {
+		stat_inc(SOCK_STAT_ARGS_TABLE_FULL);
+		return 0;
+	}
 	a.fd = (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs); /* sendfile: out_fd */
 	if (a.syscall != SOCK_SYS_SENDFILE)
 		a.buf = PT_REGS_PARM2_CORE_SYSCALL(regs);
 	if (a.syscall == SOCK_SYS_READV || a.syscall == SOCK_SYS_WRITEV)
 		a.count = PT_REGS_PARM3_CORE_SYSCALL(regs);
-	if (bpf_map_update_elem(&active_syscalls, &pid_tgid, &a, BPF_ANY) != 0)
-		stat_inc(SOCK_STAT_ARGS_TABLE_FULL);
+	*slot = a;
 	return 0;
 }
 
@@ -429,11 +436,11 @@ int socket_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	struct sock_conn_state *c;
 	struct sock *sk;
 
-	stashed = bpf_map_lookup_elem(&active_syscalls, &pid_tgid);
-	if (!stashed)
+	stashed = bpf_task_storage_get(&active_syscalls, bpf_get_current_task_btf(), 0, 0);
+	if (!stashed || !stashed->syscall)
 		return 0;
 	a = *stashed;
-	bpf_map_delete_elem(&active_syscalls, &pid_tgid);
+	stashed->syscall = SOCK_SYS_NONE;
 
 	switch (a.syscall) {
 	case SOCK_SYS_CONNECT:

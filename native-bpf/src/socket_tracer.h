@@ -13,7 +13,6 @@
 /* iovecs copied from readv/writev/sendmsg/recvmsg; bytes in later ones count as truncated. */
 #define SOCK_MAX_IOVECS 16
 /* Threads inside a traced syscall at one time (arguments stashed between enter and exit). */
-#define SOCK_ACTIVE_SYSCALLS_ENTRIES 16384
 /* Open connections tracked at one time, all processes together. */
 #define SOCK_CONNS_ENTRIES 65536
 /* Processes in the tgid filter. */
@@ -96,7 +95,7 @@ enum sock_stat {
 	SOCK_STAT_TRUNCATED,         /* data events whose payload is shorter than the syscall's bytes */
 	SOCK_STAT_BUDGET_DROPS,      /* data events not emitted: the connection's byte budget is spent */
 	SOCK_STAT_CONN_TABLE_FULL,   /* connections not tracked: conns map full */
-	SOCK_STAT_ARGS_TABLE_FULL,   /* syscalls not traced: active_syscalls map full */
+	SOCK_STAT_ARGS_TABLE_FULL,   /* syscalls not traced: no kernel memory for the thread's argument slot */
 	SOCK_STAT_READ_FAILED,       /* payload bytes not copied: bpf_probe_read_user failed */
 	SOCK_STAT_COUNT
 };
