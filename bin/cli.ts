@@ -148,8 +148,8 @@ async function main(argv: string[]): Promise<number> {
     return profileCommand(rest);
   }
   if (role === 'pem' || role === 'kelvin' || role === 'query-broker') {
-    const [{ roleCommand }, { HealthServer }] = await Promise.all([import('../dataplane/roles/command.js'), import('../operator/runtime/health.js')]);
-    return roleCommand(role, rest, { healthServer: (opts) => new HealthServer(opts) });
+    const { roleCommand } = await import('../dataplane/roles/command.js');
+    return roleCommand(role, rest);
   }
   if ((ROLES as readonly string[]).includes(role)) {
     console.error(`loupe ${role}: this role is not built yet (see README.md, "Status")`);

@@ -3,9 +3,10 @@
 // real nats-server, against a reference `loupe standalone` tracing all three servers. Through
 // the broker, scripts answer exactly as the reference does; a PEM stopped with SIGTERM says
 // goodbye and the next query runs on the other two. With --tls-dir, gRPC and NATS use mutual
-// TLS and a plaintext client is refused. Needs root (eBPF), like the other tracer tests.
+// TLS, a plaintext client is refused, and `loupe run --tls-dir` prints the rows (without it, it
+// says the connection failed and to pass --tls-dir). Needs root (eBPF), like the other tracer tests.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,6 +136,19 @@ async function query(address: string, script: string, opts: { entry?: string; se
   } finally {
     client.close();
   }
+}
+
+/** `loupe run ARGS` as a user runs it: a child process, its exit code and output. */
+async function loupeRun(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const childEnv = { ...process.env, ...env };
+  if (!('LOUPE_TLS_DIR' in env)) delete childEnv['LOUPE_TLS_DIR'];
+  return new Promise((resolve, reject) => {
+    const child = execFile(process.execPath, [CLI, 'run', ...args], { env: childEnv, timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== 'number') return reject(new Error(`loupe run ${args.join(' ')}: ${err.message}\n${stderr}`));
+      resolve({ code: child.exitCode, stdout, stderr });
+    });
+    track(child);
+  });
 }
 
 /** A role's /metrics, as text. */
@@ -346,6 +360,33 @@ describe('the query roles with --tls-dir', { timeout: 180_000 }, () => {
     assert.equal(r.stats?.agents, 1);
     assert.deepEqual(perServer(r), new Map([[server.port, requests.length]]));
     assert.match(pem.output(), new RegExp(`"tls":"${dir}"`));
+  });
+
+  it('`loupe run --tls-dir` prints the rows; without it, it names the address and suggests --tls-dir', async () => {
+    const script = join(dir, 'count.pxl');
+    writeFileSync(script, COUNT_SCRIPT);
+    const want = perServer(await query(broker.address, COUNT_SCRIPT, { security })).get(server.port);
+    assert.ok(want && want > 0, 'the previous test left requests in the PEM');
+
+    const r = await loupeRun(['--server', broker.address, '--tls-dir', dir, '--format', 'json', script]);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { _table: string; local_port?: number; n?: number });
+    assert.deepEqual(rows.filter((row) => row._table === 'per_server').map((row) => [Number(row.local_port), Number(row.n)]), [[server.port, want]]);
+    assert.ok(rows.some((row) => row._table === 'per_request'), r.stdout);
+    // $LOUPE_TLS_DIR (what the operator sets in a pod) does the same; the table format prints the port.
+    const fromEnv = await loupeRun(['--server', broker.address, script], { LOUPE_TLS_DIR: dir });
+    assert.equal(fromEnv.code, 0, fromEnv.stderr);
+    assert.match(fromEnv.stdout, new RegExp(`\\b${server.port}\\b`));
+
+    const plain = await loupeRun(['--server', broker.address, script]);
+    assert.equal(plain.code, 1);
+    assert.equal(plain.stdout, '');
+    assert.match(plain.stderr, new RegExp(`^loupe run: could not connect to ${broker.address.replace(/\./g, '\\.')}: .*; if the server requires mutual TLS .*pass --tls-dir DIR .*\\$LOUPE_TLS_DIR\n$`), plain.stderr);
+    assert.doesNotMatch(plain.stderr, /cannot reach a query API/);
+
+    const missing = await loupeRun(['--server', broker.address, '--tls-dir', join(dir, 'missing'), script]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, new RegExp(`${join(dir, 'missing', 'ca.crt')} does not exist`));
   });
 
   it('refuses a plaintext client and a TLS client without a certificate', async () => {

@@ -1,16 +1,19 @@
 // `loupe run SCRIPT`: sends a PxL script (a bundled px/NAME or a file) to a query API — the
 // standalone server, or a Vizier's query broker — and prints the tables it displays.
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Ports } from '../../crds/roles.js';
+import { Env, Ports } from '../../crds/roles.js';
 import { formatJsonLines, formatTable } from '../pxl/exec/format.js';
 import { bundledScripts, resolveScript, ScriptNotFoundError } from '../scripts/library.js';
 import { parseDuration, TargetArgumentError } from '../targets.js';
-import { queryErrorMessage } from './errors.js';
-import { BROKER_SERVICE, callStream, insecureClient, type ScriptRequest } from './grpc-services.js';
+import { pick, RoleConfigError, type Setting } from '../roles/settings.js';
+import { clientSecurity, loadInternalTls, TLS_FILES, type InternalTls } from '../roles/tls.js';
+import { classifyCallFailure, watchConnection, type CallFailure } from './errors.js';
+import { BROKER_SERVICE, callStream, openClient, type ScriptRequest } from './grpc-services.js';
 import { collectFrames } from './results.js';
 
 export const RUN_USAGE = `usage: loupe run SCRIPT [--arg NAME=VALUE]... [--format table|json] [--server HOST:PORT]
-                 [--entry FUNCTION] [--timeout 30s] [--max-rows N]
+                 [--tls-dir DIR] [--entry FUNCTION] [--timeout 30s] [--max-rows N]
 
 SCRIPT is a bundled script (px/NAME) or a .pxl file. A script that displays nothing at module
 level runs its entry function: --entry, else the function named like the script (px/http_data
@@ -18,6 +21,10 @@ runs http_data), with --arg values converted by the function's argument annotati
 
   --server HOST:PORT  the query API (default $LOUPE_SERVER, else 127.0.0.1:${Ports.queryBroker},
                       where \`loupe standalone\` listens)
+  --tls-dir DIR       mutual TLS, for a query broker started with --tls-dir (a Vizier's):
+                      DIR/${TLS_FILES.ca}, ${TLS_FILES.cert}, ${TLS_FILES.key}, as the roles take them; the server's
+                      certificate must name ${TLS_FILES.cert}'s first DNS name (default $${Env.tlsDir};
+                      none: plaintext)
   --format            table (default, aligned, durations and bytes for people) or json
                       (one object per row, {"_table": NAME, column: value, ...})
 
@@ -30,6 +37,8 @@ export class RunUsageError extends Error {
 export interface RunRequest {
   readonly request: ScriptRequest;
   readonly server: string;
+  /** --tls-dir / $LOUPE_TLS_DIR; the files are read in runCommand, errors name the file. */
+  readonly tlsDir?: Setting;
   readonly format: 'table' | 'json';
   readonly timeoutMs: number;
 }
@@ -44,6 +53,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
         arg: { type: 'string', multiple: true },
         format: { type: 'string', default: 'table' },
         server: { type: 'string' },
+        'tls-dir': { type: 'string' },
         entry: { type: 'string' },
         timeout: { type: 'string', default: '30s' },
         'max-rows': { type: 'string' },
@@ -79,6 +89,8 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
   }
   const server = values.server ?? env['LOUPE_SERVER'] ?? `127.0.0.1:${Ports.queryBroker}`;
   if (!/^[^\s:]+:\d+$/.test(server) && !/^\[[0-9a-fA-F:]+\]:\d+$/.test(server)) throw new RunUsageError(`--server ${server}: write HOST:PORT`);
+  const tlsDir = pick('tls-dir', values['tls-dir'], Env.tlsDir, env);
+  if (tlsDir?.value === '') throw new RunUsageError('--tls-dir: name a directory holding ca.crt, tls.crt and tls.key');
   const script = resolveScript(positionals[0]!);
   const hasArgs = Object.keys(scriptArgs).length > 0;
   const request: ScriptRequest = {
@@ -89,13 +101,32 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     ...(hasArgs ? { args: scriptArgs } : {}),
     limits: { timeoutMs, ...(maxRows ? { maxResultRows: maxRows } : {}) },
   };
-  return { request, server, format: values.format, timeoutMs };
+  return { request, server, ...(tlsDir ? { tlsDir } : {}), format: values.format, timeoutMs };
 }
 
-export async function runCommand(args: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
+/**
+ * What to say when no connection to `server` came about, and what to try next: start a query
+ * API, or get TLS right (the roles with --tls-dir refuse plaintext clients).
+ */
+export function connectFailureMessage(server: string, failure: Extract<CallFailure, { kind: 'connect' }>, tls?: { readonly setting: Setting; readonly serverName: string }): string {
+  const what = `could not connect to ${server}: ${failure.reason}`;
+  const closed = /closed the connection before|reset the connection/.test(failure.reason);
+  if (tls) {
+    // OpenSSL's words when the other side answers in plaintext.
+    if (/wrong version number|packet length too long|http request/i.test(failure.reason)) return `${what}; the server there does not use TLS: run without ${tls.setting.from}`;
+    if (failure.tlsHandshake) return `${what}; check that ${tls.setting.from} ${tls.setting.value} holds the CA that signed the server's certificate (${TLS_FILES.ca}) and that the server's certificate names ${tls.serverName} (${TLS_FILES.cert}'s first DNS name)`;
+    // A server that refuses the client's certificate closes the connection after the handshake.
+    if (closed) return `${what}; the server may refuse this client certificate: check that ${join(tls.setting.value, TLS_FILES.cert)} is signed by the CA the server trusts`;
+  } else if (failure.tlsHandshake || closed) {
+    return `${what}; if the server requires mutual TLS (a query broker started with --tls-dir), pass --tls-dir DIR (${Object.values(TLS_FILES).join(', ')}) or set $${Env.tlsDir}`;
+  }
+  return `${what}; is a query API running there? Start one with \`loupe standalone\` (or \`make run\`) or \`loupe query-broker\`, or pass --server HOST:PORT`;
+}
+
+export async function runCommand(args: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s), env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let run: RunRequest | 'help';
   try {
-    run = parseRunArgs(args);
+    run = parseRunArgs(args, env);
   } catch (e) {
     if (e instanceof RunUsageError || e instanceof ScriptNotFoundError) {
       err(`loupe run: ${e.message}\n\n${RUN_USAGE}${bundledScripts().join(', ')}\n`);
@@ -107,7 +138,19 @@ export async function runCommand(args: string[], out: (s: string) => void = (s) 
     out(`${RUN_USAGE}${bundledScripts().join(', ')}\n`);
     return 0;
   }
-  const client = insecureClient(run.server);
+  let tls: InternalTls | undefined;
+  try {
+    tls = run.tlsDir ? loadInternalTls(run.tlsDir) : undefined;
+  } catch (e) {
+    // "--tls-dir "DIR": DIR/tls.key does not exist; the directory must hold ca.crt, tls.crt, tls.key"
+    if (e instanceof RoleConfigError) {
+      err(`loupe run: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const client = openClient(run.server, clientSecurity(tls));
+  const connected = watchConnection(client);
   try {
     // The server enforces the query's own time limit; the deadline only covers an unreachable server.
     const results = await collectFrames(callStream(client, BROKER_SERVICE.executeScript, run.request, undefined, run.timeoutMs + 5_000));
@@ -115,9 +158,11 @@ export async function runCommand(args: string[], out: (s: string) => void = (s) 
     for (const w of results.warnings) err(`loupe run: warning: ${w}\n`);
     return 0;
   } catch (e) {
-    const message = queryErrorMessage(e);
-    const unreachable = (e as { code?: number }).code === 14;
-    err(unreachable ? `loupe run: cannot reach a query API at ${run.server} (${message}); start one with \`loupe standalone\` (or \`make run\`), or pass --server HOST:PORT\n` : `loupe run: ${message}\n`);
+    // A server's own status (a compile error, "no PEM agents are registered: ...") is printed as
+    // it sent it; only a call that never got a connection is about the address.
+    const failure = classifyCallFailure(e, connected());
+    const message = failure.kind === 'connect' ? connectFailureMessage(run.server, failure, tls && run.tlsDir ? { setting: run.tlsDir, serverName: tls.serverName } : undefined) : failure.message;
+    err(`loupe run: ${message}\n`);
     return 1;
   } finally {
     client.close();

@@ -6,12 +6,13 @@
 // used (the message names it); 1 when the role cannot start (NATS unreachable, address in use,
 // eBPF refused).
 import { pino, type Logger } from 'pino';
+import { HealthServer } from '../../crds/health-server.js';
 import type { CollectorOptions } from '../collectors/socket-trace-collector.js';
 import { TargetArgumentError } from '../targets.js';
 import { formatHostPort } from './address.js';
 import { resolveTracerTarget } from './collection-flags.js';
 import { parseRoleArgs, USAGE, type QueryRole, type RoleConfig } from './config.js';
-import { roleRegistry, type HealthServerFactory } from './health.js';
+import { roleRegistry } from './health.js';
 import { untilSignal } from './lifecycle.js';
 import type { RoleDeps, RunningRole } from './role.js';
 import { RoleConfigError } from './settings.js';
@@ -20,8 +21,6 @@ import { loadInternalTls, type InternalTls } from './tls.js';
 export const QUERY_ROLES: readonly QueryRole[] = ['pem', 'kelvin', 'query-broker'];
 
 export interface RoleCommandOptions {
-  /** The HTTP server for /healthz, /readyz and /metrics (operator/runtime/health.ts, from bin/cli.ts). */
-  readonly healthServer: HealthServerFactory;
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -37,7 +36,7 @@ async function startRole(c: RoleConfig, deps: RoleDeps, tracer: CollectorOptions
   return (await import('./query-broker.js')).startBroker(c, deps);
 }
 
-export async function roleCommand(role: QueryRole, args: string[], opts: RoleCommandOptions): Promise<number> {
+export async function roleCommand(role: QueryRole, args: string[], opts: RoleCommandOptions = {}): Promise<number> {
   const usageError = (message: string) => {
     console.error(`loupe ${role}: ${message} (see loupe ${role} --help)`);
     return 2;
@@ -62,7 +61,7 @@ export async function roleCommand(role: QueryRole, args: string[], opts: RoleCom
   let running: RunningRole | undefined;
   const ready = () => running?.readiness() ?? { ready: false, detail: 'starting' };
   const registry = roleRegistry(role, ready);
-  const health = opts.healthServer({ host: config.health.host, port: config.health.port, registry, readiness: ready, log });
+  const health = new HealthServer({ host: config.health.host, port: config.health.port, registry, readiness: ready, log });
   let healthPort: number;
   try {
     healthPort = await health.start();

@@ -1,23 +1,13 @@
-// /healthz, /readyz and /metrics for the query roles. The HTTP server is the operator's
-// (operator/runtime/health.ts), which dataplane/ may not import: bin/cli.ts passes it in as a
-// HealthServerFactory. Readiness is a list of named checks; /readyz says which ones still wait.
+// /healthz, /readyz and /metrics for the query roles, served by the HealthServer every Loupe
+// process uses (crds/health-server.ts). Readiness is a list of named checks; /readyz says which
+// ones still wait.
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { Readiness } from '../../crds/health-server.js';
+
+export type { Readiness };
 
 export type RoleLog = Pick<Logger, 'info' | 'warn' | 'error'>;
-
-export interface Readiness {
-  ready: boolean;
-  detail: string;
-}
-
-export interface HealthEndpoint {
-  /** Listens; resolves with the bound port. */
-  start(): Promise<number>;
-  close(): Promise<void>;
-}
-
-export type HealthServerFactory = (opts: { host: string; port: number; registry: Registry; readiness(): Readiness; log?: Logger }) => HealthEndpoint;
 
 /** A readiness check: its name ("nats connected") and whether it holds now. */
 export type ReadinessCheck = readonly [name: string, holds: () => boolean];

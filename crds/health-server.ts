@@ -1,4 +1,9 @@
 // One small HTTP server for the kubelet's probes and Prometheus: /healthz, /readyz, /metrics.
+// Every process serves it: the operator (operator/runtime/manager.ts) and the query roles
+// (dataplane/roles/command.ts). It lives in crds/, beside the role contract (crds/roles.ts:
+// LOUPE_HEALTH_ADDR and the health ports), because crds/ is the one folder both sides may import
+// (eslint.config.js: dataplane/ never imports operator/); like the rest of crds/, it imports
+// nothing else of ours.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -11,7 +16,7 @@ export interface Readiness {
 }
 
 export interface HealthServerOptions {
-  /** Default 127.0.0.1; in-cluster the operator passes 0.0.0.0 so the kubelet can reach it. */
+  /** Default 127.0.0.1; in a pod, 0.0.0.0 so the kubelet and Prometheus can reach it. */
   host?: string;
   /** 0 picks a free port. */
   port: number;

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { HealthServer, type Readiness } from './health.js';
-import { RuntimeMetrics } from './metrics.js';
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { HealthServer, type Readiness } from './health-server.js';
 
 async function get(port: number, path: string): Promise<{ status: number; body: string }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`);
@@ -9,9 +9,11 @@ async function get(port: number, path: string): Promise<{ status: number; body: 
 }
 
 describe('HealthServer', () => {
-  const metrics = new RuntimeMetrics();
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({ name: 'loupe_test_requests_total', help: 'Requests by kind.', labelNames: ['kind'], registers: [registry] });
   let readiness: Readiness = { ready: false, detail: 'waiting for caches to sync' };
-  const server = new HealthServer({ port: 0, registry: metrics.registry, readiness: () => readiness });
+  const server = new HealthServer({ port: 0, registry, readiness: () => readiness });
   let port = 0;
 
   before(async () => {
@@ -21,6 +23,7 @@ describe('HealthServer', () => {
 
   it('listens on a free loopback port when asked for port 0', () => {
     assert.ok(port > 0);
+    assert.equal(server.port, port);
   });
 
   it('answers /healthz while the process runs', async () => {
@@ -33,28 +36,23 @@ describe('HealthServer', () => {
     assert.deepEqual(await get(port, '/readyz'), { status: 200, body: 'ok: standby\n' });
   });
 
-  it('serves the runtime metrics and process metrics on /metrics', async () => {
-    metrics.countWrite('apply', 'Deployment');
-    metrics.workQueueMetrics('vizier').depth(3);
+  it("serves the registry's metrics and the process metrics on /metrics", async () => {
+    requests.inc({ kind: 'scan' });
     const { status, body } = await get(port, '/metrics');
     assert.equal(status, 200);
-    assert.match(body, /loupe_api_writes_total\{verb="apply",kind="Deployment"\} 1/);
-    assert.match(body, /loupe_workqueue_depth\{controller="vizier"\} 3/);
-    assert.match(body, /# TYPE loupe_reconcile_duration_seconds histogram/);
+    assert.match(body, /^loupe_test_requests_total\{kind="scan"\} 1$/m);
     assert.match(body, /process_resident_memory_bytes/);
   });
 
   it('answers unknown paths with 404', async () => {
     assert.equal((await get(port, '/nope')).status, 404);
   });
-});
 
-describe('RuntimeMetrics', () => {
-  it('keeps separate counts per instance, so two managers in one process do not mix', async () => {
-    const a = new RuntimeMetrics();
-    const b = new RuntimeMetrics();
-    a.countWrite('delete', 'Pod');
-    assert.match(await a.registry.metrics(), /loupe_api_writes_total\{verb="delete",kind="Pod"\} 1/);
-    assert.doesNotMatch(await b.registry.metrics(), /loupe_api_writes_total\{/);
+  it('closes, and closing twice is harmless', async () => {
+    const other = new HealthServer({ port: 0, registry, readiness: () => readiness });
+    const p = await other.start();
+    await other.close();
+    await other.close();
+    await assert.rejects(fetch(`http://127.0.0.1:${p}/healthz`));
   });
 });
