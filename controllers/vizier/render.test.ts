@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KubernetesObject, V1Container, V1PodTemplateSpec, V1DaemonSet, V1StatefulSet, V1Deployment, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject, V1ClusterRole, V1Container, V1PodTemplateSpec, V1DaemonSet, V1StatefulSet, V1Deployment, V1Secret } from '@kubernetes/client-node';
 import { renderVizier, tableStoreBytes, metadataClusterRoleName } from './render.js';
 import { PatchError } from '../common/patches.js';
 import { vizier, tls } from './fixtures.test-util.js';
@@ -29,6 +29,15 @@ test('an empty spec renders the whole data plane', () => {
     'Service/vz-kelvin', 'Service/vz-metadata', 'Service/vz-nats', 'Service/vz-nats-headless', 'Service/vz-query-broker',
     'ServiceAccount/vz-metadata', 'ServiceAccount/vz-pem', 'ServiceAccount/vz-vizier',
     'StatefulSet/vz-metadata', 'StatefulSet/vz-nats',
+  ]);
+});
+
+test('the metadata ClusterRole reads, cluster-wide, what the metadata service watches (EndpointSlices for service membership), and writes nothing', () => {
+  const role = find<V1ClusterRole>(render(), 'ClusterRole', 'loupe:obs:vz:metadata');
+  assert.deepEqual(role.rules, [
+    { apiGroups: [''], resources: ['pods', 'services', 'nodes', 'namespaces', 'endpoints'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: ['apps'], resources: ['replicasets', 'deployments', 'statefulsets', 'daemonsets'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
   ]);
 });
 

@@ -194,6 +194,8 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
     rules: [
       { apiGroups: [''], resources: ['pods', 'services', 'nodes', 'namespaces', 'endpoints'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['apps'], resources: ['replicasets', 'deployments', 'statefulsets', 'daemonsets'], verbs: ['get', 'list', 'watch'] },
+      // Service membership comes from EndpointSlices (dataplane/metadata/cluster-index.ts).
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
     ],
   } as V1ClusterRole);
   out.push({

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { objectMeta, podRecord, selects, serviceRecord, stripContainerScheme, timeToNs } from './kube-objects.js';
+import { endpointSliceRecord, objectMeta, podRecord, selects, serviceRecord, stripContainerScheme, timeToNs } from './kube-objects.js';
 
 const CID = '3f4b8c1d2e5a6978a0b1c2d3e4f5061728394a5b6c7d8e9f0a1b2c3d4e5f6a7b';
 const CID_OLD = '9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d';
@@ -52,6 +52,7 @@ describe('pods and services from the Kubernetes API', () => {
       ips: ['10.244.1.17', 'fd00:10:244:1::11'],
       hostNetwork: false,
       startTime: 1714644900_000_000_000n,
+      createdAt: 1714644899_000_000_000n,
       phase: 'Running',
       labels: { app: 'web', 'pod-template-hash': '6d4b75cb6d' },
       containers: [
@@ -93,6 +94,41 @@ describe('pods and services from the Kubernetes API', () => {
     assert.deepEqual(serviceRecord(headless), { uid: 's2', namespace: 'shop', name: 'db', clusterIps: [], selector: { app: 'db' } });
     const external = { metadata: { uid: 's3', name: 'ext', namespace: 'shop' }, spec: { type: 'ExternalName', externalName: 'example.com' } };
     assert.deepEqual(serviceRecord(external), { uid: 's3', namespace: 'shop', name: 'ext', clusterIps: [] });
+    const created = { metadata: { uid: 's4', name: 'c', namespace: 'shop', creationTimestamp: '1970-01-01T00:00:02Z' }, spec: {} };
+    assert.equal(serviceRecord(created)?.createdAt, 2_000_000_000n);
+  });
+
+  it('keeps an EndpointSlice\'s service and the pods it lists: by uid, by name without one, by address without a targetRef', () => {
+    // As the EndpointSlice controller writes it (discovery.k8s.io/v1), plus hand-written endpoints.
+    const slice = {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'web-abc12', namespace: 'shop', uid: 'es-1', labels: { 'kubernetes.io/service-name': 'web', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' } },
+      addressType: 'IPv4',
+      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+      endpoints: [
+        { addresses: ['10.244.1.17'], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'node-2', targetRef: { kind: 'Pod', namespace: 'shop', name: 'web-0', uid: 'pod-uid-0' } },
+        { addresses: ['10.244.1.18'], conditions: { ready: false }, targetRef: { kind: 'Pod', namespace: 'shop', name: 'web-1', uid: 'pod-uid-1' } },
+        { addresses: ['10.244.1.19'], targetRef: { kind: 'Pod', name: 'web-2' } },
+        { addresses: ['10.244.1.20', '10.244.1.21'] },
+        { addresses: ['192.168.1.5'], targetRef: { kind: 'Node', name: 'node-5' } },
+        { addresses: ['10.244.1.17'], targetRef: { kind: 'Pod', namespace: 'shop', name: 'web-0', uid: 'pod-uid-0' } },
+      ],
+    };
+    assert.deepEqual(endpointSliceRecord(slice), {
+      uid: 'es-1',
+      namespace: 'shop',
+      name: 'web-abc12',
+      serviceName: 'web',
+      refs: ['uid:pod-uid-0', 'uid:pod-uid-1', 'name:shop/web-2', 'ip:10.244.1.20', 'ip:10.244.1.21'],
+    });
+  });
+
+  it('an EndpointSlice without the service-name label or endpoints is kept empty; FQDN addresses name no pod', () => {
+    assert.deepEqual(endpointSliceRecord({ metadata: { uid: 'es-2', name: 'x', namespace: 'shop' } }), { uid: 'es-2', namespace: 'shop', name: 'x', serviceName: '', refs: [] });
+    const fqdn = { metadata: { uid: 'es-3', name: 'y', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'ext' } }, addressType: 'FQDN', endpoints: [{ addresses: ['db.example.com'] }] };
+    assert.deepEqual(endpointSliceRecord(fqdn)?.refs, []);
+    assert.equal(endpointSliceRecord({ metadata: { name: 'z', namespace: 'shop' } }), undefined);
   });
 
   it('a selector picks pods of its namespace whose labels hold every selector pair; no selector picks none', () => {

@@ -1,5 +1,5 @@
-// Pods and services from the Kubernetes API, cut down to what the metadata service answers
-// with. Input is `unknown` (raw watch JSON, or objects the generated client deserialized, whose
+// Pods, services and EndpointSlices from the Kubernetes API, cut down to what the metadata
+// service answers with. Input is `unknown` (raw watch JSON, or objects the generated client deserialized, whose
 // timestamps are Date objects); anything without a uid, name and namespace is rejected.
 
 export interface PodContainer {
@@ -21,6 +21,8 @@ export interface PodRecord {
   readonly hostNetwork: boolean;
   /** status.startTime in ns since the epoch (set once a kubelet accepts the pod). */
   readonly startTime?: bigint;
+  /** metadata.creationTimestamp in ns since the epoch. */
+  readonly createdAt?: bigint;
   readonly phase?: string;
   readonly labels: Readonly<Record<string, string>>;
   /** Current and last-terminated containers of every kind (init, app, ephemeral). */
@@ -35,7 +37,31 @@ export interface ServiceRecord {
   readonly clusterIps: readonly string[];
   /** Undefined when the service selects no pods by label (endpoints managed by hand). */
   readonly selector?: Readonly<Record<string, string>>;
+  /** metadata.creationTimestamp in ns since the epoch. */
+  readonly createdAt?: bigint;
 }
+
+/**
+ * One EndpointSlice (discovery.k8s.io v1 or v1beta1: the fields read here are the same): the
+ * service it belongs to and the pods it lists, ready or not (membership, not routing).
+ */
+export interface EndpointSliceRecord {
+  readonly uid: string;
+  readonly namespace: string;
+  readonly name: string;
+  /** The kubernetes.io/service-name label; '' when the slice belongs to no service. */
+  readonly serviceName: string;
+  /**
+   * The pods its endpoints name, most precise form first per endpoint: "uid:UID" (a Pod
+   * targetRef with a uid, as the EndpointSlice controller writes), "name:NAMESPACE/NAME" (a Pod
+   * targetRef without one, as people write by hand), or "ip:ADDRESS" per address of an endpoint
+   * with no targetRef. Endpoints whose targetRef is not a Pod are left out.
+   */
+  readonly refs: readonly string[];
+}
+
+/** The label that ties an EndpointSlice to its service. */
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 type Obj = Record<string, unknown>;
 
@@ -123,6 +149,7 @@ export function podRecord(o: unknown): PodRecord | undefined {
     if (extra && !ips.includes(extra)) ips.push(extra);
   }
   const startTime = timeToNs(status.startTime);
+  const createdAt = timeToNs(obj(obj(o).metadata).creationTimestamp);
   const phase = str(status.phase);
   return {
     ...meta,
@@ -131,6 +158,7 @@ export function podRecord(o: unknown): PodRecord | undefined {
     ips,
     hostNetwork: spec.hostNetwork === true,
     ...(startTime !== undefined ? { startTime } : {}),
+    ...(createdAt !== undefined ? { createdAt } : {}),
     ...(phase ? { phase } : {}),
     labels: stringMap(obj(obj(o).metadata).labels),
     containers: containersOf(status),
@@ -147,11 +175,42 @@ export function serviceRecord(o: unknown): ServiceRecord | undefined {
     if (ip && ip !== 'None' && !clusterIps.includes(ip)) clusterIps.push(ip);
   }
   const selector = stringMap(spec.selector);
+  const createdAt = timeToNs(obj(obj(o).metadata).creationTimestamp);
   return {
     ...meta,
     clusterIps,
     ...(Object.keys(selector).length > 0 ? { selector } : {}),
+    ...(createdAt !== undefined ? { createdAt } : {}),
   };
+}
+
+export function endpointSliceRecord(o: unknown): EndpointSliceRecord | undefined {
+  const meta = objectMeta(o);
+  if (!meta) return undefined;
+  const serviceName = stringMap(obj(obj(o).metadata).labels)[SERVICE_NAME_LABEL] ?? '';
+  const byAddress = obj(o).addressType !== 'FQDN';
+  const refs: string[] = [];
+  const add = (ref: string) => {
+    if (!refs.includes(ref)) refs.push(ref);
+  };
+  for (const e of arr(obj(o).endpoints)) {
+    const ep = obj(e);
+    if (isObj(ep.targetRef)) {
+      const t = ep.targetRef;
+      // kind is required by the API; a hand-written ref without one is taken to mean a Pod.
+      if (t.kind !== undefined && t.kind !== 'Pod') continue;
+      const uid = str(t.uid);
+      const name = str(t.name);
+      if (uid) add(`uid:${uid}`);
+      else if (name) add(`name:${str(t.namespace) ?? meta.namespace}/${name}`);
+    } else if (byAddress) {
+      for (const a of arr(ep.addresses)) {
+        const ip = str(a);
+        if (ip) add(`ip:${ip}`);
+      }
+    }
+  }
+  return { ...meta, serviceName, refs };
 }
 
 /** Whether a service's selector picks a pod: every selector label present with the same value. */

@@ -1,6 +1,6 @@
 // ListWatchSources backed by a real API server, through @kubernetes/client-node: the generated
 // client for paginated LISTs, its Watch for the streams.
-import { CoreV1Api, Watch, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, Watch, type KubeConfig } from '@kubernetes/client-node';
 import type { ListPage, ListWatchSource, WatchHandle } from './list-watch.js';
 
 interface KubeList {
@@ -42,5 +42,47 @@ export function podAndServiceSources(kc: KubeConfig): { pods: ListWatchSource; s
   return {
     pods: kubeListWatchSource(kc, 'pods', '/api/v1/pods', (req) => core.listPodForAllNamespaces(req)),
     services: kubeListWatchSource(kc, 'services', '/api/v1/services', (req) => core.listServiceForAllNamespaces(req)),
+  };
+}
+
+/** discovery.k8s.io versions that serve EndpointSlices, preferred first (v1beta1: before Kubernetes 1.21). */
+export const ENDPOINT_SLICE_VERSIONS = ['v1', 'v1beta1'] as const;
+
+function isNotFound(err: unknown): boolean {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; statusCode?: unknown };
+  return e.code === 404 || e.statusCode === 404;
+}
+
+/**
+ * EndpointSlices in every namespace, from discovery.k8s.io/v1, or v1beta1 where the API server
+ * has no v1 (Kubernetes 1.17–1.20). The version is chosen by the first LIST that the server does
+ * not answer with 404 and kept for the watches; when neither version exists, the LIST fails with
+ * the 404 and the next attempt tries both again.
+ */
+export function endpointSliceSource(kc: KubeConfig): ListWatchSource {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  let version: (typeof ENDPOINT_SLICE_VERSIONS)[number] | undefined;
+  const sources = new Map(ENDPOINT_SLICE_VERSIONS.map((v) => [v, kubeListWatchSource(kc, 'endpointslices', `/apis/discovery.k8s.io/${v}/endpointslices`, (req) =>
+    custom.listClusterCustomObject({ group: 'discovery.k8s.io', version: v, plural: 'endpointslices', ...req }) as Promise<KubeList>)]));
+  return {
+    name: 'endpointslices',
+    async list(pageSize, continueToken): Promise<ListPage> {
+      if (version) return sources.get(version)!.list(pageSize, continueToken);
+      let notFound: unknown;
+      for (const v of ENDPOINT_SLICE_VERSIONS) {
+        try {
+          const page = await sources.get(v)!.list(pageSize, continueToken);
+          version = v;
+          return page;
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+          notFound = err;
+        }
+      }
+      throw notFound;
+    },
+    watch(resourceVersion, onEvent, onDone): Promise<WatchHandle> {
+      return sources.get(version ?? ENDPOINT_SLICE_VERSIONS[0])!.watch(resourceVersion, onEvent, onDone);
+    },
   };
 }

@@ -42,8 +42,50 @@ describe('KubeMetadata', () => {
     assert.equal(md.process('1:1'), undefined);
     while (!pods.emit) await new Promise((r) => setImmediate(r));
     pods.emit('DELETED', POD);
+    assert.ok(md.pod('pod-1')?.deletedAt, 'a deleted pod stays as a tombstone');
+    assert.equal(md.podByIp('10.1.0.5')?.name, 'shop/web-0');
+    assert.deepEqual(md.counts(), { pods: 0, services: 1, containers: 1, deletedPods: 1, deletedServices: 0, endpointSlices: 0 });
+    md.stop();
+  });
+
+  it('tombstones follow the retention options and go with prune', async () => {
+    const pods = source('pods', [POD]);
+    const md = new KubeMetadata({ pods, services: source('services', []) }, { hostname: 'h', tombstoneRetentionMs: 0 });
+    await md.start(5000);
+    while (!pods.emit) await new Promise((r) => setImmediate(r));
+    pods.emit('DELETED', POD);
+    md.prune();
     assert.equal(md.pod('pod-1'), undefined);
-    assert.deepEqual(md.counts(), { pods: 0, services: 1, containers: 0 });
+    md.stop();
+  });
+
+  it('takes service membership from EndpointSlices when it may read them', async () => {
+    const manual = { metadata: { uid: 'svc-2', name: 'legacy', namespace: 'shop' }, spec: { clusterIP: '10.96.0.21' } };
+    const slice = { metadata: { uid: 'es-1', name: 'legacy-1', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'legacy' } }, addressType: 'IPv4', endpoints: [{ addresses: ['10.1.0.5'] }] };
+    const md = new KubeMetadata({ pods: source('pods', [POD]), services: source('services', [SVC, manual]), endpointSlices: source('endpointslices', [slice]) }, { hostname: 'h' });
+    await md.start(5000);
+    assert.equal(md.endpointSlicesSynced, true);
+    // web has no slice: its selector still counts; legacy has no selector: its slice lists the pod's IP.
+    assert.deepEqual(md.pod('pod-1')?.serviceIds, ['svc-2', 'svc-1']);
+    md.stop();
+  });
+
+  it('starts at its timeout without EndpointSlices whose LIST never answers', async () => {
+    const hanging: ListWatchSource = { name: 'endpointslices', list: () => new Promise<ListPage>(() => {}), watch: () => new Promise<WatchHandle>(() => {}) };
+    const md = new KubeMetadata({ pods: source('pods', [POD]), services: source('services', [SVC]), endpointSlices: hanging }, { hostname: 'h' });
+    await md.start(50);
+    assert.equal(md.synced, true);
+    assert.equal(md.endpointSlicesSynced, false);
+    md.stop();
+  });
+
+  it('starts without EndpointSlices when the API forbids them, on selectors alone', async () => {
+    const forbidden = Object.assign(new Error('endpointslices.discovery.k8s.io is forbidden'), { code: 403 });
+    const md = new KubeMetadata({ pods: source('pods', [POD]), services: source('services', [SVC]), endpointSlices: source('endpointslices', [], forbidden) }, { hostname: 'h', retryMinMs: 60_000 });
+    await md.start(5000);
+    assert.equal(md.synced, true);
+    assert.equal(md.endpointSlicesSynced, false);
+    assert.deepEqual(md.pod('pod-1')?.serviceIds, ['svc-1']);
     md.stop();
   });
 

@@ -1,13 +1,19 @@
-// The cluster view from the Kubernetes API: pods and services of every namespace, watched, kept
-// as compact records (see kube-objects.ts) in a ClusterIndex. It knows no processes; NodeMetadata
-// layers a node's /proc over it.
+// The cluster view from the Kubernetes API: pods, services and EndpointSlices of every namespace,
+// watched, kept as compact records (see kube-objects.ts) in a ClusterIndex, deleted objects as
+// tombstones for a while (cluster-index.ts). It knows no processes; NodeMetadata layers a node's
+// /proc over it.
+//
+// Pods and services are required: start() fails without them. EndpointSlices are optional: when
+// the service account may not read them (an older ClusterRole) or the API server has none,
+// start() does not wait for them, service membership comes from selectors, and the watch keeps
+// retrying, switching membership to slices once it succeeds.
 import { hostname as osHostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { ClusterIndex, type ClusterIndexCounts } from './cluster-index.js';
+import { ClusterIndex, type ClusterIndexCounts, type ClusterIndexOptions } from './cluster-index.js';
 import type { ClusterView, ContainerInfo } from './cluster-view.js';
-import { podRecord, serviceRecord, type PodRecord, type ServiceRecord } from './kube-objects.js';
-import { podAndServiceSources } from './kube-source.js';
+import { endpointSliceRecord, podRecord, serviceRecord, type EndpointSliceRecord, type PodRecord, type ServiceRecord } from './kube-objects.js';
+import { endpointSliceSource, podAndServiceSources } from './kube-source.js';
 import { ListWatch, type ListWatchSource } from './list-watch.js';
 import type { MetadataView, PodInfo, ProcessInfo, ServiceInfo } from './types.js';
 
@@ -24,7 +30,7 @@ export class MetadataSyncError extends Error {
   }
 }
 
-export interface KubeMetadataOptions {
+export interface KubeMetadataOptions extends Omit<ClusterIndexOptions, 'now'> {
   /** The node this view serves (a PEM's NODE_NAME); default ''. */
   nodeName?: string;
   /** Default os.hostname(). */
@@ -34,27 +40,40 @@ export interface KubeMetadataOptions {
   /** First retry delay after an API error (default 500 ms, doubling to 30 s). */
   retryMinMs?: number;
   log?: Logger;
+  /** How often tombstones past their retention are forgotten (default 60 s). */
+  pruneIntervalMs?: number;
 }
 
 export interface KubeMetadataSources {
   pods: ListWatchSource;
   services: ListWatchSource;
+  /** Optional: without it, service membership comes from selectors only. */
+  endpointSlices?: ListWatchSource;
 }
 
 export class KubeMetadata implements MetadataView, ClusterView {
   readonly nodeName: string;
   readonly hostname: string;
-  private readonly index = new ClusterIndex();
+  private readonly index: ClusterIndex;
   private readonly pods: ListWatch<PodRecord>;
   private readonly services: ListWatch<ServiceRecord>;
+  private readonly slices: ListWatch<EndpointSliceRecord> | undefined;
+  private readonly pruneIntervalMs: number;
+  private pruneTimer: NodeJS.Timeout | undefined;
 
   static fromKubeConfig(kc: KubeConfig, opts: KubeMetadataOptions = {}): KubeMetadata {
-    return new KubeMetadata(podAndServiceSources(kc), opts);
+    return new KubeMetadata({ ...podAndServiceSources(kc), endpointSlices: endpointSliceSource(kc) }, opts);
   }
 
   constructor(sources: KubeMetadataSources, opts: KubeMetadataOptions = {}) {
     this.nodeName = opts.nodeName ?? '';
     this.hostname = opts.hostname ?? osHostname();
+    this.pruneIntervalMs = opts.pruneIntervalMs ?? 60_000;
+    this.index = new ClusterIndex({
+      ...(opts.tombstoneRetentionMs !== undefined ? { tombstoneRetentionMs: opts.tombstoneRetentionMs } : {}),
+      ...(opts.maxDeletedPods !== undefined ? { maxDeletedPods: opts.maxDeletedPods } : {}),
+      ...(opts.maxDeletedServices !== undefined ? { maxDeletedServices: opts.maxDeletedServices } : {}),
+    });
     const lwOpts = {
       ...(opts.pageSize !== undefined ? { pageSize: opts.pageSize } : {}),
       ...(opts.retryMinMs !== undefined ? { retryMinMs: opts.retryMinMs } : {}),
@@ -70,19 +89,34 @@ export class KubeMetadata implements MetadataView, ClusterView {
       upsert: (r) => this.index.upsertService(r),
       remove: (uid) => this.index.removeService(uid),
     }, lwOpts);
+    this.slices = sources.endpointSlices && new ListWatch(sources.endpointSlices, endpointSliceRecord, {
+      replace: (rs) => this.index.replaceEndpointSlices(rs),
+      upsert: (r) => this.index.upsertEndpointSlice(r),
+      remove: (uid) => this.index.removeEndpointSlice(uid),
+    }, lwOpts);
   }
 
   /**
-   * Starts watching; resolves once pods and services have both been listed. Keeps retrying in
-   * the background either way; after timeoutMs (default 60 s) rejects with the last API error.
+   * Starts watching; resolves once pods and services have both been listed, and EndpointSlices
+   * listed or failed once (so that a first query sees slice-based membership where it can).
+   * Keeps retrying in the background either way; after timeoutMs (default 60 s) rejects with the
+   * last API error of pods or services.
    */
   async start(timeoutMs = 60_000): Promise<void> {
+    // Slices first: their list usually lands before the pods', so membership is computed once per pod.
+    if (this.slices) this.slices.start();
     const watches = [this.services, this.pods];
     for (const w of watches) w.start();
+    if (!this.pruneTimer) {
+      this.pruneTimer = setInterval(() => this.index.prune(), this.pruneIntervalMs);
+      this.pruneTimer.unref();
+    }
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
+    const timeout = new Promise<void>((resolve, reject) => {
       timer = setTimeout(() => {
         const pending = watches.filter((w) => !w.isSynced);
+        // Only EndpointSlices still pending (a LIST that neither answers nor fails): start without them.
+        if (pending.length === 0) return resolve();
         const causes = pending.map((w) => `${w.name}: ${describe(w.lastError)}`).join('; ');
         reject(new MetadataSyncError(
           pending.map((w) => w.name),
@@ -92,7 +126,7 @@ export class KubeMetadata implements MetadataView, ClusterView {
       }, timeoutMs);
     });
     try {
-      await Promise.race([Promise.all(watches.map((w) => w.whenSynced())), timeout]);
+      await Promise.race([Promise.all([...watches.map((w) => w.whenSynced()), this.slices?.whenSettled()]), timeout]);
     } finally {
       clearTimeout(timer);
     }
@@ -101,10 +135,24 @@ export class KubeMetadata implements MetadataView, ClusterView {
   stop(): void {
     this.pods.stop();
     this.services.stop();
+    this.slices?.stop();
+    clearInterval(this.pruneTimer);
+    this.pruneTimer = undefined;
   }
 
+  /** Pods and services listed (EndpointSlices are optional: see endpointSlicesSynced). */
   get synced(): boolean {
     return this.pods.isSynced && this.services.isSynced;
+  }
+
+  /** EndpointSlices listed: service membership follows them (else selectors alone). */
+  get endpointSlicesSynced(): boolean {
+    return this.slices?.isSynced ?? false;
+  }
+
+  /** Forgets tombstones past their retention now (a timer does it every pruneIntervalMs). */
+  prune(): void {
+    this.index.prune();
   }
 
   counts(): ClusterIndexCounts {
@@ -124,8 +172,8 @@ export class KubeMetadata implements MetadataView, ClusterView {
     return this.index.podByName(namespacedName);
   }
 
-  podByIp(ip: string): PodInfo | undefined {
-    return this.index.podByIp(ip);
+  podByIp(ip: string, atNs?: bigint): PodInfo | undefined {
+    return this.index.podByIp(ip, atNs);
   }
 
   service(serviceId: string): ServiceInfo | undefined {
@@ -136,8 +184,8 @@ export class KubeMetadata implements MetadataView, ClusterView {
     return this.index.serviceByName(namespacedName);
   }
 
-  serviceByIp(ip: string): ServiceInfo | undefined {
-    return this.index.serviceByIp(ip);
+  serviceByIp(ip: string, atNs?: bigint): ServiceInfo | undefined {
+    return this.index.serviceByIp(ip, atNs);
   }
 
   container(containerId: string): ContainerInfo | undefined {

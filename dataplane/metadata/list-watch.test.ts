@@ -205,6 +205,30 @@ describe('ListWatch', () => {
     assert.equal(second.source.watches.length, 1);
   });
 
+  it('whenSettled resolves on the first failure (the list keeps retrying), on the first sync, or at once after either', async () => {
+    const { source, lw } = setup({ retryMinMs: 20 });
+    source.listErrors = [Object.assign(new Error('forbidden'), { code: 403 })];
+    source.items = [obj('a', 1)];
+    lw.start();
+    await lw.whenSettled();
+    assert.equal(lw.isSynced, false);
+    assert.match(String(lw.lastError), /forbidden/);
+    await lw.whenSynced();
+    await lw.whenSettled();
+    lw.stop();
+
+    const ok = setup();
+    ok.lw.start();
+    await ok.lw.whenSettled();
+    assert.equal(ok.lw.isSynced, true);
+    ok.lw.stop();
+
+    const stopped = setup();
+    const waiting = stopped.lw.whenSettled();
+    stopped.lw.stop();
+    await waiting;
+  });
+
   it('recognises 410 in an HTTP error and in a Status object', () => {
     assert.equal(isGone({ statusCode: 410 }), true);
     assert.equal(isGone({ code: 410, kind: 'Status' }), true);

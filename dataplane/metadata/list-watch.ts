@@ -62,6 +62,7 @@ export class ListWatch<R> {
   private handle: WatchHandle | undefined;
   private wake: (() => void) | undefined;
   private readonly syncWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  private readonly settleWaiters: (() => void)[] = [];
   private readonly pageSize: number;
   private readonly retryMinMs: number;
   private readonly retryMaxMs: number;
@@ -104,12 +105,27 @@ export class ListWatch<R> {
     return new Promise((resolve, reject) => this.syncWaiters.push({ resolve, reject }));
   }
 
+  /**
+   * Resolves once the first LIST has been handed over or an attempt has failed (lastError says
+   * why), whichever comes first, or on stop: for a resource that is useful but not required.
+   * It keeps retrying in the background after a failure.
+   */
+  whenSettled(): Promise<void> {
+    if (this.synced || this.stopped || this.failure !== undefined) return Promise.resolve();
+    return new Promise((resolve) => this.settleWaiters.push(resolve));
+  }
+
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
     this.handle?.abort();
     this.wake?.();
     for (const w of this.syncWaiters.splice(0)) w.reject(new Error(`${this.name}: stopped before the first list`));
+    this.settle();
+  }
+
+  private settle(): void {
+    for (const w of this.settleWaiters.splice(0)) w();
   }
 
   private async run(): Promise<void> {
@@ -127,6 +143,7 @@ export class ListWatch<R> {
           healthy = true;
         } else {
           this.failure = err;
+          this.settle();
           this.opts.log?.warn({ err, resource: this.name, retryMs: delay }, 'list/watch failed; retrying');
         }
       }
@@ -159,6 +176,7 @@ export class ListWatch<R> {
     if (!this.synced) {
       this.synced = true;
       for (const w of this.syncWaiters.splice(0)) w.resolve();
+      this.settle();
     }
   }
 

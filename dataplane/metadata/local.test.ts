@@ -59,15 +59,21 @@ describe('LocalMetadata over a fake /proc', () => {
     const proc = fakeProc();
     writeProcess(proc, 300, { start: 9000, cmdline: 'newcomer\0' });
     const md = new LocalMetadata({ procRoot: proc });
-    assert.equal(md.process('300:8000'), undefined);
+    assert.deepEqual(md.process('300:8000'), { upid: '300:8000', pid: 300, cmdline: '' });
     assert.equal(md.process('300:9000')?.cmdline, 'newcomer');
   });
 
-  it('unknown pids and malformed upids miss', () => {
-    const md = new LocalMetadata({ procRoot: fakeProc() });
-    assert.equal(md.process('999:1'), undefined);
+  it('a upid never seen running is still a process of this node: its upid and pid, for good; malformed upids miss', () => {
+    const proc = fakeProc();
+    const clock = manualClock();
+    const md = new LocalMetadata({ procRoot: proc, ttlMs: 1000, now: clock.now });
+    assert.deepEqual(md.process('999:1'), { upid: '999:1', pid: 999, cmdline: '' });
+    clock.advance(5000);
+    assert.deepEqual(md.process('999:1'), { upid: '999:1', pid: 999, cmdline: '' });
+    assert.equal(md.stats().procReads, 1, 'the answer is final: a process cannot start in the past');
     assert.equal(md.process('not-a-upid'), undefined);
     assert.equal(md.process(''), undefined);
+    assert.equal(md.process('0:5'), undefined);
   });
 
   it('a kernel thread (empty cmdline) shows its comm in brackets, as ps does', () => {
@@ -93,10 +99,10 @@ describe('LocalMetadata over a fake /proc', () => {
     assert.equal(md.stats().procReads, 2);
   });
 
-  it('misses are cached too, for the TTL', () => {
+  it('with localUpids false, a upid not running misses, and the miss is cached for the TTL', () => {
     const proc = fakeProc();
     const clock = manualClock();
-    const md = new LocalMetadata({ procRoot: proc, ttlMs: 1000, now: clock.now });
+    const md = new LocalMetadata({ procRoot: proc, ttlMs: 1000, now: clock.now, localUpids: false });
     assert.equal(md.process('60:1'), undefined);
     writeProcess(proc, 60, { start: 1, cmdline: 'late\0' });
     assert.equal(md.process('60:1'), undefined);
@@ -117,6 +123,73 @@ describe('LocalMetadata over a fake /proc', () => {
     clock.advance(5000);
     assert.equal(md.process('70:3')?.cmdline, 'short-lived');
     assert.equal(md.stats().procReads, 2);
+  });
+
+  it('exited processes are kept apart from the LRU: lookups of many live processes do not push them out', () => {
+    const proc = fakeProc();
+    writeProcess(proc, 71, { start: 3, cmdline: 'job\0', cgroup: `0::/kubepods/burstable/pod${POD}/${CID}\n` });
+    for (let pid = 100; pid < 110; pid++) writeProcess(proc, pid, { start: 1, cmdline: `p${pid}\0` });
+    const clock = manualClock();
+    const md = new LocalMetadata({ procRoot: proc, ttlMs: 1000, cacheSize: 2, now: clock.now });
+    const seen = md.process('71:3');
+    rmSync(join(proc, '71'), { recursive: true });
+    clock.advance(1000);
+    assert.equal(md.process('71:3'), seen, 'read again after the TTL: gone, remembered');
+    for (let pid = 100; pid < 110; pid++) md.process(`${pid}:1`);
+    assert.deepEqual(md.process('71:3'), { upid: '71:3', pid: 71, cmdline: 'job', containerId: CID, podId: POD });
+    assert.deepEqual(md.stats(), { lookups: 13, procReads: 12, errors: 0, cached: 2, exited: 1 });
+  });
+
+  it('exited processes are remembered for exitedRetentionMs, at most exitedCacheSize of them, oldest exit first', () => {
+    const proc = fakeProc();
+    for (const pid of [1, 2, 3]) writeProcess(proc, pid, { start: 1, cmdline: `p${pid}\0` });
+    const clock = manualClock();
+    const md = new LocalMetadata({ procRoot: proc, ttlMs: 1000, exitedCacheSize: 2, exitedRetentionMs: 60_000, now: clock.now });
+    for (const pid of [1, 2, 3]) md.process(`${pid}:1`);
+    for (const pid of [1, 2, 3]) rmSync(join(proc, String(pid)), { recursive: true });
+    clock.advance(1000);
+    for (const pid of [1, 2, 3]) {
+      assert.equal(md.process(`${pid}:1`)?.cmdline, `p${pid}`);
+      clock.advance(10);
+    }
+    assert.equal(md.stats().exited, 2);
+    assert.deepEqual(md.process('1:1'), { upid: '1:1', pid: 1, cmdline: '' }, 'the oldest exit was forgotten');
+    assert.equal(md.process('2:1')?.cmdline, 'p2');
+    clock.advance(60_000);
+    assert.deepEqual(md.process('2:1'), { upid: '2:1', pid: 2, cmdline: '' }, 'past the retention');
+  });
+
+  it('scan reads every process ahead of any query and remembers the ones that exit before the next scan', () => {
+    const proc = fakeProc();
+    writeProcess(proc, 40, { start: 7, cmdline: 'cron-job\0', cgroup: `0::/kubepods/burstable/pod${POD}/${CID}\n` });
+    writeProcess(proc, 41, { start: 8, cmdline: 'daemon\0' });
+    mkdirSync(join(proc, 'self'));
+    const clock = manualClock();
+    const md = new LocalMetadata({ procRoot: proc, ttlMs: 1000, now: clock.now });
+    assert.deepEqual(md.scan(), { processes: 2, read: 2, exited: 0 });
+    assert.deepEqual(md.scan(), { processes: 2, read: 0, exited: 0 }, 'within the TTL only stat is read');
+    rmSync(join(proc, '40'), { recursive: true });
+    writeProcess(proc, 42, { start: 9, cmdline: 'new\0' });
+    clock.advance(1000);
+    assert.deepEqual(md.scan(), { processes: 2, read: 2, exited: 1 });
+    const reads = md.stats().procReads;
+    assert.deepEqual(md.process('40:7'), { upid: '40:7', pid: 40, cmdline: 'cron-job', containerId: CID, podId: POD });
+    assert.equal(md.process('42:9')?.cmdline, 'new');
+    assert.equal(md.stats().procReads, reads, 'lookups were answered from what the scan read');
+  });
+
+  it('startScanning scans at once and on its interval until stopScanning', async () => {
+    const proc = fakeProc();
+    writeProcess(proc, 43, { start: 1, cmdline: 'x\0' });
+    const md = new LocalMetadata({ procRoot: proc });
+    md.startScanning(5);
+    assert.equal(md.stats().procReads, 1);
+    md.process('43:1');
+    rmSync(join(proc, '43'), { recursive: true });
+    await new Promise((r) => setTimeout(r, 50));
+    md.stopScanning();
+    assert.equal(md.stats().exited, 1);
+    assert.equal(md.process('43:1')?.cmdline, 'x');
   });
 
   it('pid reuse after the TTL does not overwrite the exited process', () => {
@@ -193,6 +266,8 @@ describe('LocalMetadata over this machine\'s /proc', () => {
     assert.equal(info.upid, upid);
     assert.equal(info.pid, process.pid);
     assert.match(info.cmdline, /node/);
-    assert.equal(md.process(`${process.pid}:${stat.starttimeTicks + 1}`), undefined);
+    assert.deepEqual(md.process(`${process.pid}:${stat.starttimeTicks + 1}`), { upid: `${process.pid}:${stat.starttimeTicks + 1}`, pid: process.pid, cmdline: '' });
+    assert.ok(md.scan().processes > 1, 'a scan of the real /proc finds this process and others');
+    assert.equal(md.process(upid), info);
   });
 });

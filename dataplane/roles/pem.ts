@@ -43,6 +43,10 @@ export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?
     teardown.add('eviction timer', () => clearInterval(evict));
 
     const metadata = new LocalMetadata({ procRoot: c.procRoot, ...(c.nodeName ? { nodeName: c.nodeName } : {}) });
+    // Reads processes while they live, so rows of processes that exited before a query still
+    // resolve to their command line, container and pod.
+    metadata.startScanning();
+    teardown.add('process scan', () => metadata.stopScanning());
     const { server, address, advertise } = await startRoleServer(c, deps.tls, (s) => s.addService(PEM_SERVICE, pemHandlers({ source: store, metadata })));
     teardown.add('gRPC server', () => shutdownServer(server));
     const tables = store.tableNames().map((n) => store.schema(n)!);

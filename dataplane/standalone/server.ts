@@ -39,6 +39,7 @@ export class StandaloneServer {
     private readonly server: grpc.Server,
     private readonly cron: CronRunner | undefined,
     private readonly evictTimer: NodeJS.Timeout,
+    private readonly metadata: LocalMetadata,
     readonly cronScripts: readonly StandaloneCronScript[],
   ) {}
 
@@ -47,6 +48,9 @@ export class StandaloneServer {
     const cronScripts = opts.manifestsDir ? loadCronScripts(opts.manifestsDir) : [];
     const store = new TableStore({ totalBytes: opts.tableStoreBytes });
     const metadata = new LocalMetadata();
+    // Reads processes while they live, so rows of processes that exited before a query still
+    // resolve to their command line and container.
+    metadata.startScanning();
     const collection = await DataCollection.start({
       store,
       ...(opts.sources ? { sources: opts.sources } : {}),
@@ -68,6 +72,7 @@ export class StandaloneServer {
       ({ server, address } = await startServer(opts.listen ?? '127.0.0.1:50300', (s) => s.addService(BROKER_SERVICE, localBrokerHandlers(handlerOptions))));
     } catch (err) {
       clearInterval(evictTimer);
+      metadata.stopScanning();
       await collection.stop();
       throw new Error(`cannot listen on ${opts.listen ?? '127.0.0.1:50300'}: ${(err as Error).message}; pass --listen HOST:PORT (port 0 picks a free one)`);
     }
@@ -79,7 +84,7 @@ export class StandaloneServer {
       cron.start();
       for (const s of cronScripts) opts.log.info({ cronscript: s.id, schedule: s.cron ?? `every ${s.everyMs} ms`, suspend: s.suspend }, 'cronscript scheduled');
     }
-    return new StandaloneServer(address, store, collection, server, cron, evictTimer, cronScripts);
+    return new StandaloneServer(address, store, collection, server, cron, evictTimer, metadata, cronScripts);
   }
 
   status(): SourceStatus[] {
@@ -89,6 +94,7 @@ export class StandaloneServer {
   async stop(): Promise<void> {
     this.cron?.stop();
     clearInterval(this.evictTimer);
+    this.metadata.stopScanning();
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
     await this.collection.stop();
   }
