@@ -8,7 +8,9 @@
 //     string, uint128     u32 dictionary size, u32 UTF-8 byte length of the entries,
 //                         u32 × size entry lengths, the UTF-8 bytes, padded to 8, then rows × u32 codes, padded to 8
 // Every section starts 8-byte aligned so numeric columns decode as views into one copy.
-import type { ColumnVector, DataType, RowBatch } from '../table-store/types.js';
+// A dictionary goes out with only the entries the batch's rows use: a filtered or cut batch
+// shares its source batch's whole dictionary (thousands of unique bodies for a few rows).
+import type { ColumnVector, DataType, DictVector, RowBatch } from '../table-store/types.js';
 
 const MAGIC = 0x0031424c; // "LB1\0" little-endian
 const TYPE_CODES: readonly DataType[] = ['boolean', 'int64', 'uint128', 'float64', 'string', 'time64ns'];
@@ -35,17 +37,40 @@ function columnBytes(column: ColumnVector, rows: number): number {
   }
 }
 
+/**
+ * The dictionary entries the first `rows` codes use, in order of first use, with the codes
+ * renumbered; the column itself when every entry is used (or a code is out of range, which
+ * the decoder then reports).
+ */
+export function usedEntries(column: DictVector, rows: number): DictVector {
+  const { dict, codes } = column;
+  const remap = new Int32Array(dict.length).fill(-1);
+  let used = 0;
+  for (let i = 0; i < rows; i++) {
+    const c = codes[i]!;
+    if (c >= dict.length) return column;
+    if (remap[c]! < 0) remap[c] = used++;
+  }
+  if (used === dict.length) return column;
+  const entries = new Array<string>(used);
+  for (let d = 0; d < dict.length; d++) if (remap[d]! >= 0) entries[remap[d]!] = dict[d]!;
+  const renumbered = new Uint32Array(rows);
+  for (let i = 0; i < rows; i++) renumbered[i] = remap[codes[i]!]!;
+  return { type: column.type, codes: renumbered, dict: entries };
+}
+
 export function encodeBatch(batch: RowBatch): Buffer {
   const rows = batch.length;
+  const columns = batch.columns.map((c) => (c.type === 'string' || c.type === 'uint128' ? usedEntries(c, rows) : c));
   let size = 12 + 4;
-  for (const column of batch.columns) size += columnBytes(column, rows);
+  for (const column of columns) size += columnBytes(column, rows);
   size = pad8(size);
   const out = Buffer.alloc(size);
   out.writeUInt32LE(MAGIC, 0);
   out.writeUInt32LE(rows, 4);
-  out.writeUInt32LE(batch.columns.length, 8);
+  out.writeUInt32LE(columns.length, 8);
   let at = 16;
-  for (const column of batch.columns) {
+  for (const column of columns) {
     out.writeUInt8(TYPE_CODES.indexOf(column.type), at);
     at += 8;
     switch (column.type) {

@@ -81,3 +81,14 @@ test('plans round-trip with bigint times and are checked for order and shape', (
   assert.throws(() => decodePlan(encodePlan({ ...plan, nodes: [plan.nodes[0]!, plan.nodes[0]!] })), /appears twice/);
   assert.throws(() => decodePlan(JSON.stringify({ nodes: [], now: 1 })), /now \(bigint\)/);
 });
+
+test('a cut batch sends only the dictionary entries its rows use, and the values survive', () => {
+  const dict = Array.from({ length: 5000 }, (_, i) => `body-${i}-${'x'.repeat(100)}`);
+  // Two rows of a 5000-entry dictionary, as a filter or head() leaves them.
+  const batch: RowBatch = { length: 2, columns: [{ type: 'string', codes: new Uint32Array([4321, 17, 99]), dict }] };
+  const encoded = encodeBatch(batch);
+  assert.ok(encoded.length < 1024, `encoded ${encoded.length} bytes for 2 rows`);
+  const decoded = decodeBatch(encoded, ['string']).columns[0]! as { codes: Uint32Array; dict: readonly string[] };
+  assert.equal(decoded.dict.length, 2);
+  assert.deepEqual([...decoded.codes].map((c) => decoded.dict[c]), [dict[4321], dict[17]]);
+});
