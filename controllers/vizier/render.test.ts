@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KubernetesObject, V1ClusterRole, V1Container, V1PodTemplateSpec, V1DaemonSet, V1StatefulSet, V1Deployment, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject, V1ClusterRole, V1ClusterRoleBinding, V1Container, V1PodTemplateSpec, V1DaemonSet, V1StatefulSet, V1Deployment, V1Secret } from '@kubernetes/client-node';
 import { renderVizier, tableStoreBytes, metadataClusterRoleName } from './render.js';
 import { PatchError } from '../common/patches.js';
 import { vizier, tls } from './fixtures.test-util.js';
@@ -27,7 +27,7 @@ test('an empty spec renders the whole data plane', () => {
     'Deployment/vz-kelvin', 'Deployment/vz-query-broker',
     'Secret/vz-tls', 'Secret/vz-tls-ca',
     'Service/vz-kelvin', 'Service/vz-metadata', 'Service/vz-nats', 'Service/vz-nats-headless', 'Service/vz-query-broker',
-    'ServiceAccount/vz-metadata', 'ServiceAccount/vz-pem', 'ServiceAccount/vz-vizier',
+    'ServiceAccount/vz-kelvin', 'ServiceAccount/vz-metadata', 'ServiceAccount/vz-pem', 'ServiceAccount/vz-vizier',
     'StatefulSet/vz-metadata', 'StatefulSet/vz-nats',
   ]);
 });
@@ -39,6 +39,20 @@ test('the metadata ClusterRole reads, cluster-wide, what the metadata service wa
     { apiGroups: ['apps'], resources: ['replicasets', 'deployments', 'statefulsets', 'daemonsets'], verbs: ['get', 'list', 'watch'] },
     { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
   ]);
+});
+
+test('the metadata ClusterRole is bound to the metadata service, the PEMs and Kelvin, whose pods mount their tokens; the broker\'s does not', () => {
+  const objs = render();
+  const binding = find<V1ClusterRoleBinding>(objs, 'ClusterRoleBinding', 'loupe:obs:vz:metadata');
+  assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'loupe:obs:vz:metadata' });
+  assert.deepEqual(binding.subjects, ['vz-metadata', 'vz-pem', 'vz-kelvin'].map((name) => ({ kind: 'ServiceAccount', name, namespace: 'obs' })));
+  const pods = new Map(templates(objs));
+  assert.equal(pods.get('vz-pem')!.spec!.serviceAccountName, 'vz-pem');
+  assert.equal(pods.get('vz-pem')!.spec!.automountServiceAccountToken, true);
+  assert.equal(pods.get('vz-kelvin')!.spec!.serviceAccountName, 'vz-kelvin');
+  assert.equal(pods.get('vz-kelvin')!.spec!.automountServiceAccountToken, true);
+  assert.equal(pods.get('vz-query-broker')!.spec!.serviceAccountName, 'vz-vizier');
+  assert.equal(pods.get('vz-query-broker')!.spec!.automountServiceAccountToken, false);
 });
 
 test('namespaced children carry a controller ownerReference; cluster-scoped ones the owner annotation', () => {

@@ -161,6 +161,7 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
   const saPem = childName(name, 'pem');
   const saMetadata = childName(name, 'metadata');
   const saVizier = childName(name, 'vizier');
+  const saKelvin = childName(name, 'kelvin');
 
   const out: KubernetesObject[] = [];
   out.push(configMap);
@@ -182,9 +183,11 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
     type: 'Opaque',
     data: { 'ca.crt': b64(input.tls.caCrt), 'ca.key': b64(input.tls.caKey) },
   } as V1Secret);
-  out.push(sa('pem', false), sa('metadata', true), sa('vizier', false));
+  out.push(sa('pem', true), sa('metadata', true), sa('kelvin', true), sa('vizier', false));
 
-  // Metadata reads cluster-wide objects: a ClusterRole bound to its ServiceAccount.
+  // Metadata reads cluster-wide objects: a ClusterRole bound to its ServiceAccount, and to the
+  // PEM's and Kelvin's, which watch pods, services and EndpointSlices for the query's metadata
+  // functions (dataplane/roles/kube.ts).
   const crName = metadataClusterRoleName(ns, name);
   const clusterMeta = { name: crName, labels: { ...extraLabels, ...commonLabels(APP, name, 'metadata') }, annotations: ownerAnnotation(vz) };
   out.push({
@@ -203,7 +206,7 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
     kind: 'ClusterRoleBinding',
     metadata: clusterMeta,
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: crName },
-    subjects: [{ kind: 'ServiceAccount', name: saMetadata, namespace: ns }],
+    subjects: [saMetadata, saPem, saKelvin].map((n) => ({ kind: 'ServiceAccount', name: n, namespace: ns })),
   } as V1ClusterRoleBinding);
 
   // NATS: the message bus every other component needs first.
@@ -373,8 +376,8 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
   out.push(service('kelvin', [{ name: 'grpc', port: Ports.kelvin }]));
   out.push(
     deployment('kelvin', spec.kelvin.replicas, template('kelvin', {
-      serviceAccountName: saVizier,
-      automountServiceAccountToken: false,
+      serviceAccountName: saKelvin,
+      automountServiceAccountToken: true,
       containers: [loupeContainer('kelvin', {
         env: [{ name: Env.queryMemoryBytes, value: String(Math.floor(parseQuantity(kelvinLimit) / 2)) }],
         ports: [{ name: 'grpc', port: Ports.kelvin }],
@@ -421,7 +424,7 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
         'pem',
         {
           serviceAccountName: saPem,
-          automountServiceAccountToken: false,
+          automountServiceAccountToken: true,
           hostPID: true,
           hostNetwork: true,
           dnsPolicy: 'ClusterFirstWithHostNet',

@@ -111,6 +111,22 @@ describe('query role configuration', () => {
     assert.equal(pem([], { LOUPE_TLS_DIR: '' }).tlsDir, undefined);
   });
 
+  it('the Kubernetes API: --kubeconfig, else the service account in a pod, none with --no-kube or outside a pod', () => {
+    assert.equal(pem([]).kube, undefined);
+    assert.equal(kelvin([]).kube, undefined);
+    assert.deepEqual(pem(['--kubeconfig', '/k/config']).kube, { kind: 'file', path: '/k/config' });
+    assert.deepEqual(kelvin(['--kubeconfig', '/k/config']).kube, { kind: 'file', path: '/k/config' });
+    const inPod = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' };
+    assert.deepEqual(pem([], inPod).kube, { kind: 'in-cluster', server: 'https://10.96.0.1:443' });
+    assert.deepEqual(kelvin([], { KUBERNETES_SERVICE_HOST: 'fd00::1' }).kube, { kind: 'in-cluster', server: 'https://[fd00::1]:443' });
+    assert.deepEqual(pem(['--kubeconfig', '/k/config'], inPod).kube, { kind: 'file', path: '/k/config' });
+    assert.equal(pem(['--no-kube'], inPod).kube, undefined);
+    assert.equal(kelvin(['--no-kube'], inPod).kube, undefined);
+    rejects(() => pem(['--no-kube', '--kubeconfig', '/k/config']), '--no-kube', /exclude each other/);
+    rejects(() => pem(['--kubeconfig', ' ']), '--kubeconfig', /empty/);
+    rejects(() => parseBrokerArgs(['--kubeconfig', '/k/config'], {}), '--kubeconfig', /Unknown option/);
+  });
+
   it('--help wins over everything else', () => {
     assert.equal(parsePemArgs(['--help', '--listen', 'bad'], {}), 'help');
     assert.equal(parseKelvinArgs(['-h'], {}), 'help');

@@ -34,12 +34,17 @@ const ADVERTISE_USAGE = `  --advertise HOST:PORT  address announced over NATS fo
                          when set, else the bound address; bound to 0.0.0.0: this host's
                          first non-loopback IPv4 address)`;
 
+const KUBE_USAGE = `  --kubeconfig PATH      pods, services and EndpointSlices from this cluster's API (default in a
+                         pod, where $KUBERNETES_SERVICE_HOST is set: the in-cluster service account)
+  --no-kube              no Kubernetes API: metadata from /proc only, pod and service names empty`;
+
 const STARTED = `Logs JSON lines on stdout; once serving, one line {"msg":"listening","address":HOST:PORT,
 "advertise":...,"health":HOST:PORT}. SIGINT/SIGTERM stop it cleanly.`;
 
 export const PEM_USAGE = `usage: loupe pem [--nats URL] [--listen HOST:PORT] [--advertise HOST:PORT] [--node-name N]
                 [--memory-limit Q] [--retention D] [--sources LIST] [--pid N,N | --cgroup PATH]
                 [--stats-interval D] [--profile-interval D] [--health-addr HOST:PORT] [--tls-dir DIR]
+                [--kubeconfig PATH | --no-kube]
 
 A node's agent: collects into an in-memory table store, runs query fragments for Kelvin, and
 announces itself (and its tables) over NATS. Needs root (or CAP_BPF + CAP_PERFMON) for eBPF.
@@ -57,11 +62,13 @@ ${ADVERTISE_USAGE}
                          the cgroup2 mount); neither: every process but the PEM itself
   --stats-interval D     process_stats / network_stats / conn_stats period (default 10s)
   --profile-interval D   how often CPU stacks become stack_traces.beta rows (default 30s)
+${KUBE_USAGE}
+                         Ready (/readyz) once pods and services have been listed.
 
 ${STARTED}`;
 
 export const KELVIN_USAGE = `usage: loupe kelvin [--nats URL] [--listen HOST:PORT] [--advertise HOST:PORT] [--query-memory Q]
-                   [--health-addr HOST:PORT] [--tls-dir DIR]
+                   [--health-addr HOST:PORT] [--tls-dir DIR] [--kubeconfig PATH | --no-kube]
 
 Merges what the PEMs send for a query (partial aggregates, joins, limits) and streams the
 result to the query broker; announces itself over NATS.
@@ -70,6 +77,8 @@ ${COMMON_USAGE(Ports.kelvin)}
 ${ADVERTISE_USAGE}
   --query-memory Q       operator state and buffered PEM output one query may hold
                          (default $${Env.queryMemoryBytes}, else 256Mi)
+${KUBE_USAGE}
+                         (Kelvin runs the metadata functions of maps after an aggregate or join).
 
 ${STARTED}`;
 
@@ -98,6 +107,11 @@ export interface CommonConfig {
   readonly pod?: string;
 }
 
+/** Where a PEM or Kelvin reads the cluster's pods and services from. */
+export type KubeSource =
+  | { readonly kind: 'in-cluster'; readonly server: string }
+  | { readonly kind: 'file'; readonly path: string };
+
 export interface PemConfig extends CommonConfig {
   readonly role: 'pem';
   /** Unset: LocalMetadata's default, the hostname. */
@@ -110,11 +124,14 @@ export interface PemConfig extends CommonConfig {
   readonly profilerIntervalMs: number;
   /** /proc, or $LOUPE_HOST_PREFIX/proc in a pod that mounts the host's. */
   readonly procRoot: string;
+  /** Unset: /proc only (outside a pod without --kubeconfig, or --no-kube). */
+  readonly kube?: KubeSource;
 }
 
 export interface KelvinConfig extends CommonConfig {
   readonly role: 'kelvin';
   readonly queryMemoryBytes?: number;
+  readonly kube?: KubeSource;
 }
 
 export interface BrokerConfig extends CommonConfig {
@@ -133,8 +150,11 @@ const COMMON_OPTIONS = {
 
 const AGENT_OPTIONS = { ...COMMON_OPTIONS, advertise: { type: 'string' } } as const;
 
+const KUBE_OPTIONS = { kubeconfig: { type: 'string' }, 'no-kube': { type: 'boolean' } } as const;
+
 const PEM_OPTIONS = {
   ...AGENT_OPTIONS,
+  ...KUBE_OPTIONS,
   'node-name': { type: 'string' },
   'memory-limit': { type: 'string' },
   retention: { type: 'string' },
@@ -145,7 +165,7 @@ const PEM_OPTIONS = {
   'profile-interval': { type: 'string' },
 } as const;
 
-const KELVIN_OPTIONS = { ...AGENT_OPTIONS, 'query-memory': { type: 'string' } } as const;
+const KELVIN_OPTIONS = { ...AGENT_OPTIONS, ...KUBE_OPTIONS, 'query-memory': { type: 'string' } } as const;
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -184,6 +204,23 @@ function common(role: QueryRole, values: Values, env: NodeJS.ProcessEnv): Common
   };
 }
 
+/** --kubeconfig, else the in-cluster service account in a pod; --no-kube: none. */
+function kubeSource(values: Values, env: NodeJS.ProcessEnv): KubeSource | undefined {
+  const path = str(values, 'kubeconfig');
+  if (values['no-kube']) {
+    if (path !== undefined) throw new RoleConfigError('--no-kube', '--kubeconfig and --no-kube exclude each other');
+    return undefined;
+  }
+  if (path !== undefined) {
+    if (path.trim() === '') throw new RoleConfigError('--kubeconfig', '--kubeconfig: empty');
+    return { kind: 'file', path };
+  }
+  const host = env['KUBERNETES_SERVICE_HOST'];
+  if (!host) return undefined;
+  const port = env['KUBERNETES_SERVICE_PORT'] ?? '443';
+  return { kind: 'in-cluster', server: `https://${host.includes(':') ? `[${host}]` : host}:${port}` };
+}
+
 export function parsePemArgs(args: string[], env: NodeJS.ProcessEnv = process.env): PemConfig | 'help' {
   const values = parseFlags('pem', args, PEM_OPTIONS);
   if (values === 'help') return 'help';
@@ -202,6 +239,7 @@ export function parsePemArgs(args: string[], env: NodeJS.ProcessEnv = process.en
   const target = parseTracerTarget(values['pid'] as string[] | undefined, str(values, 'cgroup'));
   const interval = (flag: string, fallback: string) => intervalSetting(pick(flag, str(values, flag), undefined, env) ?? { value: fallback, from: 'the default' });
   const hostPrefix = env[Env.hostPrefix];
+  const kube = kubeSource(values, env);
   return {
     role: 'pem',
     ...base,
@@ -213,6 +251,7 @@ export function parsePemArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     statsIntervalMs: interval('stats-interval', '10s'),
     profilerIntervalMs: interval('profile-interval', '30s'),
     procRoot: hostPrefix ? `${hostPrefix.replace(/\/+$/, '')}/proc` : '/proc',
+    ...(kube ? { kube } : {}),
   };
 }
 
@@ -221,7 +260,8 @@ export function parseKelvinArgs(args: string[], env: NodeJS.ProcessEnv = process
   if (values === 'help') return 'help';
   const base = common('kelvin', values, env);
   const memory = pick('query-memory', str(values, 'query-memory'), Env.queryMemoryBytes, env);
-  return { role: 'kelvin', ...base, ...(memory ? { queryMemoryBytes: bytesSetting(memory, MIN_QUERY_MEMORY) } : {}) };
+  const kube = kubeSource(values, env);
+  return { role: 'kelvin', ...base, ...(memory ? { queryMemoryBytes: bytesSetting(memory, MIN_QUERY_MEMORY) } : {}), ...(kube ? { kube } : {}) };
 }
 
 export function parseBrokerArgs(args: string[], env: NodeJS.ProcessEnv = process.env): BrokerConfig | 'help' {

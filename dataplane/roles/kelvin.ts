@@ -1,5 +1,11 @@
 // `loupe kelvin`: runs the merge half of every query. Serves KELVIN_SERVICE (kelvinHandlers,
 // dialling the PEMs with the same TLS material) and announces itself over NATS.
+//
+// Kelvin evaluates metadata functions too: split-plan.ts leaves on the PEMs only the maps and
+// filters whose inputs are all local, so a map after an aggregate, join or union (e.g.
+// `df.namespace = px.pod_name_to_namespace(df.pod)` after a groupby) runs here. In a cluster it
+// gets the same KubeMetadata as the PEMs (every pod, no node; it knows no processes, so upid
+// lookups answer empty here, as they must: upids are resolved on their PEM before the split).
 import { hostname } from 'node:os';
 import { AgentAnnouncer } from '../query/agent-registry.js';
 import { KELVIN_SERVICE } from '../query/grpc-services.js';
@@ -7,6 +13,7 @@ import { kelvinHandlers } from '../query/services.js';
 import type { KelvinConfig } from './config.js';
 import { readiness } from './health.js';
 import { shutdownServer, Teardown } from './lifecycle.js';
+import { startClusterMetadata } from './kube.js';
 import { connectNats } from './nats.js';
 import { agentId, natsConnectedGauge, startRoleServer, type RoleDeps, type RunningRole } from './role.js';
 import { clientSecurity } from './tls.js';
@@ -19,8 +26,11 @@ export async function startKelvin(c: KelvinConfig, deps: RoleDeps): Promise<Runn
   teardown.add('NATS', () => nats.close());
   let stopping = false;
   try {
+    const cluster = c.kube ? await startClusterMetadata(c.kube, { log }) : undefined;
+    if (cluster) teardown.add('Kubernetes watches', () => cluster.metadata.stop());
     const pemClient = clientSecurity(deps.tls);
     const handlers = kelvinHandlers({
+      ...(cluster ? { metadata: cluster.metadata } : {}),
       ...(pemClient ? { pemClient } : {}),
       ...(c.queryMemoryBytes ? { maxMemoryBytes: c.queryMemoryBytes, maxBufferedBytes: c.queryMemoryBytes } : {}),
     });
@@ -33,7 +43,11 @@ export async function startKelvin(c: KelvinConfig, deps: RoleDeps): Promise<Runn
     return {
       address,
       advertise,
-      readiness: () => readiness([['gRPC listening', () => !stopping], ['NATS connected', nats.connected]]),
+      readiness: () => readiness([
+        ['gRPC listening', () => !stopping],
+        ['NATS connected', nats.connected],
+        ...(cluster ? [[`Kubernetes pods and services listed (${cluster.server})`, () => cluster.metadata.synced] as const] : []),
+      ]),
       async stop() {
         stopping = true;
         await teardown.run();

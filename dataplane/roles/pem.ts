@@ -1,9 +1,15 @@
 // `loupe pem`: the node agent. Collects into a table store (DataCollection), serves query
-// fragments over gRPC (pemHandlers, with this node's /proc and cgroups as metadata) and
-// announces itself and its tables over NATS until it stops.
+// fragments over gRPC (pemHandlers, with this node's /proc and cgroups as metadata, layered over
+// the Kubernetes API's pods, services and EndpointSlices in a cluster) and announces itself and
+// its tables over NATS until it stops.
+//
+// The pod cache is cluster-wide, not this node's pods only (a spec.nodeName field selector): the
+// PEM's maps also resolve peers by IP (remote_addr → pod or service), and those pods run anywhere.
 import { Gauge } from 'prom-client';
 import type { CollectorOptions } from '../collectors/socket-trace-collector.js';
 import { LocalMetadata } from '../metadata/local.js';
+import { NodeMetadata } from '../metadata/node.js';
+import type { MetadataView } from '../metadata/types.js';
 import { DataCollection } from '../pem/collection.js';
 import { AgentAnnouncer } from '../query/agent-registry.js';
 import { PEM_SERVICE } from '../query/grpc-services.js';
@@ -12,6 +18,7 @@ import { TableStore } from '../table-store/table-store.js';
 import type { PemConfig } from './config.js';
 import { readiness } from './health.js';
 import { shutdownServer, Teardown } from './lifecycle.js';
+import { startClusterMetadata } from './kube.js';
 import { connectNats } from './nats.js';
 import { agentId, natsConnectedGauge, startRoleServer, type RoleDeps, type RunningRole } from './role.js';
 
@@ -24,6 +31,9 @@ export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?
   teardown.add('NATS', () => nats.close());
   let stopping = false;
   try {
+    // The API server next: a wrong address, credentials or RBAC stops the start with what failed.
+    const cluster = c.kube ? await startClusterMetadata(c.kube, { log, ...(c.nodeName ? { nodeName: c.nodeName } : {}) }) : undefined;
+    if (cluster) teardown.add('Kubernetes watches', () => cluster.metadata.stop());
     const store = new TableStore({ totalBytes: c.tableStoreBytes, maxAgeNs: BigInt(c.retentionMs) * 1_000_000n });
     const collection = await DataCollection.start({
       store,
@@ -42,11 +52,12 @@ export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?
     evict.unref();
     teardown.add('eviction timer', () => clearInterval(evict));
 
-    const metadata = new LocalMetadata({ procRoot: c.procRoot, ...(c.nodeName ? { nodeName: c.nodeName } : {}) });
+    const local = new LocalMetadata({ procRoot: c.procRoot, ...(c.nodeName ? { nodeName: c.nodeName } : {}) });
     // Reads processes while they live, so rows of processes that exited before a query still
     // resolve to their command line, container and pod.
-    metadata.startScanning();
-    teardown.add('process scan', () => metadata.stopScanning());
+    local.startScanning();
+    teardown.add('process scan', () => local.stopScanning());
+    const metadata: MetadataView = cluster ? new NodeMetadata(local, cluster.metadata) : local;
     const { server, address, advertise } = await startRoleServer(c, deps.tls, (s) => s.addService(PEM_SERVICE, pemHandlers({ source: store, metadata })));
     teardown.add('gRPC server', () => shutdownServer(server));
     const tables = store.tableNames().map((n) => store.schema(n)!);
@@ -99,7 +110,11 @@ export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?
     return {
       address,
       advertise,
-      readiness: () => readiness([['gRPC listening', () => !stopping], ['NATS connected', nats.connected]]),
+      readiness: () => readiness([
+        ['gRPC listening', () => !stopping],
+        ['NATS connected', nats.connected],
+        ...(cluster ? [[`Kubernetes pods and services listed (${cluster.server})`, () => cluster.metadata.synced] as const] : []),
+      ]),
       async stop() {
         stopping = true;
         await teardown.run();

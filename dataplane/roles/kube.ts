@@ -1,0 +1,83 @@
+// The cluster view of `loupe pem` and `loupe kelvin`: a KubeMetadata over the API server that
+// --kubeconfig names, or the pod's service account. Before watching, one small LIST of pods and
+// of services checks the address, the credentials and the RBAC, so that a misconfigured role
+// stops at start with what failed instead of retrying quietly; after that the watches retry on
+// their own and readiness reports whether pods and services have been listed.
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { KubeMetadata } from '../metadata/kube.js';
+import type { KubeSource } from './config.js';
+import type { RoleLog } from './health.js';
+
+/** What the service account needs (mirrors the metadata ClusterRole in controllers/vizier/render.ts). */
+const RBAC_HINT = 'the service account needs get, list and watch on pods and services (and discovery.k8s.io endpointslices) in all namespaces';
+
+function loadKubeConfig(src: KubeSource): KubeConfig {
+  const kc = new KubeConfig();
+  const what = src.kind === 'file' ? `--kubeconfig ${src.path}` : 'the in-cluster service account';
+  try {
+    if (src.kind === 'file') kc.loadFromFile(src.path);
+    else kc.loadFromCluster();
+  } catch (err) {
+    throw new Error(`metadata: cannot load ${what}: ${(err as Error).message}; pass --kubeconfig PATH, or --no-kube for /proc only`);
+  }
+  if (!kc.getCurrentCluster()) throw new Error(`metadata: no cluster in ${what}; pass --kubeconfig PATH, or --no-kube for /proc only`);
+  return kc;
+}
+
+/** The API server's reason, from a Status body when there is one. */
+function reason(err: unknown): { code: number | undefined; message: string } {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; body?: unknown; message?: unknown };
+  const code = typeof e.code === 'number' ? e.code : undefined;
+  let message = typeof e.message === 'string' ? e.message : String(err);
+  try {
+    const body = (typeof e.body === 'string' ? JSON.parse(e.body) : e.body) as { message?: unknown } | undefined;
+    if (typeof body?.message === 'string') message = body.message;
+  } catch {
+    // not JSON: keep the exception's message
+  }
+  return { code, message };
+}
+
+async function preflight(kc: KubeConfig, server: string): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const checks: [string, () => Promise<unknown>][] = [
+    ['pods', () => core.listPodForAllNamespaces({ limit: 1 })],
+    ['services', () => core.listServiceForAllNamespaces({ limit: 1 })],
+  ];
+  for (const [resource, list] of checks) {
+    try {
+      await list();
+    } catch (err) {
+      const { code, message } = reason(err);
+      const head = `metadata: Kubernetes API ${server}: cannot list ${resource} in all namespaces`;
+      if (code === 403) throw new Error(`${head}: forbidden (RBAC is missing verb "list" on resource "${resource}", API group "", cluster-wide: ${RBAC_HINT}): ${message}`);
+      if (code === 401) throw new Error(`${head}: unauthorized (the credentials were refused): ${message}`);
+      throw new Error(`${head}: ${code ? `HTTP ${code}: ` : ''}${message}`);
+    }
+  }
+}
+
+export interface ClusterMetadata {
+  readonly metadata: KubeMetadata;
+  /** The API server's URL, for logs. */
+  readonly server: string;
+}
+
+/**
+ * Builds the KubeMetadata, checks it may list pods and services (throws a clear error if not),
+ * and starts the watches without waiting for them: `metadata.synced` says when they are listed.
+ */
+export async function startClusterMetadata(src: KubeSource, opts: { log: RoleLog; nodeName?: string }): Promise<ClusterMetadata> {
+  const kc = loadKubeConfig(src);
+  const server = kc.getCurrentCluster()!.server;
+  await preflight(kc, server);
+  const metadata = KubeMetadata.fromKubeConfig(kc, {
+    // ListWatch logs its retries with warn only, which every RoleLog has.
+    log: opts.log as Logger, ...(opts.nodeName ? { nodeName: opts.nodeName } : {}) });
+  metadata.start().then(
+    () => opts.log.info({ server, ...metadata.counts() }, 'Kubernetes metadata synced'),
+    (err: Error) => opts.log.error({ server, err: err.message }, 'Kubernetes metadata not synced yet; still retrying'),
+  );
+  return { metadata, server };
+}
