@@ -59,9 +59,22 @@ function jsonMethod<Req>(path: string): grpc.MethodDefinition<Req, StreamFrame> 
     responseStream: true,
     requestSerialize: (r: Req) => Buffer.from(stringifyWithBigInts(r), 'utf8'),
     requestDeserialize: (b: Buffer) => parseWithBigInts(b.toString('utf8')) as Req,
-    responseSerialize: encodeFrame,
+    responseSerialize: serializeFrame,
     responseDeserialize: decodeFrame,
   };
+}
+
+/** A frame, or one already encoded (a relayed frame: written as received). */
+function serializeFrame(frame: StreamFrame | Buffer): Buffer {
+  return Buffer.isBuffer(frame) ? frame : encodeFrame(frame);
+}
+
+/**
+ * The client side of `method` with frames left encoded, as the server sent them: for a relay
+ * (the broker streaming Kelvin's frames to its caller) that writes them on without decoding.
+ */
+export function rawFrames<Req>(method: grpc.MethodDefinition<Req, StreamFrame>): grpc.MethodDefinition<Req, Buffer> {
+  return { ...method, responseSerialize: (b: Buffer) => b, responseDeserialize: (b: Buffer) => b };
 }
 
 export const PEM_SERVICE = { executeFragment: jsonMethod<FragmentRequest>('/loupe.query.v1.Pem/ExecuteFragment') } satisfies grpc.ServiceDefinition;
@@ -71,18 +84,21 @@ export const BROKER_SERVICE = { executeScript: jsonMethod<ScriptRequest>('/loupe
 export type StreamHandler<Req> = grpc.handleServerStreamingCall<Req, StreamFrame>;
 
 /** Calls a server-streaming method and returns its frames as an async iterable. */
-export function callStream<Req>(client: grpc.Client, method: grpc.MethodDefinition<Req, StreamFrame>, request: Req, signal?: AbortSignal, deadlineMs?: number): AsyncIterable<StreamFrame> {
+export function callStream<Req, Res = StreamFrame>(client: grpc.Client, method: grpc.MethodDefinition<Req, Res>, request: Req, signal?: AbortSignal, deadlineMs?: number): AsyncIterable<Res> {
   const options: grpc.CallOptions = deadlineMs ? { deadline: Date.now() + deadlineMs } : {};
   const call = client.makeServerStreamRequest(method.path, method.requestSerialize, method.responseDeserialize, request, new grpc.Metadata(), options);
   signal?.addEventListener('abort', () => call.cancel(), { once: true });
-  return call as AsyncIterable<StreamFrame>;
+  return call as AsyncIterable<Res>;
 }
 
-/** Writes frames with backpressure; resolves when the stream accepted them all. */
-export async function writeFrames(call: grpc.ServerWritableStream<unknown, StreamFrame>, frames: AsyncIterable<StreamFrame>): Promise<void> {
+/**
+ * Writes frames with backpressure; resolves when the stream accepted them all. A Buffer is a
+ * frame already encoded (see rawFrames) and goes out as it is.
+ */
+export async function writeFrames(call: grpc.ServerWritableStream<unknown, StreamFrame>, frames: AsyncIterable<StreamFrame | Buffer>): Promise<void> {
   for await (const frame of frames) {
     if (call.cancelled) return;
-    if (!call.write(frame)) await new Promise<void>((resolve) => call.once('drain', resolve));
+    if (!call.write(frame as StreamFrame)) await new Promise<void>((resolve) => call.once('drain', resolve));
   }
 }
 

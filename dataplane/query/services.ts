@@ -19,6 +19,7 @@ import {
   KELVIN_SERVICE,
   openClient,
   PEM_SERVICE,
+  rawFrames,
   statusError,
   writeFrames,
   type ClientSecurity,
@@ -162,28 +163,32 @@ export interface BrokerHandlerOptions {
 
 export function brokerHandlers(opts: BrokerHandlerOptions): grpc.UntypedServiceImplementation {
   let nextKelvin = 0;
+  // Kelvin's frames are relayed as received: never decoded here, written on as they are.
+  const executeQuery = rawFrames(KELVIN_SERVICE.executeQuery);
   return {
     executeScript: (call: Call<ScriptRequest>) =>
-      void serveFrames(call, async function* () {
-        const pems = opts.registry.live('pem');
-        const kelvins = opts.registry.live('kelvin');
-        if (pems.length === 0) throw statusError(status.UNAVAILABLE, 'no PEM agents are registered: check that the PEM DaemonSet runs and reaches NATS');
-        if (kelvins.length === 0) throw statusError(status.UNAVAILABLE, 'no Kelvin is registered: check that the Kelvin Deployment runs and reaches NATS');
-        const tables = new Map<string, TableSchema>();
-        for (const pem of pems) for (const t of pem.tables) if (!tables.has(t.name)) tables.set(t.name, t);
-        const { plan } = await compileRequest(call.request, [...tables.values()]);
-        const { pem, kelvin } = splitPlan(plan);
-        const target = kelvins[nextKelvin++ % kelvins.length]!;
-        const controller = cancelSignal(call);
-        const client = openClient(target.address, opts.kelvinClient);
-        try {
-          const request: KelvinRequest = { queryId: crypto.randomUUID(), plan: kelvin, pemPlan: pem, pems: pems.map((p) => p.address), ...(call.request.limits ? { limits: call.request.limits } : {}) };
-          yield* callStream(client, KELVIN_SERVICE.executeQuery, request, controller.signal);
-        } finally {
-          client.close();
-        }
-      }),
+      void serve(call, () => writeFrames(call, relay(call))),
   };
+
+  async function* relay(call: Call<ScriptRequest>): AsyncGenerator<Buffer> {
+    const pems = opts.registry.live('pem');
+    const kelvins = opts.registry.live('kelvin');
+    if (pems.length === 0) throw statusError(status.UNAVAILABLE, 'no PEM agents are registered: check that the PEM DaemonSet runs and reaches NATS');
+    if (kelvins.length === 0) throw statusError(status.UNAVAILABLE, 'no Kelvin is registered: check that the Kelvin Deployment runs and reaches NATS');
+    const tables = new Map<string, TableSchema>();
+    for (const pem of pems) for (const t of pem.tables) if (!tables.has(t.name)) tables.set(t.name, t);
+    const { plan } = await compileRequest(call.request, [...tables.values()]);
+    const { pem, kelvin } = splitPlan(plan);
+    const target = kelvins[nextKelvin++ % kelvins.length]!;
+    const controller = cancelSignal(call);
+    const client = openClient(target.address, opts.kelvinClient);
+    try {
+      const request: KelvinRequest = { queryId: crypto.randomUUID(), plan: kelvin, pemPlan: pem, pems: pems.map((p) => p.address), ...(call.request.limits ? { limits: call.request.limits } : {}) };
+      yield* callStream(client, executeQuery, request, controller.signal);
+    } finally {
+      client.close();
+    }
+  }
 }
 
 export interface LocalHandlerOptions {

@@ -1,6 +1,7 @@
 // Per-query state the functions share: the metadata view, the query's "now", compiled regular
 // expressions and per-dictionary results (a function over a dictionary column computes each
-// distinct entry once; a dictionary shared by many batches is computed once per query).
+// distinct entry once; a dictionary shared by many batches is computed once per query, and a
+// value seen in another batch's dictionary is not computed again: see `entries`).
 import type { MetadataView } from '../../metadata/types.js';
 import { EMPTY_METADATA } from '../../metadata/types.js';
 import { compactDict, isScalar, type Value } from './values.js';
@@ -36,6 +37,9 @@ export class UdfContext {
   private readonly regexes = new Map<string, RegExp>();
   private readonly perDict = new WeakMap<readonly string[], Map<string, unknown[]>>();
   private readonly parsed = new Map<string, unknown>();
+  /** Per function key: input string → result, across dictionaries (bounded: MEMO_ENTRIES in all). */
+  private readonly memo = new Map<string, Map<string, unknown>>();
+  private memoSize = 0;
 
   constructor(opts: { metadata?: MetadataView; now?: bigint } = {}) {
     this.metadata = opts.metadata ?? EMPTY_METADATA;
@@ -55,13 +59,38 @@ export class UdfContext {
     if (cached) return { codes: vec.codes, m: -1, dict: vec.dict, results: cached as T[] };
     const large = vec.dict.length > 2 * n + 64;
     if (large) vec = compactDict(vec, n);
-    const results = vec.dict.map(f);
+    const results = this.memoized(key, vec.dict, f);
     if (!large) {
       let byKey = this.perDict.get(vec.dict);
       if (!byKey) this.perDict.set(vec.dict, (byKey = new Map()));
       byKey.set(key, results);
     }
     return { codes: vec.codes, m: -1, dict: vec.dict, results };
+  }
+
+  /**
+   * f over every entry of `dict`, through the query's memo for `key`: every table-store batch
+   * has its own dictionary, but the same values (upids, paths) recur in each, and f (a metadata
+   * lookup, a string function) is pure within a query. At most MEMO_ENTRIES results are kept
+   * per query; once it is full, new values are computed without being remembered.
+   */
+  private memoized<T>(key: string, dict: readonly string[], f: (s: string) => T): T[] {
+    let memo = this.memo.get(key) as Map<string, T> | undefined;
+    if (!memo) this.memo.set(key, (memo = new Map()));
+    const results = new Array<T>(dict.length);
+    for (let i = 0; i < dict.length; i++) {
+      const s = dict[i]!;
+      let r = memo.get(s);
+      if (r === undefined && !memo.has(s)) {
+        r = f(s);
+        if (this.memoSize < MEMO_ENTRIES) {
+          memo.set(s, r);
+          this.memoSize++;
+        }
+      }
+      results[i] = r as T;
+    }
+    return results;
   }
 
   /** JSON text parsed once per query (a bounded cache): undefined when the text is not JSON. */
@@ -99,6 +128,8 @@ export class UdfContext {
 
 const ZERO = new Uint32Array(1);
 const JSON_CACHE_ENTRIES = 4096;
+/** Results the per-query memo of `entries` keeps, over all functions. */
+export const MEMO_ENTRIES = 65_536;
 
 function compilePattern(pattern: string, mode: 'whole' | 'global'): RegExp {
   if (pattern.length > MAX_PATTERN_LENGTH) {

@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import type { MetadataView, PodInfo, ProcessInfo, ServiceInfo } from '../../metadata/types.js';
-import { UdfContext } from './context.js';
+import { MEMO_ENTRIES, UdfContext } from './context.js';
 import { k, run, v } from './test-support.js';
 
 const procs: ProcessInfo[] = [
@@ -73,4 +73,41 @@ test('pod, IP and service lookups', () => {
 test('without metadata every lookup misses quietly', () => {
   assert.deepEqual(run('upid_to_pod_name', [v('uint128', '100:5')]).cells, ['']);
   assert.deepEqual(run('pod_name_to_start_time', [k('string', 'x')]).cells, [0n]);
+});
+
+test('a query looks each distinct upid up once, however many batch dictionaries carry it', () => {
+  let lookups = 0;
+  const counting: MetadataView = { ...md, process: (u) => (lookups++, md.process(u)) };
+  const ctx = new UdfContext({ metadata: counting });
+  // Three batches, each with its own dictionary over the same upids (in another order).
+  for (const batch of [['100:5', '200:6', '999:1'], ['999:1', '100:5', '200:6', '100:5'], ['200:6', '100:5']]) {
+    const out = run('upid_to_cmdline', [v('uint128', ...batch)], ctx).cells;
+    assert.deepEqual(out, batch.map((u) => md.process(u)?.cmdline ?? ''));
+  }
+  assert.equal(lookups, 3);
+  // Another function has its own memo; its results are right too.
+  assert.deepEqual(run('upid_to_pod_name', [v('uint128', '200:6', '100:5')], ctx).cells, ['', 'shop/web-1']);
+  assert.equal(lookups, 5);
+  // A new query (a new context) looks up again: the memo does not outlive the query.
+  run('upid_to_cmdline', [v('uint128', '100:5')], new UdfContext({ metadata: counting }));
+  assert.equal(lookups, 6);
+});
+
+test('the per-query memo keeps at most MEMO_ENTRIES results; values past it are computed each time', () => {
+  let lookups = 0;
+  const counting: MetadataView = { ...md, process: (u) => (lookups++, u === '100:5' ? md.process(u) : { upid: u, pid: 1, cmdline: `cmd ${u}` }) };
+  const ctx = new UdfContext({ metadata: counting });
+  const first = Array.from({ length: MEMO_ENTRIES }, (_, i) => `${i + 1000}:1`);
+  run('upid_to_cmdline', [v('uint128', ...first)], ctx);
+  assert.equal(lookups, MEMO_ENTRIES);
+  // The memo is full: new values are computed (correctly) but not remembered.
+  const late = ['100:5', '7:7'];
+  for (let round = 1; round <= 3; round++) {
+    assert.deepEqual(run('upid_to_cmdline', [v('uint128', ...late)], ctx).cells, ['node server.js', 'cmd 7:7']);
+    assert.equal(lookups, MEMO_ENTRIES + 2 * round);
+  }
+  // Values remembered before it filled are still served from it.
+  const again = run('upid_to_cmdline', [v('uint128', first[0]!, first[MEMO_ENTRIES - 1]!)], ctx).cells;
+  assert.deepEqual(again, [`cmd ${first[0]}`, `cmd ${first[MEMO_ENTRIES - 1]}`]);
+  assert.equal(lookups, MEMO_ENTRIES + 6);
 });
