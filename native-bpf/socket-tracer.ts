@@ -1,5 +1,5 @@
 // Socket tracer (issue #3, section 3): opens, payload bytes and closes of the inet sockets of
-// chosen processes, per connection (tgid, fd, generation), from raw_tracepoint sys_enter/sys_exit
+// chosen processes, per connection (tgid, fd, generation), from the BTF tracepoints sys_enter/sys_exit (tp_btf)
 // (src/socket_tracer.bpf.c). The addon polls the ring buffer on its own thread; drain() turns the
 // columns collected since the last drain into events.
 import { loadAddon, NativeBpfError } from './index.js';

@@ -78,6 +78,7 @@ struct active_syscall {
 struct event_scratch {
 	struct sock_event ev;
 	__u8 data[2 * SOCK_MAX_PAYLOAD];
+	struct iovec iov[SOCK_MAX_IOVECS]; /* readv, writev, sendmsg, recvmsg: the iovec array, read in one call */
 };
 
 struct {
@@ -343,21 +344,25 @@ static __always_inline void on_data(__u32 tgid, struct active_syscall *a, __u64 
 				iovcnt = msg.msg_iovlen;
 			}
 		}
+		__u32 iov_bytes = iovcnt < SOCK_MAX_IOVECS ? iovcnt * sizeof(struct iovec) : sizeof(s->iov);
+
+		asm volatile("" : "+r"(iov_bytes));
+		if (iov_bytes > sizeof(s->iov))
+			iov_bytes = sizeof(s->iov);
+		if (iov_bytes && bpf_probe_read_user(s->iov, iov_bytes, iov) != 0) {
+			stat_inc(SOCK_STAT_READ_FAILED);
+			iovcnt = 0;
+		}
 #pragma unroll
 		for (int i = 0; i < SOCK_MAX_IOVECS; i++) {
-			struct iovec v;
 			__u64 n;
 
 			if (i >= iovcnt || captured >= cap)
 				break;
-			if (bpf_probe_read_user(&v, sizeof(v), &iov[i]) != 0) {
-				stat_inc(SOCK_STAT_READ_FAILED);
-				break;
-			}
-			n = v.iov_len;
+			n = s->iov[i].iov_len;
 			if (n > cap - captured)
 				n = cap - captured;
-			if (copy_user(s, captured, v.iov_base, n) != 0)
+			if (copy_user(s, captured, s->iov[i].iov_base, n) != 0)
 				break;
 			captured += n;
 		}
@@ -382,12 +387,12 @@ static __always_inline int traced(__u32 tgid)
 	return bpf_map_lookup_elem(&traced_tgids, &tgid) != NULL;
 }
 
-// Hook: raw_tracepoint/sys_enter — every syscall of every task passes here without kprobes or tracefs; stash the arguments of the socket calls.
-SEC("raw_tracepoint/sys_enter")
-int socket_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+// Hook: tp_btf/sys_enter — every syscall of every task passes here without kprobes or tracefs; stash the arguments of the socket calls.
+// tp_btf rather than raw_tracepoint: regs is a typed kernel pointer, so the arguments are plain
+// loads instead of one bpf_probe_read_kernel call each.
+SEC("tp_btf/sys_enter")
+int BPF_PROG(socket_sys_enter, struct pt_regs *regs, long id)
 {
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-	long id = (long)ctx->args[1];
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct active_syscall a, *slot;
 
@@ -415,22 +420,21 @@ int socket_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 		stat_inc(SOCK_STAT_ARGS_TABLE_FULL);
 		return 0;
 	}
-	a.fd = (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs); /* sendfile: out_fd */
+	a.fd = (__s32)PT_REGS_PARM1_SYSCALL(regs); /* sendfile: out_fd */
 	if (a.syscall != SOCK_SYS_SENDFILE)
-		a.buf = PT_REGS_PARM2_CORE_SYSCALL(regs);
+		a.buf = PT_REGS_PARM2_SYSCALL(regs);
 	if (a.syscall == SOCK_SYS_READV || a.syscall == SOCK_SYS_WRITEV)
-		a.count = PT_REGS_PARM3_CORE_SYSCALL(regs);
+		a.count = PT_REGS_PARM3_SYSCALL(regs);
 	*slot = a;
 	return 0;
 }
 
-// Hook: raw_tracepoint/sys_exit — the return value says how many bytes moved (and the user buffers now hold them) or which fd accept returned.
-SEC("raw_tracepoint/sys_exit")
-int socket_sys_exit(struct bpf_raw_tracepoint_args *ctx)
+// Hook: tp_btf/sys_exit — the return value says how many bytes moved (and the user buffers now hold them) or which fd accept returned.
+SEC("tp_btf/sys_exit")
+int BPF_PROG(socket_sys_exit, struct pt_regs *regs, long ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
-	long ret = (long)ctx->args[1];
 	struct active_syscall *stashed, a;
 	struct sock_conn_key key;
 	struct sock_conn_state *c;

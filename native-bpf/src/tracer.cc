@@ -340,7 +340,7 @@ void start_execute(napi_env, void* data) {
   if (!t->rb) return fail("EBPF_RINGBUF", "opening the ring buffer failed", errno);
   t->poller = std::thread(poll_loop, t);
   if (int err = socket_tracer_bpf__attach(t->skel))
-    return fail("EBPF_ATTACH", "attaching to raw_tracepoint sys_enter/sys_exit failed", -err);
+    return fail("EBPF_ATTACH", "attaching to tp_btf sys_enter/sys_exit failed", -err);
   w->tracer = t;
 }
 
