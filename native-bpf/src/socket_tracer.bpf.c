@@ -48,7 +48,7 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /* Set before load. */
-const volatile __u8 trace_all_tgids = 0;  /* 1: no tgid filter; 0: only tgids in traced_tgids */
+const volatile __u8 trace_all_tgids = 0;  /* 1: no tgid filter; 0: only tgids set in traced_tgid_bits */
 /* Non-zero: only tasks in this cgroup v2 or its descendants (it sits at filter_cgroup_level). */
 const volatile __u64 filter_cgroup_id = 0;
 const volatile __u32 filter_cgroup_level = 0;
@@ -81,12 +81,15 @@ struct event_scratch {
 	struct iovec iov[SOCK_MAX_IOVECS]; /* readv, writev, sendmsg, recvmsg: the iovec array, read in one call */
 };
 
+/* The pid filter as a bitmap, bit (tgid & 63) of word tgid / 64: every process's socket calls
+ * ask it, and an array lookup is inlined into a bounds check and a load, where a hash lookup is
+ * a helper call and a hash. User space sizes it to pid_max / 64 words before load. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
-	__type(value, __u8);
-	__uint(max_entries, SOCK_TRACED_TGIDS_ENTRIES);
-} traced_tgids SEC(".maps");
+	__type(value, __u64);
+	__uint(max_entries, 1);
+} traced_tgid_bits SEC(".maps");
 
 /* Per-thread storage rather than a hash keyed by pid_tgid: every syscall of every process passes
  * sys_exit, and a task-storage lookup of a thread that never made a traced call is a NULL pointer
@@ -384,7 +387,10 @@ static __always_inline int traced(__u32 tgid)
 		return tgid != tracer_tgid && bpf_get_current_ancestor_cgroup_id(filter_cgroup_level) == filter_cgroup_id;
 	if (trace_all_tgids)
 		return tgid != tracer_tgid;
-	return bpf_map_lookup_elem(&traced_tgids, &tgid) != NULL;
+	__u32 word = tgid >> 6;
+	__u64 *bits = bpf_map_lookup_elem(&traced_tgid_bits, &word);
+
+	return bits && ((*bits >> (tgid & 63)) & 1);
 }
 
 // Hook: tp_btf/sys_enter — every syscall of every task passes here without kprobes or tracefs; stash the arguments of the socket calls.

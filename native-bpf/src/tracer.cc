@@ -120,6 +120,15 @@ bool process_gone(uint32_t pid) { return kill(static_cast<pid_t>(pid), 0) != 0 &
 
 // The BPF side sees pids of the initial pid namespace; kill(pid, 0) means the same pids only when
 // this process lives there too (NSpid lists one pid per namespace level).
+// /proc/sys/kernel/pid_max, or the 64-bit kernel's ceiling (PID_MAX_LIMIT) when unreadable.
+uint32_t read_pid_max() {
+  constexpr uint32_t kPidMaxLimit = 4194304;
+  std::ifstream in("/proc/sys/kernel/pid_max");
+  uint64_t v = 0;
+  if (!(in >> v) || v == 0 || v > kPidMaxLimit) return kPidMaxLimit;
+  return static_cast<uint32_t>(v);
+}
+
 bool in_initial_pid_namespace() {
   std::ifstream status("/proc/self/status");
   std::string line;
@@ -327,14 +336,30 @@ void start_execute(napi_env, void* data) {
   t->skel->rodata->conn_budget_bytes = w->conn_budget_bytes;
   if (int err = bpf_map__set_max_entries(t->skel->maps.events, static_cast<__u32>(w->ring_bytes)))
     return fail("EBPF_LOAD", "sizing the ring buffer failed", -err);
+  const uint32_t pid_max = read_pid_max();
+  for (uint32_t pid : w->pids) {
+    if (pid >= pid_max) {
+      w->error_code = "EINVAL";
+      w->error = "pid " + std::to_string(pid) + " is not below the kernel's pid_max (" + std::to_string(pid_max) + "): no such process can exist";
+      shutdown_tracer(t);
+      delete t;
+      return;
+    }
+  }
+  if (int err = bpf_map__set_max_entries(t->skel->maps.traced_tgid_bits, (pid_max + 63) / 64))
+    return fail("EBPF_LOAD", "sizing the pid filter failed", -err);
   if (int err = socket_tracer_bpf__load(t->skel))
     return fail("EBPF_LOAD", "loading the socket tracer BPF programs failed", -err);
 
-  int tgids_fd = bpf_map__fd(t->skel->maps.traced_tgids);
+  int bits_fd = bpf_map__fd(t->skel->maps.traced_tgid_bits);
   for (uint32_t pid : w->pids) {
-    uint8_t one = 1;
-    if (bpf_map_update_elem(tgids_fd, &pid, &one, BPF_ANY) != 0)
-      return fail("EBPF_MAP", "adding pid " + std::to_string(pid) + " to the tgid filter failed", errno);
+    uint32_t word = pid / 64;
+    uint64_t bits = 0;
+    if (bpf_map_lookup_elem(bits_fd, &word, &bits) != 0)
+      return fail("EBPF_MAP", "reading the pid filter for pid " + std::to_string(pid) + " failed", errno);
+    bits |= uint64_t{1} << (pid % 64);
+    if (bpf_map_update_elem(bits_fd, &word, &bits, BPF_ANY) != 0)
+      return fail("EBPF_MAP", "adding pid " + std::to_string(pid) + " to the pid filter failed", errno);
   }
   t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_record, t, nullptr);
   if (!t->rb) return fail("EBPF_RINGBUF", "opening the ring buffer failed", errno);
