@@ -443,6 +443,22 @@ describe('native-bpf socket tracer on the real kernel', () => {
     });
   }
 
+  it('hooksOnly attaches but captures nothing of a traced process (the benchmarks\' baseline); a non-boolean is refused', async () => {
+    const proc = start(syscallsBin, ['4']);
+    assert.equal(await proc.line(), 'ready');
+    const tracer = await SocketTracer.start({ pids: [proc.pid], hooksOnly: true });
+    let events: SocketEvent[];
+    try {
+      proc.child.stdin!.write('go\n');
+      await proc.line();
+    } finally {
+      events = await tracer.stop();
+    }
+    assert.deepEqual(events, []);
+    assert.equal(tracer.counters!.events, 0);
+    await assert.rejects(SocketTracer.start({ pids: [proc.pid], hooksOnly: 'yes' as unknown as boolean }), /hooksOnly must be a boolean/);
+  });
+
   it('without a pid filter, traces every process (asserting on its own one only)', async () => {
     const proc = start(syscallsBin, ['4']);
     assert.equal(await proc.line(), 'ready');

@@ -19,6 +19,9 @@ export interface TracerOptions {
   ringBytes?: number;
   /** Events held between drains before the addon drops (and counts) new ones (default 64 MiB). */
   maxPendingBytes?: number;
+  /** Diagnostics: attach to sys_enter/sys_exit but return at once, capturing nothing. What is
+   * left is the kernel's own cost of running hooks on every syscall (benchmarks compare it). */
+  hooksOnly?: boolean;
 }
 
 /** Cumulative since start. Every way an event can go missing has its own counter. */

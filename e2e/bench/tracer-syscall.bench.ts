@@ -1,6 +1,7 @@
 // The socket tracer's kernel-side cost per syscall, without HTTP or Node in the way: a C program
 // writes 100 bytes into a loopback TCP connection and reads them back, in rounds, while the
-// tracer is off, attached but tracing another pid (the cost every process on the node pays), or
+// tracer is off, attached with programs that return at once (the kernel's own cost of hooking
+// every syscall), attached but tracing another pid (the cost every process on the node pays), or
 // tracing the program (the cost a traced process pays). Rounds alternate so machine drift
 // cancels out; medians. Not a test: no thresholds.
 import { execFileSync, spawn } from 'node:child_process';
@@ -51,7 +52,7 @@ int main(void) {
 }
 `;
 
-type Mode = 'off' | 'other pid' | 'traced';
+type Mode = 'off' | 'hooks only' | 'other pid' | 'traced';
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'loupe-syscall-bench-'));
@@ -59,11 +60,11 @@ async function main(): Promise<void> {
   try {
     const { child, round } = await program;
     await round(50_000); // warm-up
-    const results: Record<Mode, number[]> = { off: [], 'other pid': [], traced: [] };
+    const results: Record<Mode, number[]> = { off: [], 'hooks only': [], 'other pid': [], traced: [] };
     for (let r = 0; r < ROUNDS; r++) {
       for (const mode of Object.keys(results) as Mode[]) {
         // pid 1 never touches these sockets: the hooks run for the program, the filter says no.
-        const tracer = mode === 'off' ? undefined : await SocketTracer.start({ pids: [mode === 'traced' ? child.pid! : 1] });
+        const tracer = mode === 'off' ? undefined : await SocketTracer.start({ pids: [mode === 'other pid' ? 1 : child.pid!], hooksOnly: mode === 'hooks only' });
         const drain = tracer && setInterval(() => tracer.drainBatch(), 50);
         results[mode].push(await round(ITERATIONS));
         if (drain) clearInterval(drain);
@@ -76,9 +77,9 @@ async function main(): Promise<void> {
     for (const mode of Object.keys(results) as Mode[]) {
       const m = median(results[mode]);
       const extra = mode === 'off' ? '' : `, +${((m - off) / 2).toFixed(0)} ns per syscall, ratio off/${mode} ${(off / m).toFixed(3)}`;
-      console.log(`  ${mode.padEnd(9)}: ${m.toFixed(0)} ns per write+read pair${extra}   (rounds: ${results[mode].map((x) => x.toFixed(0)).join(', ')})`);
+      console.log(`  ${mode.padEnd(10)}: ${m.toFixed(0)} ns per write+read pair${extra}   (rounds: ${results[mode].map((x) => x.toFixed(0)).join(', ')})`);
     }
-    console.log('  "other pid": hooks attached, this process filtered out (what every process on the node pays); "traced": payload copied to the ring buffer and drained');
+    console.log('  "hooks only": programs that return at once (the floor of any syscall-hook tracer here); "other pid": this process filtered out (what every process on the node pays); "traced": payload copied to the ring buffer and drained');
     child.kill();
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 // Node-API functions around the libbpf skeleton of socket_tracer.bpf.c:
-//   startTracer({ pids?, maxEventBytes?, connBudgetBytes?, ringBytes?, maxPendingBytes? }) -> Promise<handle>
+//   startTracer({ pids?, maxEventBytes?, connBudgetBytes?, ringBytes?, maxPendingBytes?, hooksOnly? }) -> Promise<handle>
 //   drainTracer(handle) -> batch (synchronous: moves what the poller thread collected)
 //   stopTracer(handle) -> Promise<void> (detach, read the ring buffer to the end, free the BPF objects)
 // Loading and stopping run on libuv worker threads; one thread per tracer polls the ring buffer
@@ -307,6 +307,7 @@ struct StartWork {
   uint64_t conn_budget_bytes = SOCK_DEFAULT_CONN_BUDGET_BYTES;
   uint64_t ring_bytes = SOCK_DEFAULT_RING_BYTES;
   uint64_t max_pending_bytes = kDefaultMaxPendingBytes;
+  bool hooks_only = false;
   Tracer* tracer = nullptr;
   std::string error_code, error;
 };
@@ -327,6 +328,7 @@ void start_execute(napi_env, void* data) {
   t->skel = socket_tracer_bpf__open();
   if (!t->skel) return fail("EBPF_OPEN", "opening the socket tracer BPF object failed", errno);
   t->skel->rodata->trace_all_tgids = w->pids.empty() ? 1 : 0;
+  t->skel->rodata->hooks_only = w->hooks_only ? 1 : 0;
   t->skel->rodata->filter_cgroup_id = w->cgroup_id;
   t->skel->rodata->filter_cgroup_level = w->cgroup_level;
   // Only meaningful when this process's pid is the kernel's (initial pid namespace).
@@ -407,6 +409,17 @@ napi_value StartTracer(napi_env env, napi_callback_info info) {
       !get_opt_uint(env, argv[0], "ringBytes", 4096, 1ull << 30, &w->ring_bytes) ||
       !get_opt_uint(env, argv[0], "maxPendingBytes", 1ull << 16, 1ull << 34, &w->max_pending_bytes))
     return bail();
+  {
+    napi_value v;
+    napi_valuetype vt;
+    if (napi_get_named_property(env, argv[0], "hooksOnly", &v) != napi_ok || napi_typeof(env, v, &vt) != napi_ok) return bail();
+    if (vt == napi_boolean) {
+      napi_get_value_bool(env, v, &w->hooks_only);
+    } else if (vt != napi_undefined) {
+      napi_throw_type_error(env, "EINVAL", "startTracer: options.hooksOnly must be a boolean");
+      return bail();
+    }
+  }
   if (w->ring_bytes & (w->ring_bytes - 1)) {
     napi_throw_range_error(env, "EINVAL", "startTracer: options.ringBytes must be a power of two (at least 4096)");
     return bail();
