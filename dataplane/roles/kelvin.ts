@@ -11,11 +11,10 @@ import { AgentAnnouncer } from '../query/agent-registry.js';
 import { KELVIN_SERVICE } from '../query/grpc-services.js';
 import { kelvinHandlers } from '../query/services.js';
 import type { KelvinConfig } from './config.js';
-import { readiness } from './health.js';
 import { shutdownServer, Teardown } from './lifecycle.js';
 import { startClusterMetadata } from './kube.js';
 import { connectNats } from './nats.js';
-import { agentId, natsConnectedGauge, startRoleServer, type RoleDeps, type RunningRole } from './role.js';
+import { agentId, natsConnectedGauge, runningAgent, startRoleServer, type RoleDeps, type RunningRole } from './role.js';
 import { clientSecurity } from './tls.js';
 
 export async function startKelvin(c: KelvinConfig, deps: RoleDeps): Promise<RunningRole> {
@@ -24,7 +23,6 @@ export async function startKelvin(c: KelvinConfig, deps: RoleDeps): Promise<Runn
   const nats = await connectNats(c.natsUrl, { name: id, log, ...(deps.tls ? { tls: deps.tls } : {}) });
   const teardown = new Teardown(log);
   teardown.add('NATS', () => nats.close());
-  let stopping = false;
   try {
     const cluster = c.kube ? await startClusterMetadata(c.kube, { log }) : undefined;
     if (cluster) teardown.add('Kubernetes watches', () => cluster.metadata.stop());
@@ -40,19 +38,7 @@ export async function startKelvin(c: KelvinConfig, deps: RoleDeps): Promise<Runn
     announcer.start();
     teardown.add('NATS goodbye', () => announcer.stop());
     natsConnectedGauge(deps.registry, nats);
-    return {
-      address,
-      advertise,
-      readiness: () => readiness([
-        ['gRPC listening', () => !stopping],
-        ['NATS connected', nats.connected],
-        ...(cluster ? [[`Kubernetes pods and services listed (${cluster.server})`, () => cluster.metadata.synced] as const] : []),
-      ]),
-      async stop() {
-        stopping = true;
-        await teardown.run();
-      },
-    };
+    return runningAgent(address, advertise, nats, cluster, teardown);
   } catch (err) {
     await teardown.run();
     throw err;

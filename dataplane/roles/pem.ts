@@ -16,11 +16,10 @@ import { PEM_SERVICE } from '../query/grpc-services.js';
 import { pemHandlers } from '../query/services.js';
 import { TableStore } from '../table-store/table-store.js';
 import type { PemConfig } from './config.js';
-import { readiness } from './health.js';
 import { shutdownServer, Teardown } from './lifecycle.js';
 import { startClusterMetadata } from './kube.js';
 import { connectNats } from './nats.js';
-import { agentId, natsConnectedGauge, startRoleServer, type RoleDeps, type RunningRole } from './role.js';
+import { agentId, natsConnectedGauge, runningAgent, startRoleServer, type RoleDeps, type RunningRole } from './role.js';
 
 export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?: CollectorOptions }): Promise<RunningRole> {
   const { log } = deps;
@@ -29,7 +28,6 @@ export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?
   const nats = await connectNats(c.natsUrl, { name: id, log, ...(deps.tls ? { tls: deps.tls } : {}) });
   const teardown = new Teardown(log);
   teardown.add('NATS', () => nats.close());
-  let stopping = false;
   try {
     // The API server next: a wrong address, credentials or RBAC stops the start with what failed.
     const cluster = c.kube ? await startClusterMetadata(c.kube, { log, ...(c.nodeName ? { nodeName: c.nodeName } : {}) }) : undefined;
@@ -107,19 +105,7 @@ export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?
       },
     });
 
-    return {
-      address,
-      advertise,
-      readiness: () => readiness([
-        ['gRPC listening', () => !stopping],
-        ['NATS connected', nats.connected],
-        ...(cluster ? [[`Kubernetes pods and services listed (${cluster.server})`, () => cluster.metadata.synced] as const] : []),
-      ]),
-      async stop() {
-        stopping = true;
-        await teardown.run();
-      },
-    };
+    return runningAgent(address, advertise, nats, cluster, teardown);
   } catch (err) {
     await teardown.run();
     throw err;

@@ -6,7 +6,9 @@ import { Gauge, type Registry } from 'prom-client';
 import { startServer } from '../query/grpc-services.js';
 import { advertiseAddress, formatHostPort } from './address.js';
 import type { CommonConfig } from './config.js';
-import type { Readiness, RoleLog } from './health.js';
+import { readiness, type Readiness, type RoleLog } from './health.js';
+import type { ClusterMetadata } from './kube.js';
+import type { Teardown } from './lifecycle.js';
 import type { RoleNats } from './nats.js';
 import { serverCredentials, type InternalTls } from './tls.js';
 
@@ -64,4 +66,26 @@ export async function startRoleServer(c: CommonConfig, tls: InternalTls | undefi
   const port = Number(started.address.slice(started.address.lastIndexOf(':') + 1));
   const advertise = formatHostPort(advertiseAddress({ host: c.listen.host, port }, c.advertise, c.podIp, networkInterfaces()));
   return { ...started, advertise };
+}
+
+/**
+ * What PEM and Kelvin return: ready while serving, connected to NATS and (in a cluster) once
+ * pods and services are listed; stop() marks it not ready, then runs the teardown.
+ */
+export function runningAgent(address: string, advertise: string, nats: RoleNats, cluster: ClusterMetadata | undefined, teardown: Teardown): RunningRole {
+  let stopping = false;
+  return {
+    address,
+    advertise,
+    readiness: () =>
+      readiness([
+        ['gRPC listening', () => !stopping],
+        ['NATS connected', nats.connected],
+        ...(cluster ? [[`Kubernetes pods and services listed (${cluster.server})`, () => cluster.metadata.synced] as const] : []),
+      ]),
+    async stop() {
+      stopping = true;
+      await teardown.run();
+    },
+  };
 }
