@@ -3,24 +3,19 @@
 // the same answer as one process holding all the rows.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type * as grpc from '@grpc/grpc-js';
-import { connect, type NatsConnection } from 'nats';
-import { AgentAnnouncer, AgentRegistry } from '../dataplane/query/agent-registry.js';
-import { BROKER_SERVICE, callStream, insecureClient, KELVIN_SERVICE, PEM_SERVICE, startServer } from '../dataplane/query/grpc-services.js';
+import { BROKER_SERVICE, callStream, insecureClient } from '../dataplane/query/grpc-services.js';
 import { collectFrames, type QueryResults } from '../dataplane/query/results.js';
-import { brokerHandlers, kelvinHandlers, pemHandlers, runScriptLocally } from '../dataplane/query/services.js';
+import { runScriptLocally } from '../dataplane/query/services.js';
 import { queryErrorMessage } from '../dataplane/query/errors.js';
 import { HTTP_EVENTS_SCHEMA, PROCESS_STATS_SCHEMA } from '../dataplane/table-store/schemas.js';
 import { TableStore } from '../dataplane/table-store/table-store.js';
 import { bundledScripts, resolveScript } from '../dataplane/scripts/library.js';
 import { startNats, type NatsServer } from './harness/nats.js';
+import { startQueryCluster, type QueryCluster } from './harness/query-cluster.js';
 
 const PEMS = 3;
 let nats: NatsServer;
-const servers: grpc.Server[] = [];
-const connections: NatsConnection[] = [];
-const announcers: AgentAnnouncer[] = [];
-let registry: AgentRegistry;
+let cluster: QueryCluster | undefined;
 let brokerAddress = '';
 const all = new TableStore({ totalBytes: 256 << 20 });
 
@@ -85,39 +80,14 @@ function fill(stores: TableStore[]): void {
 
 before(async () => {
   nats = await startNats();
-  const open = async () => {
-    const nc = await connect({ servers: nats.url });
-    connections.push(nc);
-    return nc;
-  };
   const stores = Array.from({ length: PEMS }, () => new TableStore({ totalBytes: 128 << 20 }));
   fill(stores);
-  for (const [i, store] of stores.entries()) {
-    const { server, address } = await startServer('127.0.0.1:0', (s) => s.addService(PEM_SERVICE, pemHandlers({ source: store })));
-    servers.push(server);
-    const tables = store.tableNames().map((n) => store.schema(n)!);
-    const a = new AgentAnnouncer(await open(), { id: `pem-${i}`, kind: 'pem', address, hostname: `node-${i}`, tables }, 1_000);
-    a.start();
-    announcers.push(a);
-  }
-  const kelvin = await startServer('127.0.0.1:0', (s) => s.addService(KELVIN_SERVICE, kelvinHandlers()));
-  servers.push(kelvin.server);
-  const k = new AgentAnnouncer(await open(), { id: 'kelvin-0', kind: 'kelvin', address: kelvin.address, hostname: 'kelvin', tables: [] }, 1_000);
-  k.start();
-  announcers.push(k);
-  registry = new AgentRegistry(await open(), 5_000);
-  await registry.start();
-  await registry.waitFor('3 PEMs and a Kelvin', (a) => a.filter((x) => x.kind === 'pem').length === PEMS && a.some((x) => x.kind === 'kelvin'));
-  const broker = await startServer('127.0.0.1:0', (s) => s.addService(BROKER_SERVICE, brokerHandlers({ registry })));
-  servers.push(broker.server);
-  brokerAddress = broker.address;
+  cluster = await startQueryCluster(nats.url, stores);
+  brokerAddress = cluster.brokerAddress;
 });
 
 after(async () => {
-  for (const a of announcers) await a.stop();
-  registry?.stop();
-  for (const s of servers) s.forceShutdown();
-  for (const nc of connections) await nc.close();
+  await cluster?.stop();
   await nats?.stop();
 });
 

@@ -25,16 +25,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type * as grpc from '@grpc/grpc-js';
-import { connect, type NatsConnection } from 'nats';
 import { LocalMetadata } from '../../dataplane/metadata/local.js';
 import type { MetadataView } from '../../dataplane/metadata/types.js';
 import { compilePxl } from '../../dataplane/pxl/compiler/compile.js';
 import { executePlan } from '../../dataplane/pxl/exec/executor.js';
-import { AgentAnnouncer, AgentRegistry } from '../../dataplane/query/agent-registry.js';
-import { BROKER_SERVICE, callStream, insecureClient, KELVIN_SERVICE, PEM_SERVICE, startServer, type QueryLimitsRequest, type ScriptRequest } from '../../dataplane/query/grpc-services.js';
+import { BROKER_SERVICE, callStream, insecureClient, startServer, type QueryLimitsRequest, type ScriptRequest } from '../../dataplane/query/grpc-services.js';
 import { collectFrames, resultFrames, type QueryResults } from '../../dataplane/query/results.js';
-import { brokerHandlers, kelvinHandlers, localBrokerHandlers, pemHandlers, runScriptLocally } from '../../dataplane/query/services.js';
+import { localBrokerHandlers, runScriptLocally } from '../../dataplane/query/services.js';
 import { resolveScript } from '../../dataplane/scripts/library.js';
 import { parseProcStat, upidOf } from '../../dataplane/stats/process-stats.js';
 import { seededRandom } from '../../dataplane/table-store/random.js';
@@ -42,6 +39,7 @@ import { HTTP_EVENTS_SCHEMA } from '../../dataplane/table-store/schemas.js';
 import { TableStore } from '../../dataplane/table-store/table-store.js';
 import type { CellValue, DictVector, Int64Vector } from '../../dataplane/table-store/types.js';
 import { startNats, type NatsServer } from '../harness/nats.js';
+import { startQueryCluster, type QueryCluster } from '../harness/query-cluster.js';
 
 const ROWS = Number(process.env['BENCH_HTTP_ROWS'] ?? 1_000_000);
 const RUNS = Number(process.env['BENCH_HTTP_RUNS'] ?? 5);
@@ -508,56 +506,20 @@ class ChdbBaseline {
 
 // ---- the distributed setup ---------------------------------------------------------------
 
-interface Cluster {
-  readonly brokerAddress: string;
-  stop(): Promise<void>;
-}
-
-async function startCluster(stores: readonly TableStore[]): Promise<Cluster | string> {
+async function startCluster(stores: readonly TableStore[]): Promise<QueryCluster | string> {
   let nats: NatsServer;
   try {
     nats = await startNats();
   } catch (e) {
     return (e as Error).message;
   }
-  const servers: grpc.Server[] = [];
-  const connections: NatsConnection[] = [];
-  const announcers: AgentAnnouncer[] = [];
-  let registry: AgentRegistry | undefined;
-  const stop = async () => {
-    for (const a of announcers) await a.stop();
-    registry?.stop();
-    for (const s of servers) s.forceShutdown();
-    for (const nc of connections) await nc.close();
-    await nats.stop();
-  };
   try {
-    const open = async () => {
-      const nc = await connect({ servers: nats.url });
-      connections.push(nc);
-      return nc;
-    };
-    for (const [i, store] of stores.entries()) {
-      // Each PEM has its own metadata view, as separate processes would.
-      const { server, address } = await startServer('127.0.0.1:0', (s) => s.addService(PEM_SERVICE, pemHandlers({ source: store, metadata: new LocalMetadata() })));
-      servers.push(server);
-      const a = new AgentAnnouncer(await open(), { id: `pem-${i}`, kind: 'pem', address, hostname: `node-${i}`, tables: [HTTP_EVENTS_SCHEMA] }, 1_000);
-      a.start();
-      announcers.push(a);
-    }
-    const kelvin = await startServer('127.0.0.1:0', (s) => s.addService(KELVIN_SERVICE, kelvinHandlers()));
-    servers.push(kelvin.server);
-    const k = new AgentAnnouncer(await open(), { id: 'kelvin-0', kind: 'kelvin', address: kelvin.address, hostname: 'kelvin', tables: [] }, 1_000);
-    k.start();
-    announcers.push(k);
-    registry = new AgentRegistry(await open(), 60_000);
-    await registry.start();
-    await registry.waitFor(`${PEMS} PEMs and a Kelvin`, (a) => a.filter((x) => x.kind === 'pem').length === PEMS && a.some((x) => x.kind === 'kelvin'));
-    const broker = await startServer('127.0.0.1:0', (s) => s.addService(BROKER_SERVICE, brokerHandlers({ registry: registry! })));
-    servers.push(broker.server);
-    return { brokerAddress: broker.address, stop };
+    // Each PEM has its own metadata view, as separate processes would. The long expiry rides out
+    // the event-loop stalls of generating rows and of the other paths' runs.
+    const cluster = await startQueryCluster(nats.url, stores, { pemMetadata: () => new LocalMetadata(), expiryMs: 60_000 });
+    return { ...cluster, stop: async () => { await cluster.stop(); await nats.stop(); } };
   } catch (e) {
-    await stop();
+    await nats.stop();
     throw e;
   }
 }
