@@ -1,13 +1,12 @@
 // `loupe standalone`: Loupe on this host alone (see server.ts). Runs until SIGINT/SIGTERM.
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { parseQuantity, QuantityError } from '../../crds/quantity.js';
 import { Ports } from '../../crds/roles.js';
 import type { CollectorOptions } from '../collectors/socket-trace-collector.js';
 import type { SourceName } from '../pem/collection.js';
 import { parseSources, parseTracerTarget, resolveTracerTarget } from '../roles/collection-flags.js';
-import { RoleConfigError } from '../roles/settings.js';
-import { parseDuration, TargetArgumentError } from '../targets.js';
+import { bytesSetting, intervalSetting, RoleConfigError } from '../roles/settings.js';
+import { TargetArgumentError } from '../targets.js';
 import { ManifestError } from './cron-manifests.js';
 import { StandaloneServer } from './server.js';
 
@@ -66,27 +65,16 @@ export async function standaloneCommand(args: string[]): Promise<number> {
   let profilerIntervalMs: number;
   try {
     try {
-      memoryBytes = parseQuantity(values['memory-limit']!);
-    } catch (err) {
-      throw new StandaloneUsageError(`--memory-limit ${values['memory-limit']}: ${(err as QuantityError).message}`);
-    }
-    if (memoryBytes < 16 * 2 ** 20) throw new StandaloneUsageError(`--memory-limit ${values['memory-limit']}: at least 16Mi`);
-    try {
+      // The same parsing and messages as `loupe pem` (roles/settings.ts).
+      memoryBytes = bytesSetting({ value: values['memory-limit']!, from: '--memory-limit' }, 16 * 2 ** 20);
       sources = parseSources(values.sources);
       tracer = resolveTracerTarget(parseTracerTarget(values.pid, values.cgroup));
+      statsIntervalMs = intervalSetting({ value: values['stats-interval']!, from: '--stats-interval' });
+      profilerIntervalMs = intervalSetting({ value: values['profile-interval']!, from: '--profile-interval' });
     } catch (err) {
       if (err instanceof RoleConfigError || err instanceof TargetArgumentError) throw new StandaloneUsageError(err.message);
       throw err;
     }
-    const duration = (flag: 'stats-interval' | 'profile-interval') => {
-      try {
-        return parseDuration(values[flag]!);
-      } catch (err) {
-        throw new StandaloneUsageError((err as Error).message.replace('--duration', `--${flag}`));
-      }
-    };
-    statsIntervalMs = duration('stats-interval');
-    profilerIntervalMs = duration('profile-interval');
   } catch (err) {
     if (!(err instanceof StandaloneUsageError)) throw err;
     console.error(`loupe standalone: ${err.message}\n\n${STANDALONE_USAGE}`);
