@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SocketTraceCollector } from '../../dataplane/collectors/socket-trace-collector.js';
+import { parseProcStat } from '../../dataplane/stats/process-stats.js';
 
 const SECONDS = Number(process.env['BENCH_TRACE_SECONDS'] ?? 5);
 const CONNECTIONS = Number(process.env['BENCH_TRACE_CONNECTIONS'] ?? 16);
@@ -40,8 +41,8 @@ writeFileSync(wrkScript, WRK_SCRIPT);
 
 const cpuSeconds = (pid: number): number | undefined => {
   try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
+    const stat = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return (stat.utimeTicks + stat.stimeTicks) / 100; // USER_HZ
   } catch {
     return undefined; // exited
   }
