@@ -1,5 +1,5 @@
 // Socket tracer (issue #3, section 3): opens, payload bytes and closes of the inet sockets of
-// chosen processes, per connection (tgid, fd, generation), from the BTF tracepoints sys_enter/sys_exit (tp_btf)
+// chosen processes, per connection (tgid, fd, generation), from the BTF tracepoint sys_exit (tp_btf)
 // (src/socket_tracer.bpf.c). The addon polls the ring buffer on its own thread; drain() turns the
 // columns collected since the last drain into events.
 import { loadAddon, NativeBpfError } from './index.js';
@@ -19,7 +19,7 @@ export interface TracerOptions {
   ringBytes?: number;
   /** Events held between drains before the addon drops (and counts) new ones (default 64 MiB). */
   maxPendingBytes?: number;
-  /** Diagnostics: attach to sys_enter/sys_exit but return at once, capturing nothing. What is
+  /** Diagnostics: attach to sys_exit but return at once, capturing nothing. What is
    * left is the kernel's own cost of running hooks on every syscall (benchmarks compare it). */
   hooksOnly?: boolean;
 }
@@ -45,8 +45,6 @@ export interface TracerCounters {
   budgetDrops: number;
   /** Connections not tracked: the kernel connection table was full. */
   connTableFull: number;
-  /** Syscalls not traced: the kernel had no memory for the thread's argument slot (task storage). */
-  argsTableFull: number;
   /** Payload copies from user memory that failed. */
   readFailed: number;
 }

@@ -145,7 +145,7 @@ async function measure(generator: Generator, server: Server): Promise<void> {
   console.log(`\nsocket tracer, load from ${label}: Node HTTP server on 127.0.0.1, ${CONNECTIONS} keep-alive connections, ${SECONDS} s per run, ${ROUNDS} rounds alternating off / hooks only / on, after a traced warm-up`);
   console.log(`  requests/s tracing off: ${off.map((r) => (r.handled / SECONDS).toFixed(0)).join(', ')}`);
   console.log(`  requests/s tracing on : ${on.map((r) => (r.handled / SECONDS).toFixed(0)).join(', ')}`);
-  console.log(`  requests/s hooks only  : ${hooks.map((r) => (r.handled / SECONDS).toFixed(0)).join(', ')} (sys_enter/sys_exit attached, programs return at once)`);
+  console.log(`  requests/s hooks only  : ${hooks.map((r) => (r.handled / SECONDS).toFixed(0)).join(', ')} (sys_exit hooked, the program returns at once)`);
   console.log(`  throughput ratio on/off: ${(sum(on, handled) / sum(off, handled)).toFixed(3)} (goal >= 0.97); hooks only/off: ${(sum(hooks, handled) / sum(off, handled)).toFixed(3)} (the ceiling of tracing from syscall hooks on this kernel)`);
   console.log(`  http_events rows / requests the server handled: ${captured.map((c) => c.toFixed(4)).join(', ')} (goal 1.0); lost to a full ring buffer: ${lost}`);
   console.log(`  CPU µs per request, off -> hooks only -> on: server ${perRequest(off, (r) => r.serverCpu)} -> ${perRequest(hooks, (r) => r.serverCpu)} -> ${perRequest(on, (r) => r.serverCpu)} (the BPF programs run in its syscalls), load generator ${perRequest(off, (r) => r.clientCpu)} -> ${perRequest(hooks, (r) => r.clientCpu)} -> ${perRequest(on, (r) => r.clientCpu)}`);

@@ -68,8 +68,8 @@ const volatile __u8 hooks_only = 0;
 /* Last generation handed out; each opened (or first seen) connection takes the next one. */
 __u64 last_generation = 0;
 
-/* Arguments of a traced syscall, stashed at sys_enter and used at sys_exit. */
-struct active_syscall {
+/* Arguments of a traced syscall, read back from the saved user registers at sys_exit. */
+struct syscall_args {
 	__u64 buf;     /* read/write/sendto/recvfrom: buffer; readv/writev: iovec array; *msg: user_msghdr */
 	__u64 count;   /* iovec count (readv/writev) */
 	__s32 fd;
@@ -94,16 +94,6 @@ struct {
 	__type(value, __u64);
 	__uint(max_entries, 1);
 } traced_tgid_bits SEC(".maps");
-
-/* Per-thread storage rather than a hash keyed by pid_tgid: every syscall of every process passes
- * sys_exit, and a task-storage lookup of a thread that never made a traced call is a NULL pointer
- * check, where a hash lookup (and the update/delete pair per traced call) costs far more. */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct active_syscall);
-} active_syscalls SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -278,7 +268,7 @@ static __always_inline int copy_user(struct event_scratch *s, __u32 off, const v
 	return 0;
 }
 
-static __always_inline void on_data(__u32 tgid, struct active_syscall *a, __u64 bytes)
+static __always_inline void on_data(__u32 tgid, struct syscall_args *a, __u64 bytes)
 {
 	struct sock_conn_key key = { .tgid = tgid, .fd = a->fd };
 	struct event_scratch *s;
@@ -397,20 +387,53 @@ static __always_inline int traced(__u32 tgid)
 	return bits && ((*bits >> (tgid & 63)) & 1);
 }
 
-// Hook: tp_btf/sys_enter — every syscall of every task passes here without kprobes or tracefs; stash the arguments of the socket calls.
-// tp_btf rather than raw_tracepoint: regs is a typed kernel pointer, so the arguments are plain
-// loads instead of one bpf_probe_read_kernel call each.
-SEC("tp_btf/sys_enter")
-int BPF_PROG(socket_sys_enter, struct pt_regs *regs, long id)
+/* Whether the call did what the tracer reports: moved bytes, opened or closed a connection. A
+ * non-blocking connect still in progress counts; failed calls and EOFs do not. */
+static __always_inline int succeeded(__u8 syscall, long ret)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct active_syscall a, *slot;
+	switch (syscall) {
+	case SOCK_SYS_CONNECT:
+		return ret == 0 || ret == -EINPROGRESS;
+	case SOCK_SYS_ACCEPT:
+	case SOCK_SYS_ACCEPT4:
+		return ret >= 0;
+	case SOCK_SYS_CLOSE:
+		return ret == 0;
+	default:
+		return ret > 0;
+	}
+}
+
+/* Syscall number and arguments as the task's saved user registers hold them at sys_exit. The
+ * kernel reads syscall arguments from these registers and does not write them back (arm64 keeps
+ * the first one in orig_x0, since x0 takes the return value), so one hook at exit sees both the
+ * arguments and the result: no sys_enter hook, no per-thread slot to carry them across. */
+#if defined(__TARGET_ARCH_x86)
+#define SYSCALL_NR(regs) ((regs)->orig_ax)
+#elif defined(__TARGET_ARCH_arm64)
+#define SYSCALL_NR(regs) ((regs)->syscallno)
+#endif
+
+// Hook: tp_btf/sys_exit — every syscall of every task passes here (no kprobes or tracefs needed).
+// Only sys_exit is hooked: the return value says how many bytes moved (and the user buffers now
+// hold them) or which fd accept returned, and the saved registers still hold the arguments.
+// A sys_enter hook as well would double the kernel's per-syscall hook cost for every process.
+// tp_btf rather than raw_tracepoint: regs is a typed kernel pointer, so reading it takes plain
+// loads instead of one bpf_probe_read_kernel call each.
+SEC("tp_btf/sys_exit")
+int BPF_PROG(socket_sys_exit, struct pt_regs *regs, long ret)
+{
+	struct syscall_args a;
+	struct sock_conn_key key;
+	struct sock_conn_state *c;
+	struct sock *sk;
+	__u32 tgid;
 
 	if (hooks_only)
 		return 0;
 
 	__builtin_memset(&a, 0, sizeof(a));
-	switch (id) {
+	switch (SYSCALL_NR(regs)) {
 	case NR_read: a.syscall = SOCK_SYS_READ; break;
 	case NR_readv: a.syscall = SOCK_SYS_READV; break;
 	case NR_recvfrom: a.syscall = SOCK_SYS_RECVFROM; break;
@@ -426,46 +449,19 @@ int BPF_PROG(socket_sys_enter, struct pt_regs *regs, long id)
 	case NR_close: a.syscall = SOCK_SYS_CLOSE; break;
 	default: return 0;
 	}
-	if (!traced(pid_tgid >> 32))
+	if (!succeeded(a.syscall, ret))
 		return 0;
-	slot = bpf_task_storage_get(&active_syscalls, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!slot) {
-		stat_inc(SOCK_STAT_ARGS_TABLE_FULL);
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!traced(tgid))
 		return 0;
-	}
 	a.fd = (__s32)PT_REGS_PARM1_SYSCALL(regs); /* sendfile: out_fd */
 	if (a.syscall != SOCK_SYS_SENDFILE)
 		a.buf = PT_REGS_PARM2_SYSCALL(regs);
 	if (a.syscall == SOCK_SYS_READV || a.syscall == SOCK_SYS_WRITEV)
 		a.count = PT_REGS_PARM3_SYSCALL(regs);
-	*slot = a;
-	return 0;
-}
-
-// Hook: tp_btf/sys_exit — the return value says how many bytes moved (and the user buffers now hold them) or which fd accept returned.
-SEC("tp_btf/sys_exit")
-int BPF_PROG(socket_sys_exit, struct pt_regs *regs, long ret)
-{
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32;
-	struct active_syscall *stashed, a;
-	struct sock_conn_key key;
-	struct sock_conn_state *c;
-	struct sock *sk;
-
-	if (hooks_only)
-		return 0;
-
-	stashed = bpf_task_storage_get(&active_syscalls, bpf_get_current_task_btf(), 0, 0);
-	if (!stashed || !stashed->syscall)
-		return 0;
-	a = *stashed;
-	stashed->syscall = SOCK_SYS_NONE;
 
 	switch (a.syscall) {
 	case SOCK_SYS_CONNECT:
-		if (ret != 0 && ret != -EINPROGRESS)
-			return 0;
 		key.tgid = tgid;
 		key.fd = a.fd;
 		sk = inet_sock_of_fd(a.fd);
@@ -474,8 +470,6 @@ int BPF_PROG(socket_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	case SOCK_SYS_ACCEPT:
 	case SOCK_SYS_ACCEPT4:
-		if (ret < 0)
-			return 0;
 		key.tgid = tgid;
 		key.fd = (__s32)ret;
 		sk = inet_sock_of_fd(key.fd);
@@ -483,8 +477,6 @@ int BPF_PROG(socket_sys_exit, struct pt_regs *regs, long ret)
 			open_conn(&key, sk, SOCK_ROLE_SERVER, a.syscall);
 		return 0;
 	case SOCK_SYS_CLOSE:
-		if (ret != 0)
-			return 0;
 		key.tgid = tgid;
 		key.fd = a.fd;
 		c = bpf_map_lookup_elem(&conns, &key);
@@ -494,8 +486,7 @@ int BPF_PROG(socket_sys_exit, struct pt_regs *regs, long ret)
 		}
 		return 0;
 	default:
-		if (ret > 0)
-			on_data(tgid, &a, (__u64)ret);
+		on_data(tgid, &a, (__u64)ret);
 		return 0;
 	}
 }

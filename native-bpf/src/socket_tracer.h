@@ -95,7 +95,6 @@ enum sock_stat {
 	SOCK_STAT_TRUNCATED,         /* data events whose payload is shorter than the syscall's bytes */
 	SOCK_STAT_BUDGET_DROPS,      /* data events not emitted: the connection's byte budget is spent */
 	SOCK_STAT_CONN_TABLE_FULL,   /* connections not tracked: conns map full */
-	SOCK_STAT_ARGS_TABLE_FULL,   /* syscalls not traced: no kernel memory for the thread's argument slot */
 	SOCK_STAT_READ_FAILED,       /* payload bytes not copied: bpf_probe_read_user failed */
 	SOCK_STAT_COUNT
 };

@@ -139,8 +139,7 @@ bool in_initial_pid_namespace() {
 }
 
 // A process that exits (or is killed) closes its sockets without close(): its connections stay in
-// the kernel table. Reports a close (syscall "exit") for each and removes it; also drops the
-// stashed arguments of threads that died inside a traced syscall.
+// the kernel table. Reports a close (syscall "exit") for each and removes it.
 void sweep_exited(Tracer* t) {
   int conns_fd = bpf_map__fd(t->skel->maps.conns);
   std::vector<sock_conn_key> dead;
@@ -159,16 +158,6 @@ void sweep_exited(Tracer* t) {
     key = next;
     first = false;
   }
-  int args_fd = bpf_map__fd(t->skel->maps.active_syscalls);
-  std::vector<uint64_t> dead_threads;
-  uint64_t tkey = 0, tnext = 0;
-  first = true;
-  while (bpf_map_get_next_key(args_fd, first ? nullptr : &tkey, &tnext) == 0) {
-    if (process_gone(static_cast<uint32_t>(tnext))) dead_threads.push_back(tnext);
-    tkey = tnext;
-    first = false;
-  }
-  for (uint64_t k : dead_threads) bpf_map_delete_elem(args_fd, &k);
   if (dead.empty()) return;
   // Events those processes emitted before exiting come first.
   ring_buffer__consume(t->rb);
@@ -367,7 +356,7 @@ void start_execute(napi_env, void* data) {
   if (!t->rb) return fail("EBPF_RINGBUF", "opening the ring buffer failed", errno);
   t->poller = std::thread(poll_loop, t);
   if (int err = socket_tracer_bpf__attach(t->skel))
-    return fail("EBPF_ATTACH", "attaching to tp_btf sys_enter/sys_exit failed", -err);
+    return fail("EBPF_ATTACH", "attaching to tp_btf sys_exit failed", -err);
   w->tracer = t;
 }
 
@@ -557,7 +546,6 @@ napi_value DrainTracer(napi_env env, napi_callback_info info) {
     set_num(env, counters, "truncated", static_cast<double>(stats[SOCK_STAT_TRUNCATED]));
     set_num(env, counters, "budgetDrops", static_cast<double>(stats[SOCK_STAT_BUDGET_DROPS]));
     set_num(env, counters, "connTableFull", static_cast<double>(stats[SOCK_STAT_CONN_TABLE_FULL]));
-    set_num(env, counters, "argsTableFull", static_cast<double>(stats[SOCK_STAT_ARGS_TABLE_FULL]));
     set_num(env, counters, "readFailed", static_cast<double>(stats[SOCK_STAT_READ_FAILED]));
     put("counters", counters);
   } else {
