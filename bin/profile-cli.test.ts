@@ -251,6 +251,37 @@ describe('loupe profile on the real kernel', () => {
     }
   });
 
+  it('--cgroup works from inside a cgroup namespace, where the mount is not the hierarchy root', async () => {
+    // loupe runs as the root of its own cgroup namespace (an outer cgroup, level 1) with cgroup2
+    // mounted again, so the target (level 2 in the real hierarchy) is one level below that mount.
+    const mount = cgroup2Mount();
+    assert.ok(mount, 'no cgroup2 file system is mounted here, so --cgroup cannot be tested');
+    const outer = join(mount, `loupe-cgns-test-${process.pid}`);
+    const inner = join(outer, 'inner');
+    mkdirSync(inner, { recursive: true });
+    const wrapper = join(dir, 'in-cgroupns.sh');
+    writeFileSync(
+      wrapper,
+      `cg=$1; shift; echo $$ > "$cg/cgroup.procs" && exec unshare --cgroup --mount --propagation private sh -c 'umount -l "$0" && mount -t cgroup2 cgroup2 "$0" && exec "$@"' ${mount} "$@"\n`,
+    );
+    const hot = startBusy(hotBin);
+    const other = startBusy(otherBin);
+    try {
+      writeFileSync(join(inner, 'cgroup.procs'), String(hot.pid));
+      const r = await loupe(['profile', '--cgroup', join(mount, 'inner'), '--duration', '2s'], { prefix: ['sh', wrapper, outer] });
+      assert.equal(r.code, 0, r.stderr);
+      const lines = folded(r.stdout.toString());
+      const total = sum(lines, () => true);
+      assert.ok(total >= 10, `only ${total} samples:\n${r.stderr}`);
+      assert.ok(lines.every(([st]) => st.startsWith('hot;')), `tasks outside the cgroup leaked in:\n${r.stdout}`);
+      assert.ok(sum(lines, (st) => st.includes(';loupe_hot_function')) / total >= 0.8);
+    } finally {
+      await Promise.all([stop(hot), stop(other)]);
+      rmdirSync(inner);
+      rmdirSync(outer);
+    }
+  });
+
   it('without a filter profiles every process, ours among them', async () => {
     const hot = startBusy(hotBin);
     const other = startBusy(otherBin);

@@ -2,7 +2,7 @@
 // subtree, for how long. Each check reads the facts it names from /proc and the cgroup file
 // system and fails with a message that says what to pass instead.
 import { existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 
 /** A --pid, --cgroup or --duration argument that cannot be used; the message says why. */
 export class TargetArgumentError extends Error {
@@ -16,8 +16,6 @@ export interface CgroupTarget {
   readonly path: string;
   /** The directory's inode: what the kernel reports as the cgroup's id. */
   readonly id: bigint;
-  /** Depth below the cgroup2 root (the root is 0): BPF filters match this ancestor of a task's cgroup. */
-  readonly level: number;
 }
 
 /** "10s", "500ms", "2m", "1h" or a bare number of seconds -> milliseconds. */
@@ -53,8 +51,8 @@ export function cgroup2Mount(mounts = readFileSync('/proc/self/mounts', 'utf8'))
 }
 
 /**
- * A cgroup v2 directory (absolute, or relative to the cgroup2 mount) -> its id and level. The
- * level counts from the mount, which is the hierarchy's root outside a cgroup namespace.
+ * A cgroup v2 directory (absolute, or relative to the cgroup2 mount), checked to be one, with its
+ * id. The BPF filters take the directory itself (see native-bpf/src/cgroup_filter.h).
  */
 export function resolveCgroup(path: string): CgroupTarget {
   const mount = cgroup2Mount();
@@ -69,5 +67,5 @@ export function resolveCgroup(path: string): CgroupTarget {
   if (!mount || below.startsWith('..')) {
     throw new TargetArgumentError(`--cgroup "${path}": not under the cgroup2 mount (${where})`);
   }
-  return { path: found, id: statSync(found, { bigint: true }).ino, level: below === '' ? 0 : below.split(sep).length };
+  return { path: found, id: statSync(found, { bigint: true }).ino };
 }

@@ -31,10 +31,9 @@ export interface StartOptions {
   frequencyHz: number;
   /** Only this process (tgid). */
   pid?: number;
-  /** Only tasks in this cgroup v2 (id = inode of its directory) or its descendants. */
-  cgroupId?: bigint | number;
-  /** The cgroup's depth below the cgroup2 root (0 = root; default 0). */
-  cgroupLevel?: number;
+  /** Only tasks in this cgroup v2 directory or below it (the kernel checks the task's place in the
+   * real hierarchy, so this works inside a cgroup namespace too). */
+  cgroupPath?: string;
   /**
    * 'ip' (default): user frames are addresses, named through the process's mappings.
    * 'build-id': the kernel reports each user frame as (build-id, file offset) where it can

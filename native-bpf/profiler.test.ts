@@ -274,7 +274,9 @@ describe('native-bpf CPU profiler on the real kernel', () => {
       [{ frequencyHz: 99, event: 'instructions' }, /^startProfiler: options\.event must be 'auto', 'cpu-clock' or 'cycles', not 'instructions'$/],
       [{ frequencyHz: 99, event: 3 }, /^startProfiler: options\.event must be 'auto', 'cpu-clock' or 'cycles'$/],
       [{ frequencyHz: 99, userStackMode: 'build_id' }, /^startProfiler: options\.userStackMode must be 'ip' or 'build-id', not 'build_id'$/],
-      [{ frequencyHz: 0 }, /^startProfiler: options\.frequencyHz must be at least 1$/],
+      [{ frequencyHz: 0 }, /^startProfiler: options\.frequencyHz must be an integer in \[1, 100000\]$/],
+      [{ frequencyHz: 99, cgroupPath: '' }, /^startProfiler: options\.cgroupPath must be a non-empty string$/],
+      [{ frequencyHz: 99, pid: 1, cgroupPath: '/sys/fs/cgroup' }, /^startProfiler: set options\.pid or options\.cgroupPath, not both$/],
     ];
     for (const [opts, message] of cases) assert.throws(() => native.startProfiler(opts as unknown as StartOptions), { code: 'EINVAL', message }, JSON.stringify(opts));
   });

@@ -16,6 +16,7 @@ import {
   type SocketDataEvent,
   type SocketEvent,
   type SocketOpenEvent,
+  type TracerOptions,
 } from './index.js';
 
 const REQUESTS = 20;
@@ -457,6 +458,18 @@ describe('native-bpf socket tracer on the real kernel', () => {
     assert.deepEqual(events, []);
     assert.equal(tracer.counters!.events, 0);
     await assert.rejects(SocketTracer.start({ pids: [proc.pid], hooksOnly: 'yes' as unknown as boolean }), /hooksOnly must be a boolean/);
+  });
+
+  it('refuses bad options before loading anything, naming the option and the allowed values', async () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ maxEventBytes: 0 }, /^startTracer: options\.maxEventBytes must be an integer in \[1, 8192\]$/],
+      [{ ringBytes: 12288 }, /^startTracer: options\.ringBytes must be a power of two \(at least 4096\)$/],
+      [{ connBudgetBytes: -1 }, /^startTracer: options\.connBudgetBytes must be a non-negative integer <= 9007199254740991$/],
+      [{ cgroupPath: '' }, /^startTracer: options\.cgroupPath must be a non-empty string$/],
+      [{ pids: [1], cgroupPath: '/sys/fs/cgroup' }, /^startTracer: set options\.pids or options\.cgroupPath, not both$/],
+    ];
+    for (const [opts, message] of cases) await assert.rejects(SocketTracer.start(opts as TracerOptions), { code: 'EINVAL', message }, JSON.stringify(opts));
+    await assert.rejects(SocketTracer.start({ cgroupPath: tmpdir() }), { code: 'ECGROUP', message: `startTracer: ${tmpdir()} is not a cgroup v2 directory` });
   });
 
   it('without a pid filter, traces every process (asserting on its own one only)', async () => {

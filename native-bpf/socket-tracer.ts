@@ -7,10 +7,8 @@ import { loadAddon, NativeBpfError } from './index.js';
 export interface TracerOptions {
   /** Only these processes (tgids, as the host sees them); omit to trace every process but this one. */
   pids?: number[];
-  /** Instead of pids: only tasks in this cgroup v2 (id = inode of its directory) or its descendants, including processes started later. */
-  cgroupId?: bigint | number;
-  /** The cgroup's depth below the cgroup2 root (0 = root; default 0). */
-  cgroupLevel?: number;
+  /** Instead of pids: only tasks in this cgroup v2 directory or below it, including processes started later. */
+  cgroupPath?: string;
   /** Payload bytes kept per data event, 1..8192 (default 4096); longer calls are truncated. */
   maxEventBytes?: number;
   /** Payload bytes kept per connection (default 16 MiB); later data events are dropped and counted. */

@@ -238,7 +238,7 @@ test('a cgroup filter traces processes that join the cgroup (or a child of it) a
   const children: ChildProcess[] = [];
   try {
     const target = resolveCgroup(parent);
-    const collector = await SocketTraceCollector.start({ cgroupId: target.id, cgroupLevel: target.level });
+    const collector = await SocketTraceCollector.start({ cgroupPath: target.path });
     // Started after the tracer, then moved into the child cgroup: traced.
     const inside = spawn(process.execPath, ['-e', BIG_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(inside);

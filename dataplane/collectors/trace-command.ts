@@ -85,7 +85,7 @@ export async function traceCommand(args: string[]): Promise<number> {
   try {
     collector = await SocketTraceCollector.start({
       ...(req.pids ? { pids: req.pids } : {}),
-      ...(req.cgroup ? { cgroupId: req.cgroup.id, cgroupLevel: req.cgroup.level } : {}),
+      ...(req.cgroup ? { cgroupPath: req.cgroup.path } : {}),
       tracker: { bodyLimitBytes: req.bodyLimitBytes },
     });
   } catch (err) {

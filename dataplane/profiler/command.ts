@@ -127,7 +127,7 @@ export async function profileCommand(args: string[]): Promise<number> {
       frequencyHz: req.frequencyHz,
       durationMs: req.durationMs,
       ...(req.pid !== undefined ? { pid: req.pid } : {}),
-      ...(req.cgroup ? { cgroupId: req.cgroup.id, cgroupLevel: req.cgroup.level } : {}),
+      ...(req.cgroup ? { cgroupPath: req.cgroup.path } : {}),
       userStackMode: req.userStackMode,
       event: req.event,
       signal: abort.signal,

@@ -9,10 +9,8 @@ export interface SessionOptions {
   durationMs: number;
   /** Only this process. */
   pid?: number;
-  /** Only tasks in this cgroup v2 (inode of its directory). */
-  cgroupId?: bigint;
-  /** Its depth below the cgroup2 root: tasks of descendant cgroups match too. */
-  cgroupLevel?: number;
+  /** Only tasks in this cgroup v2 directory or below it. */
+  cgroupPath?: string;
   /** Default 'ip'; see native-bpf's StartOptions. */
   userStackMode?: UserStackMode;
   /** Default 'auto' (cycles, else cpu-clock); see native-bpf's StartOptions. */
@@ -53,7 +51,7 @@ export async function runSession(opts: SessionOptions, collector = new SampleCol
   const profiler = await CpuProfiler.start({
     frequencyHz,
     ...(opts.pid !== undefined ? { pid: opts.pid } : {}),
-    ...(opts.cgroupId !== undefined ? { cgroupId: opts.cgroupId, cgroupLevel: opts.cgroupLevel ?? 0 } : {}),
+    ...(opts.cgroupPath !== undefined ? { cgroupPath: opts.cgroupPath } : {}),
     ...(opts.userStackMode !== undefined ? { userStackMode: opts.userStackMode } : {}),
     ...(opts.event !== undefined ? { event: opts.event } : {}),
   });

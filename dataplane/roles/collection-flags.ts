@@ -38,7 +38,7 @@ export function resolveTracerTarget(target: TracerTarget | undefined): Collector
   if (!target) return undefined;
   if ('cgroup' in target) {
     const cgroup = resolveCgroup(target.cgroup);
-    return { cgroupId: cgroup.id, cgroupLevel: cgroup.level };
+    return { cgroupPath: cgroup.path };
   }
   return { pids: [...new Set(target.pids.map(checkPid))] };
 }

@@ -1,5 +1,5 @@
 // Node-API addon around the libbpf skeleton of profiler.bpf.c.
-// Exposes capabilities(), startProfiler({ frequencyHz, pid?, cgroupId?, cgroupLevel?, userStackMode?, event? })
+// Exposes capabilities(), startProfiler({ frequencyHz, pid?, cgroupPath?, userStackMode?, event? })
 // -> Promise<handle>, profilerInfo(handle), drain(handle, { final? }) -> Promise<batch> (final:
 // detach first, then read everything), stopProfiler(handle), demangle(names). Loading, attaching and draining run on libuv's worker
 // threads (napi async work); the event loop only converts finished results into typed arrays.
@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "addon_shared.h"
+#include "cgroup_filter.h"
 #include "napi_util.h"
 #include "profiler.h"
 #include "profiler.skel.h"
@@ -254,8 +255,7 @@ struct StartWork {
   napi_deferred deferred = nullptr;
   uint32_t frequency_hz = 0;
   uint32_t tgid = 0;
-  uint64_t cgroup_id = 0;
-  uint32_t cgroup_level = 0;
+  std::string cgroup_path;  // non-empty: tasks of this cgroup v2 directory and below
   bool user_build_id = false;
   std::string event = "auto";  // "auto", "cpu-clock" or "cycles"
   Profiler* profiler = nullptr;
@@ -283,8 +283,17 @@ void start_execute(napi_env, void* data) {
   p->skel = profiler_bpf__open();
   if (!p->skel) return fail("EBPF_OPEN", "opening the profiler BPF object failed", errno);
   p->skel->rodata->filter_tgid = w->tgid;
-  p->skel->rodata->filter_cgroup_id = w->cgroup_id;
-  p->skel->rodata->filter_cgroup_level = w->cgroup_level;
+  CgroupDir cgroup(w->cgroup_path);
+  if (!w->cgroup_path.empty()) {
+    if (cgroup.fd() < 0) {
+      w->error_code = "ECGROUP";
+      w->error = "startProfiler: " + cgroup.error();
+      destroy_bpf(p);
+      delete p;
+      return;
+    }
+    p->skel->rodata->filter_by_cgroup = 1;
+  }
   p->skel->rodata->user_build_id = w->user_build_id ? 1 : 0;
   p->user_build_id = w->user_build_id;
   // Stack maps are allocated in full at load: in ip mode the build-id maps are never written.
@@ -294,6 +303,9 @@ void start_execute(napi_env, void* data) {
     return fail("EBPF_OPEN", "sizing the build-id stack maps failed", errno);
   if (int err = profiler_bpf__load(p->skel))
     return fail("EBPF_LOAD", "loading the profiler BPF program failed", -err);
+  if (cgroup.fd() >= 0)
+    if (int err = cgroup.install(bpf_map__fd(p->skel->maps.filter_cgroup)))
+      return fail("EBPF_MAP", "installing the cgroup filter failed", -err);
 
   int ncpus = libbpf_num_possible_cpus();
   if (ncpus <= 0) return fail("EBPF_CPUS", "counting CPUs failed", -ncpus);
@@ -381,38 +393,27 @@ napi_value StartProfiler(napi_env env, napi_callback_info info) {
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   napi_valuetype t = napi_undefined;
   if (argc < 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_object) {
-    napi_throw_type_error(env, "EINVAL", "startProfiler: expected an options object { frequencyHz, pid?, cgroupId?, userStackMode?, event? }");
+    napi_throw_type_error(env, "EINVAL", "startProfiler: expected an options object { frequencyHz, pid?, cgroupPath?, userStackMode?, event? }");
     return nullptr;
   }
-  uint64_t freq = 0, pid = 0, cgroup = 0;
+  uint64_t freq = 0, pid = 0;
   bool has_freq, has_pid, has_cgroup;
-  if (!get_uint_prop(env, "startProfiler", argv[0], "frequencyHz", 100000, true, &freq, &has_freq)) return nullptr;
-  if (!get_uint_prop(env, "startProfiler", argv[0], "pid", UINT32_MAX, false, &pid, &has_pid)) return nullptr;
-  if (!get_uint_prop(env, "startProfiler", argv[0], "cgroupId", UINT64_MAX, false, &cgroup, &has_cgroup)) return nullptr;
-  uint64_t cgroup_level = 0;
-  bool has_cgroup_level;
-  if (!get_uint_prop(env, "startProfiler", argv[0], "cgroupLevel", kMaxCgroupLevel, false, &cgroup_level, &has_cgroup_level)) return nullptr;
+  std::string cgroup_path;
+  if (!get_uint_prop(env, "startProfiler", argv[0], "frequencyHz", 1, 100000, true, &freq, &has_freq)) return nullptr;
+  if (!get_uint_prop(env, "startProfiler", argv[0], "pid", 1, UINT32_MAX, false, &pid, &has_pid)) return nullptr;
+  if (!get_string_prop(env, "startProfiler", argv[0], "cgroupPath", &cgroup_path, &has_cgroup)) return nullptr;
   std::string user_stack_mode = "ip";
   if (!get_enum_prop(env, argv[0], "userStackMode", {"ip", "build-id"}, &user_stack_mode)) return nullptr;
   std::string event = "auto";
   if (!get_enum_prop(env, argv[0], "event", {"auto", "cpu-clock", "cycles"}, &event)) return nullptr;
-  if (freq == 0) {
-    napi_throw_range_error(env, "EINVAL", "startProfiler: options.frequencyHz must be at least 1");
-    return nullptr;
-  }
-  if ((has_pid && pid == 0) || (has_cgroup && cgroup == 0)) {
-    napi_throw_range_error(env, "EINVAL", "startProfiler: options.pid and options.cgroupId must be non-zero when set");
-    return nullptr;
-  }
   if (has_pid && has_cgroup) {
-    napi_throw_type_error(env, "EINVAL", "startProfiler: set options.pid or options.cgroupId, not both");
+    napi_throw_type_error(env, "EINVAL", "startProfiler: set options.pid or options.cgroupPath, not both");
     return nullptr;
   }
   auto* w = new StartWork();
   w->frequency_hz = static_cast<uint32_t>(freq);
   w->tgid = static_cast<uint32_t>(pid);
-  w->cgroup_id = cgroup;
-  w->cgroup_level = static_cast<uint32_t>(cgroup_level);
+  w->cgroup_path = cgroup_path;
   w->user_build_id = user_stack_mode == "build-id";
   w->event = event;
   NAPI_CALL(env, napi_create_promise(env, &w->deferred, &promise));

@@ -46,41 +46,60 @@ inline void set_str(napi_env env, napi_value obj, const char* name, const std::s
   napi_set_named_property(env, obj, name, x);
 }
 
-// Deepest cgroup level a filter may name (the kernel's own limit is far higher than real trees).
-constexpr uint64_t kMaxCgroupLevel = 255;
-
-// Reads an optional non-negative integer property (a number or a BigInt); returns false (with a
-// pending error naming fn and the property) if invalid.
-inline bool get_uint_prop(napi_env env, const char* fn, napi_value obj, const char* name, uint64_t max, bool required,
-                          uint64_t* out, bool* present) {
+// Reads an optional integer property in [min, max] (a number or a BigInt); returns false (with a
+// pending error naming fn and the property) if invalid. *present says whether it was set.
+inline bool get_uint_prop(napi_env env, const char* fn, napi_value obj, const char* name, uint64_t min, uint64_t max,
+                          bool required, uint64_t* out, bool* present) {
   napi_value v;
   napi_valuetype t;
   *present = false;
   if (napi_get_named_property(env, obj, name, &v) != napi_ok || napi_typeof(env, v, &t) != napi_ok) return false;
   std::string bad = std::string(fn) + ": options." + name + " must be ";
+  std::string range = min == 0 ? "a non-negative integer <= " + std::to_string(max)
+                               : "an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]";
   if (t == napi_undefined) {
     if (required) napi_throw_type_error(env, "EINVAL", (bad + "set").c_str());
     return !required;
   }
+  uint64_t x = 0;
   if (t == napi_bigint) {
     bool lossless = false;
-    uint64_t x = 0;
     napi_get_value_bigint_uint64(env, v, &x, &lossless);
-    if (!lossless || x > max) {
-      napi_throw_range_error(env, "EINVAL", (bad + "a non-negative integer <= " + std::to_string(max)).c_str());
+    if (!lossless) x = UINT64_MAX, min = 1, max = 0;  // out of range either way
+  } else {
+    double d = 0;
+    if (t != napi_number || napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0) || d > 9007199254740991.0 ||
+        d != static_cast<double>(static_cast<uint64_t>(d))) {
+      napi_throw_range_error(env, "EINVAL", (bad + range).c_str());
       return false;
     }
-    *out = x;
-    *present = true;
-    return true;
+    x = static_cast<uint64_t>(d);
   }
-  double d = 0;
-  if (t != napi_number || napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0) || d != static_cast<double>(static_cast<uint64_t>(d)) ||
-      d > static_cast<double>(max) || d > 9007199254740991.0) {
-    napi_throw_range_error(env, "EINVAL", (bad + "a non-negative integer <= " + std::to_string(max)).c_str());
+  if (x < min || x > max) {
+    napi_throw_range_error(env, "EINVAL", (bad + range).c_str());
     return false;
   }
-  *out = static_cast<uint64_t>(d);
+  *out = x;
+  *present = true;
+  return true;
+}
+
+// Reads an optional string property; returns false (with a pending error) if it is set and not a
+// non-empty string.
+inline bool get_string_prop(napi_env env, const char* fn, napi_value obj, const char* name, std::string* out,
+                            bool* present) {
+  napi_value v;
+  napi_valuetype t;
+  *present = false;
+  if (napi_get_named_property(env, obj, name, &v) != napi_ok || napi_typeof(env, v, &t) != napi_ok) return false;
+  if (t == napi_undefined) return true;
+  size_t len = 0;
+  if (t != napi_string || napi_get_value_string_utf8(env, v, nullptr, 0, &len) != napi_ok || len == 0) {
+    napi_throw_type_error(env, "EINVAL", (std::string(fn) + ": options." + name + " must be a non-empty string").c_str());
+    return false;
+  }
+  out->assign(len, '\0');
+  napi_get_value_string_utf8(env, v, out->data(), len + 1, &len);
   *present = true;
   return true;
 }

@@ -12,9 +12,15 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Set before load; 0 = no filter. */
 const volatile __u32 filter_tgid = 0;
-const volatile __u64 filter_cgroup_id = 0;
-/* Level of that cgroup in the hierarchy (root = 0): tasks in it or any descendant match. */
-const volatile __u32 filter_cgroup_level = 0;
+/* 1: only tasks in the cgroup v2 directory of filter_cgroup[0], or below it. */
+const volatile __u8 filter_by_cgroup = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+	__uint(max_entries, 1);
+} filter_cgroup SEC(".maps");
 /* 1: user stacks go to the build-id stack maps, where the kernel turns each frame into
  * (build-id, file offset) when it can; kernel stacks stay addresses. */
 const volatile __u32 user_build_id = 0;
@@ -112,7 +118,7 @@ int profile_cpu(struct bpf_perf_event_data *ctx)
 
 	if (filter_tgid && tgid != filter_tgid)
 		return 0;
-	if (filter_cgroup_id && bpf_get_current_ancestor_cgroup_id(filter_cgroup_level) != filter_cgroup_id)
+	if (filter_by_cgroup && bpf_current_task_under_cgroup(&filter_cgroup, 0) != 1)
 		return 0;
 	stat_inc(PROFILER_STAT_SAMPLES);
 

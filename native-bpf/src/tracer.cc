@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "addon_shared.h"
+#include "cgroup_filter.h"
 #include "napi_util.h"
 #include "socket_tracer.h"
 #include "socket_tracer.skel.h"
@@ -267,31 +268,12 @@ Tracer* unwrap_tracer(napi_env env, size_t argc, napi_value* argv, const char* f
   return static_cast<Tracer*>(data);
 }
 
-// An optional integer option in [min, max]; false with a pending exception when invalid.
-bool get_opt_uint(napi_env env, napi_value obj, const char* name, uint64_t min, uint64_t max, uint64_t* out) {
-  napi_value v;
-  napi_valuetype t;
-  if (napi_get_named_property(env, obj, name, &v) != napi_ok || napi_typeof(env, v, &t) != napi_ok) return false;
-  if (t == napi_undefined) return true;
-  double d = 0;
-  if (t != napi_number || napi_get_value_double(env, v, &d) != napi_ok || !(d >= static_cast<double>(min)) ||
-      !(d <= static_cast<double>(max)) || d != static_cast<double>(static_cast<uint64_t>(d))) {
-    std::string msg = std::string("startTracer: options.") + name + " must be an integer in [" + std::to_string(min) +
-                      ", " + std::to_string(max) + "]";
-    napi_throw_range_error(env, "EINVAL", msg.c_str());
-    return false;
-  }
-  *out = static_cast<uint64_t>(d);
-  return true;
-}
-
 // ---------------------------------------------------------------- startTracer()
 struct StartWork {
   napi_async_work work = nullptr;
   napi_deferred deferred = nullptr;
   std::vector<uint32_t> pids;  // empty: every process (or the cgroup's)
-  uint64_t cgroup_id = 0;      // non-zero: tasks of this cgroup v2 subtree
-  uint32_t cgroup_level = 0;
+  std::string cgroup_path;     // non-empty: tasks of this cgroup v2 directory and below
   uint64_t max_event_bytes = SOCK_DEFAULT_MAX_EVENT_BYTES;
   uint64_t conn_budget_bytes = SOCK_DEFAULT_CONN_BUDGET_BYTES;
   uint64_t ring_bytes = SOCK_DEFAULT_RING_BYTES;
@@ -318,8 +300,17 @@ void start_execute(napi_env, void* data) {
   if (!t->skel) return fail("EBPF_OPEN", "opening the socket tracer BPF object failed", errno);
   t->skel->rodata->trace_all_tgids = w->pids.empty() ? 1 : 0;
   t->skel->rodata->hooks_only = w->hooks_only ? 1 : 0;
-  t->skel->rodata->filter_cgroup_id = w->cgroup_id;
-  t->skel->rodata->filter_cgroup_level = w->cgroup_level;
+  CgroupDir cgroup(w->cgroup_path);
+  if (!w->cgroup_path.empty()) {
+    if (cgroup.fd() < 0) {
+      w->error_code = "ECGROUP";
+      w->error = "startTracer: " + cgroup.error();
+      shutdown_tracer(t);
+      delete t;
+      return;
+    }
+    t->skel->rodata->filter_by_cgroup = 1;
+  }
   // Only meaningful when this process's pid is the kernel's (initial pid namespace).
   if (in_initial_pid_namespace()) t->skel->rodata->tracer_tgid = static_cast<__u32>(getpid());
   t->skel->rodata->max_event_bytes = static_cast<__u32>(w->max_event_bytes);
@@ -342,6 +333,9 @@ void start_execute(napi_env, void* data) {
   if (int err = socket_tracer_bpf__load(t->skel))
     return fail("EBPF_LOAD", "loading the socket tracer BPF programs failed", -err);
 
+  if (cgroup.fd() >= 0)
+    if (int err = cgroup.install(bpf_map__fd(t->skel->maps.filter_cgroup)))
+      return fail("EBPF_MAP", "installing the cgroup filter failed", -err);
   int bits_fd = bpf_map__fd(t->skel->maps.traced_tgid_bits);
   for (uint32_t pid : w->pids) {
     uint32_t word = pid / 64;
@@ -393,10 +387,11 @@ napi_value StartTracer(napi_env env, napi_callback_info info) {
     delete w;
     return nullptr;
   };
-  if (!get_opt_uint(env, argv[0], "maxEventBytes", 1, SOCK_MAX_PAYLOAD, &w->max_event_bytes) ||
-      !get_opt_uint(env, argv[0], "connBudgetBytes", 0, 9007199254740991ull, &w->conn_budget_bytes) ||
-      !get_opt_uint(env, argv[0], "ringBytes", 4096, 1ull << 30, &w->ring_bytes) ||
-      !get_opt_uint(env, argv[0], "maxPendingBytes", 1ull << 16, 1ull << 34, &w->max_pending_bytes))
+  bool set;
+  if (!get_uint_prop(env, "startTracer", argv[0], "maxEventBytes", 1, SOCK_MAX_PAYLOAD, false, &w->max_event_bytes, &set) ||
+      !get_uint_prop(env, "startTracer", argv[0], "connBudgetBytes", 0, 9007199254740991ull, false, &w->conn_budget_bytes, &set) ||
+      !get_uint_prop(env, "startTracer", argv[0], "ringBytes", 4096, 1ull << 30, false, &w->ring_bytes, &set) ||
+      !get_uint_prop(env, "startTracer", argv[0], "maxPendingBytes", 1ull << 16, 1ull << 34, false, &w->max_pending_bytes, &set))
     return bail();
   {
     napi_value v;
@@ -441,17 +436,12 @@ napi_value StartTracer(napi_env env, napi_callback_info info) {
       w->pids.push_back(static_cast<uint32_t>(d));
     }
   }
-  uint64_t cgroup_id = 0, cgroup_level = 0;
-  bool has_cgroup = false, has_level = false;
-  if (!get_uint_prop(env, "startTracer", argv[0], "cgroupId", UINT64_MAX, false, &cgroup_id, &has_cgroup) ||
-      !get_uint_prop(env, "startTracer", argv[0], "cgroupLevel", kMaxCgroupLevel, false, &cgroup_level, &has_level))
-    return bail();
-  if (has_cgroup && (cgroup_id == 0 || !w->pids.empty())) {
-    napi_throw_type_error(env, "EINVAL", "startTracer: options.cgroupId must be non-zero, and not set together with options.pids");
+  bool has_cgroup = false;
+  if (!get_string_prop(env, "startTracer", argv[0], "cgroupPath", &w->cgroup_path, &has_cgroup)) return bail();
+  if (has_cgroup && !w->pids.empty()) {
+    napi_throw_type_error(env, "EINVAL", "startTracer: set options.pids or options.cgroupPath, not both");
     return bail();
   }
-  w->cgroup_id = cgroup_id;
-  w->cgroup_level = static_cast<uint32_t>(cgroup_level);
   NAPI_CALL(env, napi_create_promise(env, &w->deferred, &promise));
   NAPI_CALL(env, napi_create_string_utf8(env, "loupe:startTracer", NAPI_AUTO_LENGTH, &name));
   NAPI_CALL(env, napi_create_async_work(env, nullptr, name, start_execute, start_complete, w, &w->work));
