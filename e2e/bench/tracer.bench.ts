@@ -116,6 +116,8 @@ async function measure(generator: Generator, server: Server): Promise<void> {
   const captured: number[] = [];
   let tracerCpu = 0;
   let lost = 0;
+  let rssTracing = 0;
+  const rssIdle = process.memoryUsage().rss;
   for (let round = 0; round < ROUNDS; round++) {
     off.push(await load(generator, server));
     // The same hooks with programs that return at once: the ceiling of any syscall-hook tracer here.
@@ -126,7 +128,10 @@ async function measure(generator: Generator, server: Server): Promise<void> {
     let rows = 0;
     // Collector CPU while the load runs and until its events are drained (not BPF load/unload).
     const cpu0 = process.cpuUsage();
-    const poller = setInterval(() => (rows += collector.poll().httpEvents.length), 100);
+    const poller = setInterval(() => {
+      rows += collector.poll().httpEvents.length;
+      rssTracing = Math.max(rssTracing, process.memoryUsage().rss);
+    }, 100);
     const run = await load(generator, server);
     clearInterval(poller);
     await new Promise((r) => setTimeout(r, 300));
@@ -150,6 +155,7 @@ async function measure(generator: Generator, server: Server): Promise<void> {
   console.log(`  http_events rows / requests the server handled: ${captured.map((c) => c.toFixed(4)).join(', ')} (goal 1.0); lost to a full ring buffer: ${lost}`);
   console.log(`  CPU µs per request, off -> hooks only -> on: server ${perRequest(off, (r) => r.serverCpu)} -> ${perRequest(hooks, (r) => r.serverCpu)} -> ${perRequest(on, (r) => r.serverCpu)} (the BPF programs run in its syscalls), load generator ${perRequest(off, (r) => r.clientCpu)} -> ${perRequest(hooks, (r) => r.clientCpu)} -> ${perRequest(on, (r) => r.clientCpu)}`);
   console.log(`  collector CPU (this process: poller thread, drain, parse, GC): ${tracerCpu.toFixed(2)} s over ${ROUNDS * SECONDS} s traced = ${((tracerCpu / sum(on, handled)) * 1e6).toFixed(1)} µs per request, ${((tracerCpu / (ROUNDS * SECONDS * cpus().length)) * 100).toFixed(1)}% of the machine's ${cpus().length} cores`);
+  console.log(`  collector resident memory: ${(rssTracing / 2 ** 20).toFixed(1)} MiB at most while tracing (${(rssIdle / 2 ** 20).toFixed(1)} MiB before the first traced round; RSS as the kernel counts it, including the ring buffer pages mapped into this process)`);
 }
 
 async function main(): Promise<void> {
