@@ -61,34 +61,34 @@ export class SocketEventRouter {
   private readonly monoToWallNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
 
   route(b: TracerBatch): void {
-    const rows = b.kinds.length;
-    for (let i = 0; i < rows; i++) {
-      const kind = b.kinds[i];
+    const { kinds, generations, timestamps, directions, sizes, positions, payloadOffsets, payload } = b;
+    for (let i = 0; i < kinds.length; i++) {
+      const kind = kinds[i];
       if (kind === BATCH_KIND.open) {
         this.open(b, i);
         continue;
       }
-      const generation = b.generations[i]!;
+      const generation = generations[i]!;
       const conn = this.connections.get(generation);
       if (!conn) {
         this.connStats.orphaned();
         continue;
       }
-      const timestampNs = b.timestamps[i]! + this.monoToWallNs;
+      const timestampNs = timestamps[i]! + this.monoToWallNs;
       const tracker = conn.tracker;
       if (kind === BATCH_KIND.data) {
-        const egress = b.directions[i] === BATCH_DIR_EGRESS;
+        const egress = directions[i] === BATCH_DIR_EGRESS;
         const direction = egress ? 'egress' : 'ingress';
-        const size = b.sizes[i]!;
-        const pos = b.positions[i]!;
-        const start = b.payloadOffsets[i]!;
-        const end = b.payloadOffsets[i + 1]!;
+        const size = sizes[i]!;
+        const pos = positions[i]!;
+        const start = payloadOffsets[i]!;
+        const end = payloadOffsets[i + 1]!;
         this.connStats.transferred(conn.pair, direction, size);
         // Events the kernel could not deliver show as a jump in the stream offset; a payload
         // cut at the per-event cap (or sendfile's, never copied) as captured < size.
         const expected = egress ? conn.nextEgress : conn.nextIngress;
         if (pos > expected) tracker.onGap(direction, pos - expected, timestampNs);
-        tracker.onBytes(direction, b.payload, start, end, timestampNs);
+        tracker.onBytes(direction, payload, start, end, timestampNs);
         if (end - start < size) tracker.onGap(direction, size - (end - start), timestampNs);
         if (egress) conn.nextEgress = pos + size;
         else conn.nextIngress = pos + size;
@@ -132,9 +132,9 @@ export class SocketEventRouter {
   }
 
   private collect(tracker: ConnectionTracker): void {
-    for (const record of tracker.takeRecords()) {
-      if (record.table === HTTP_EVENTS_TABLE) this.http.push(record.row as HttpEventRow);
-    }
+    const rows = tracker.takeRows();
+    if (tracker.protocol?.table !== HTTP_EVENTS_TABLE) return;
+    for (let i = 0; i < rows.length; i++) this.http.push(rows[i] as HttpEventRow);
   }
 }
 

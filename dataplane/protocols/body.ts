@@ -13,14 +13,51 @@ export const REDACTED_BODY = '<REDACTED>';
 // the cut is recognised whole rather than leaking its first half.
 const REDACTION_LOOKAHEAD_BYTES = 128;
 
-export interface CapturedBody {
-  /** The first bytes of the body, at most the capture limit. */
-  readonly prefix: Buffer;
+/**
+ * What a parser kept of a body: a prefix of at most the capture limit, and the full size. One is
+ * made per message body: its fields are declared rather than defined, as ParsedRequest's are.
+ */
+export class CapturedBody {
+  /** The prefix is store[start, end). */
+  declare private readonly store: Buffer;
+  declare private readonly start: number;
+  declare private readonly end: number;
   /** Full size in bytes (decoded from chunked framing where applicable). */
-  readonly size: number;
+  declare readonly size: number;
+  declare private view: Buffer | undefined;
+
+  constructor(store: Buffer, start: number, end: number, size: number) {
+    this.store = store;
+    this.start = start;
+    this.end = end;
+    this.size = size;
+    this.view = undefined;
+  }
+
+  /** The first bytes of the body, at most the capture limit. */
+  get prefix(): Buffer {
+    return (this.view ??= this.store.subarray(this.start, this.end));
+  }
+
+  get prefixLength(): number {
+    return this.end - this.start;
+  }
+
+  /** The prefix decoded as UTF-8 (without making a view of it). */
+  text(): string {
+    return utf8(this.store, this.start, this.end);
+  }
 }
 
-export const EMPTY_BODY: CapturedBody = { prefix: Buffer.alloc(0), size: 0 };
+/**
+ * bytes[start, end) decoded as UTF-8. Buffer#toString goes straight to the decoder when no
+ * encoding is named (UTF-8 is the default); naming it costs a lookup per call.
+ */
+export function utf8(bytes: Buffer, start: number, end: number): string {
+  return bytes.toString(undefined, start, end);
+}
+
+export const EMPTY_BODY = new CapturedBody(Buffer.alloc(0), 0, 0, 0);
 
 /** How many body bytes a parser must keep for these options. */
 export function bodyCaptureBytes(options: CaptureOptions): number {
@@ -34,14 +71,35 @@ export function bodyCaptureBytes(options: CaptureOptions): number {
   }
 }
 
+// Small first parts are copied into shared slabs, as Buffer.allocUnsafe does into its pool, but
+// without making a Buffer for each: most bodies are rendered once and never looked at as bytes.
+const SLAB_BYTES = 8 * 1024;
+const SLAB_PART_BYTES = SLAB_BYTES / 2;
+let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+let slabUsed = 0;
+
+/** One body at a time: a parser reset()s its capture for each message. */
 export class BodyCapture {
-  private readonly parts: Buffer[] = [];
+  // The first part kept is store[storeStart, storeStart + firstLength); most bodies come in one.
+  private store: Buffer | undefined;
+  private storeStart = 0;
+  private firstLength = 0;
+  private rest: Buffer[] | undefined;
   private captured = 0;
   private total = 0;
   /** Set once bytes were skipped: later bytes would not continue the prefix, so none are kept. */
   private sealed = false;
 
   constructor(private readonly limitBytes: number) {}
+
+  /** Forgets the body so far, to capture the next. */
+  reset(): void {
+    this.store = undefined;
+    this.rest = undefined;
+    this.captured = 0;
+    this.total = 0;
+    this.sealed = false;
+  }
 
   add(bytes: Buffer): void {
     this.addRange(bytes, 0, bytes.length);
@@ -53,10 +111,15 @@ export class BodyCapture {
     this.total += length;
     const room = this.sealed ? 0 : this.limitBytes - this.captured;
     if (room <= 0 || length <= 0) return;
-    const kept = Buffer.allocUnsafe(Math.min(room, length));
-    copyInto(kept, source, start);
-    this.parts.push(kept);
-    this.captured += kept.length;
+    const size = Math.min(room, length);
+    if (this.store === undefined) {
+      this.keepFirst(source, start, size);
+    } else {
+      const kept = Buffer.allocUnsafe(size);
+      copyInto(kept, 0, size, source, start);
+      (this.rest ??= []).push(kept);
+    }
+    this.captured += size;
   }
 
   /** `count` body bytes were lost: counted in the size, and the prefix ends where they start. */
@@ -71,21 +134,42 @@ export class BodyCapture {
 
   finish(): CapturedBody {
     if (this.total === 0) return EMPTY_BODY;
-    const prefix = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.captured);
-    return { prefix, size: this.total };
+    const store = this.store;
+    if (store === undefined) return new CapturedBody(EMPTY_BODY.prefix, 0, 0, this.total);
+    const first = this.storeStart;
+    if (this.rest === undefined) return new CapturedBody(store, first, first + this.firstLength, this.total);
+    const prefix = Buffer.concat([store.subarray(first, first + this.firstLength), ...this.rest], this.captured);
+    return new CapturedBody(prefix, 0, prefix.length, this.total);
+  }
+
+  private keepFirst(source: Buffer, start: number, size: number): void {
+    if (size > SLAB_PART_BYTES) {
+      this.store = Buffer.allocUnsafe(size);
+      this.storeStart = 0;
+    } else {
+      if (slabUsed + size > SLAB_BYTES) {
+        slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+        slabUsed = 0;
+      }
+      this.store = slab;
+      this.storeStart = slabUsed;
+      slabUsed += size;
+    }
+    this.firstLength = size;
+    copyInto(this.store, this.storeStart, size, source, start);
   }
 }
 
 // Below this, a loop beats Buffer#copy, which makes a view of a partial source range first.
 const SMALL_COPY_BYTES = 64;
 
-/** Fills `target` from source[start, start + target.length). */
-function copyInto(target: Buffer, source: Buffer, start: number): void {
-  if (target.length > SMALL_COPY_BYTES) {
-    source.copy(target, 0, start, start + target.length);
+/** Copies source[start, start + size) to target[at]. */
+function copyInto(target: Buffer, at: number, size: number, source: Buffer, start: number): void {
+  if (size > SMALL_COPY_BYTES) {
+    source.copy(target, at, start, start + size);
     return;
   }
-  for (let i = 0; i < target.length; i++) target[i] = source[start + i]!;
+  for (let i = 0; i < size; i++) target[at + i] = source[start + i]!;
 }
 
 export function renderBody(body: CapturedBody, options: CaptureOptions): string {
@@ -94,11 +178,11 @@ export function renderBody(body: CapturedBody, options: CaptureOptions): string 
     case 'Restricted':
       return REDACTED_BODY;
     case 'Full': {
-      if (isWhole(body, options)) return body.prefix.toString('utf8');
+      if (isWhole(body, options)) return body.text();
       return decodeUtf8Prefix(body.prefix, options.bodyLimitBytes) + TRUNCATION_MARKER;
     }
     case 'PIIRestricted': {
-      const redacted = redactPii(body.prefix.toString('utf8'));
+      const redacted = redactPii(body.text());
       if (isWhole(body, options)) return redacted;
       return decodeUtf8Prefix(Buffer.from(redacted, 'utf8'), options.bodyLimitBytes) + TRUNCATION_MARKER;
     }
@@ -107,7 +191,7 @@ export function renderBody(body: CapturedBody, options: CaptureOptions): string 
 
 /** The whole body was captured and fits the limit (a body with lost bytes is shown as cut). */
 function isWhole(body: CapturedBody, options: CaptureOptions): boolean {
-  return body.size <= options.bodyLimitBytes && body.prefix.length === body.size;
+  return body.size <= options.bodyLimitBytes && body.prefixLength === body.size;
 }
 
 /** Decodes at most `maxBytes`, without a character cut in half at the end. */

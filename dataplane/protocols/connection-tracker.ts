@@ -19,12 +19,15 @@ import type {
   ProtocolSession,
   ResolvedRole,
   TableRecord,
+  TableRow,
 } from './types.js';
 
 export type TrackerState = 'detecting' | 'tracing' | 'unsupported' | 'closed';
 
 /** Enough for every start pattern we know; a parser still unsure after this many bytes says no. */
 const MAX_DETECT_PREFIX_BYTES = 64;
+
+const NO_ROWS: readonly TableRow[] = [];
 
 export interface TrackerCounters {
   /** Bytes no parser recognised while detecting. */
@@ -56,8 +59,9 @@ export class ConnectionTracker {
   private tracing: Tracing | undefined;
   /** Chunks held while a parser needs more bytes to decide. */
   private pending: DataChunk[] = [];
-  // Undefined rather than empty: a push grows an empty array to 17 slots, and most takes find one row.
-  private records: TableRecord[] | undefined;
+  // Rows of the traced protocol's table. Undefined rather than empty: a push grows an empty array
+  // to 17 slots, and most takes find one row.
+  private rows: readonly TableRow[] | undefined;
   private lastParserError: string | undefined;
   private readonly counts: TrackerCounters = {
     undetectedBytes: 0,
@@ -157,9 +161,9 @@ export class ConnectionTracker {
     }
   }
 
-  /** Whether rows are waiting for takeRecords(). */
+  /** Whether rows are waiting for takeRecords() or takeRows(). */
   get hasRecords(): boolean {
-    return this.records !== undefined;
+    return this.rows !== undefined;
   }
 
   onClose(timestampNs: bigint): void {
@@ -179,9 +183,17 @@ export class ConnectionTracker {
 
   /** Rows completed since the last call. */
   takeRecords(): TableRecord[] {
-    const records = this.records ?? [];
-    this.records = undefined;
-    return records;
+    const rows = this.takeRows();
+    if (rows.length === 0) return [];
+    const table = this.tracing!.parser.table;
+    return rows.map((row) => ({ table, row }));
+  }
+
+  /** takeRecords() without the records: the rows, all of the table of `protocol`. */
+  takeRows(): readonly TableRow[] {
+    const rows = this.rows ?? NO_ROWS;
+    this.rows = undefined;
+    return rows;
   }
 
   private detect(direction: Direction): void {
@@ -253,12 +265,10 @@ export class ConnectionTracker {
   }
 
   private collectRows(): void {
-    const { session, parser } = this.tracing!;
-    for (const row of session.takeRows()) {
-      const record = { table: parser.table, row };
-      if (this.records) this.records.push(record);
-      else this.records = [record];
-    }
+    const rows = this.tracing!.session.takeRows();
+    if (rows.length === 0) return;
+    // Mostly nothing is waiting: keep the session's array rather than copy it.
+    this.rows = this.rows === undefined ? rows : [...this.rows, ...rows];
   }
 
   /** A parser bug must not take the collector down: the connection stops being traced instead. */

@@ -77,6 +77,42 @@ describe('HeadReader', () => {
   });
 });
 
+describe('HeadReader with several recent sections', () => {
+  const head = (startLine: string, section: string) => Buffer.from(`${startLine}${section}\r\n\r\n`);
+  const sections = ['\r\nContent-Length: 24\r\nDate: Thu, 01 Jan 2026 00:00:00 GMT', '\r\nContent-Length: 25\r\nDate: Thu, 01 Jan 2026 00:00:00 GMT'];
+
+  it('takes any of the recent sections for a repeat, wherever the bytes lie in their buffer', () => {
+    const reader = new HeadReader('response');
+    const fields = sections.map((section) => {
+      const bytes = head('HTTP/1.1 200 OK', section);
+      return reader.read(bytes, 0, bytes.length - 4)?.fields;
+    });
+    for (let shift = 0; shift < 8; shift++) {
+      for (const [i, section] of sections.entries()) {
+        const bytes = Buffer.concat([Buffer.alloc(shift, 0x2e), head('HTTP/1.0 404 Not Found', section)]);
+        const repeated = reader.readRepeated(bytes, shift, bytes.length);
+        assert.equal(repeated?.fields, fields[i]);
+        assert.equal(repeated?.kind === 'response' && `${repeated.status} ${repeated.reason} ${repeated.minorVersion}`, '404 Not Found 0');
+        const changed = Buffer.from(bytes);
+        changed[bytes.length - 5] ^= 1;
+        assert.equal(reader.readRepeated(changed, shift, changed.length), undefined);
+      }
+    }
+  });
+
+  it('reads a start line with bytes past ASCII as UTF-8 text', () => {
+    const reader = new HeadReader('response');
+    const first = head('HTTP/1.1 200 OK', sections[0]!);
+    reader.read(first, 0, first.length - 4);
+    const reasons = [Buffer.from('Caf\u00e9'), Buffer.from([0x43, 0xe9])].map((reason) => {
+      const bytes = Buffer.concat([Buffer.from('HTTP/1.1 200 '), reason, Buffer.from(`${sections[0]!}\r\n\r\n`)]);
+      const repeated = reader.readRepeated(bytes, 0, bytes.length);
+      return repeated?.kind === 'response' ? repeated.reason : undefined;
+    });
+    assert.deepEqual(reasons, ['Caf\u00e9', 'C\ufffd']);
+  });
+});
+
 describe('Http1Parser with repeated header sections', () => {
   it('keeps the trailers of one chunked message out of the next that shares its head', () => {
     const response = (trailer: string) =>

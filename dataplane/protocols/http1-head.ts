@@ -2,6 +2,7 @@
 // Fields are kept as positions in that text rather than as [name, value] strings: the tracer's
 // hot path only needs their JSON, the framing headers and the content type, and all three can be
 // read in place. Strings per field are made only when someone asks for `pairs()`.
+import { EMPTY_BODY, utf8, type CapturedBody } from './body.js';
 import type { MessageKind } from './types.js';
 
 export type HttpHeaders = ReadonlyArray<readonly [name: string, value: string]>;
@@ -198,11 +199,76 @@ export interface ResponseHead extends HeadCommon {
 
 export type MessageHead = RequestHead | ResponseHead;
 
+// A head is made per message, and the parser completes it into the message once the body has
+// ended (HttpRequest, HttpResponse): one object per message rather than two. Fields are declared,
+// not defined: a class field is defined on every instance before the constructor runs (ES2022
+// semantics), which costs about as much as the rest of the constructor.
+abstract class ParsedMessage {
+  declare readonly majorVersion: number;
+  declare readonly minorVersion: number;
+  /** In arrival order; the trailers of a chunked body are added on completion. */
+  declare fields: HeaderFields;
+  /** Timestamp of the chunk that carried the first byte of the start line. */
+  declare startNs: bigint;
+  /** Timestamp of the chunk that carried the last byte of the message. */
+  declare endNs: bigint;
+  declare body: CapturedBody;
+
+  protected constructor(minorVersion: number, fields: HeaderFields) {
+    this.majorVersion = 1;
+    this.minorVersion = minorVersion;
+    this.fields = fields;
+    this.startNs = 0n;
+    this.endNs = 0n;
+    this.body = EMPTY_BODY;
+  }
+
+  get headers(): HttpHeaders {
+    return this.fields.pairs();
+  }
+
+  /** For the parser, once the message has ended. */
+  complete(startNs: bigint, endNs: bigint, body: CapturedBody, fields: HeaderFields): void {
+    this.startNs = startNs;
+    this.endNs = endNs;
+    this.body = body;
+    this.fields = fields;
+  }
+}
+
+export class ParsedRequest extends ParsedMessage implements RequestHead {
+  declare readonly kind: 'request';
+  declare readonly method: HttpMethod;
+  declare readonly target: string;
+
+  constructor(method: HttpMethod, target: string, minorVersion: number, fields: HeaderFields) {
+    super(minorVersion, fields);
+    this.kind = 'request';
+    this.method = method;
+    this.target = target;
+  }
+}
+
+export class ParsedResponse extends ParsedMessage implements ResponseHead {
+  declare readonly kind: 'response';
+  declare readonly status: number;
+  declare readonly reason: string;
+
+  constructor(status: number, reason: string, minorVersion: number, fields: HeaderFields) {
+    super(minorVersion, fields);
+    this.kind = 'response';
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+export type ParsedHead = ParsedRequest | ParsedResponse;
+
 // Hand-written rather than regular expressions: header lines are most of what the tracer
 // parses, and this runs for every message of every traced connection. Each header line is read
 // in one pass that checks it, finds where it ends and writes its JSON.
 /** `text` is a head without its final CRLF CRLF; undefined when it is not a valid one. */
-export function parseHead(text: string, kind: MessageKind): MessageHead | undefined {
+export function parseHead(text: string, kind: MessageKind): ParsedHead | undefined {
   let count = 0;
   let folded: Map<number, string> | undefined;
   headJson.start(text.length);
@@ -231,57 +297,142 @@ export function parseHead(text: string, kind: MessageKind): MessageHead | undefi
   return parseStartLine(text, startLineEnd < 0 ? text.length : startLineEnd, kind, fields);
 }
 
+/** Header sections a HeadReader remembers: a server often alternates a few (two body lengths, 200 and 404). */
+const REMEMBERED_SECTIONS = 4;
+
 /**
  * Reads the heads of one direction of a connection. Clients and servers tend to send the same
- * header section message after message (a response's Date changes once a second): a head whose
- * section repeats the previous one byte for byte reuses its parsed fields, and only its start
- * line is decoded and read.
+ * few header sections message after message (a response's Date changes once a second): a head
+ * whose section repeats a recent one byte for byte reuses its parsed fields, and only its start
+ * line is read, in place.
  */
 export class HeadReader {
-  /** The previous valid head's bytes from its first CRLF on (the first `lastSectionLength`), and its fields. */
-  private lastSection = Buffer.alloc(0);
-  private lastSectionLength = -1;
-  private lastFields: HeaderFields | undefined;
+  /** The last valid heads' sections (bytes from the first CRLF on), most recently used first. */
+  private readonly sections: HeaderSection[] = [];
   /** Where the head readRepeated() returned ends: the offset of its CRLF CRLF. */
   repeatedHeadEnd = -1;
 
   constructor(private readonly kind: MessageKind) {}
 
   /**
-   * The head at bytes[start] if it is a start line followed by the previous head's header
-   * section and a CRLF CRLF, all before `limit`. Such a head ends there: the previous section
-   * held no CRLF CRLF, so none starts earlier.
+   * The head at bytes[start] if it is a start line followed by a remembered header section and
+   * a CRLF CRLF, all before `limit`. Such a head ends there: the section held no CRLF CRLF, so
+   * none starts earlier (and so at most one remembered section can match).
    */
-  readRepeated(bytes: Buffer, start: number, limit: number): MessageHead | undefined {
-    if (this.lastFields === undefined) return undefined;
+  readRepeated(bytes: Buffer, start: number, limit: number): ParsedHead | undefined {
+    const sections = this.sections;
+    if (sections.length === 0) return undefined;
     const startLineEnd = indexOfCrlf(bytes, start, limit);
-    const end = startLineEnd + this.lastSectionLength;
-    if (startLineEnd < 0 || end + 4 > limit || !isHeadEnd(bytes, end) || !this.repeatsLastSection(bytes, startLineEnd, end)) {
-      return undefined;
+    if (startLineEnd < 0) return undefined;
+    for (let i = 0; i < sections.length; i++) {
+      const section = sections[i]!;
+      const end = startLineEnd + section.length;
+      if (end + 4 > limit || !isHeadEnd(bytes, end) || !section.matches(bytes, startLineEnd)) continue;
+      if (i > 0) moveToFront(sections, i);
+      this.repeatedHeadEnd = end;
+      return readStartLine(bytes, start, startLineEnd, this.kind, section.fields);
     }
-    this.repeatedHeadEnd = end;
-    const startLine = bytes.toString('utf8', start, startLineEnd);
-    return parseStartLine(startLine, startLine.length, this.kind, this.lastFields);
+    return undefined;
   }
 
   /** parseHead of bytes[start, end) decoded as UTF-8 (`end` being where the head's CRLF CRLF starts). */
-  read(bytes: Buffer, start: number, end: number): MessageHead | undefined {
-    const head = parseHead(bytes.toString('utf8', start, end), this.kind);
+  read(bytes: Buffer, start: number, end: number): ParsedHead | undefined {
+    const head = parseHead(utf8(bytes, start, end), this.kind);
     const startLineEnd = indexOfCrlf(bytes, start, end);
     if (head && startLineEnd >= 0) this.remember(bytes, startLineEnd, end, head.fields);
     return head;
   }
 
-  private repeatsLastSection(bytes: Buffer, from: number, to: number): boolean {
-    return this.lastSection.compare(bytes, from, to, 0, this.lastSectionLength) === 0;
+  private remember(bytes: Buffer, from: number, to: number, fields: HeaderFields): void {
+    const sections = this.sections;
+    let i = sections.findIndex((section) => section.length === to - from && section.matches(bytes, from));
+    if (i >= 0 || sections.length === REMEMBERED_SECTIONS) {
+      if (i < 0) i = sections.length - 1;
+      sections[i]!.set(bytes, from, to, fields);
+      moveToFront(sections, i);
+    } else {
+      sections.unshift(new HeaderSection(bytes, from, to, fields));
+    }
+  }
+}
+
+function moveToFront<T>(items: T[], index: number): void {
+  const item = items[index]!;
+  for (let i = index; i > 0; i--) items[i] = items[i - 1]!;
+  items[0] = item;
+}
+
+/**
+ * A copy of a header section and its parsed fields. matches() compares four bytes at a time: the
+ * copy is kept at each of the four alignments, so that whatever the alignment of the bytes it is
+ * compared with, one copy lines up with them word for word.
+ */
+class HeaderSection {
+  length = 0;
+  fields!: HeaderFields;
+  private readonly words: Int32Array[] = [];
+  private readonly bytes: Uint8Array[] = [];
+
+  constructor(source: Buffer, from: number, to: number, fields: HeaderFields) {
+    this.set(source, from, to, fields);
   }
 
-  private remember(bytes: Buffer, from: number, to: number, fields: HeaderFields): void {
-    if (this.lastSection.length < to - from) this.lastSection = Buffer.allocUnsafe(to - from);
-    bytes.copy(this.lastSection, 0, from, to);
-    this.lastSectionLength = to - from;
-    this.lastFields = fields;
+  set(source: Buffer, from: number, to: number, fields: HeaderFields): void {
+    this.length = to - from;
+    this.fields = fields;
+    const wordCount = (this.length + 7) >> 2;
+    for (let shift = 0; shift < 4; shift++) {
+      if (this.words.length <= shift || this.words[shift]!.length < wordCount) {
+        this.words[shift] = new Int32Array(wordCount);
+        this.bytes[shift] = new Uint8Array(this.words[shift]!.buffer);
+      }
+      this.bytes[shift]!.set(source.subarray(from, to), shift);
+    }
   }
+
+  /** Whether source[from, from + length) holds the section. */
+  matches(source: Buffer, from: number): boolean {
+    const length = this.length;
+    const view = wordsOf(source);
+    const at = view.byteOffset + from;
+    const shift = at & 3;
+    const copy = this.bytes[shift]!;
+    // Bytes up to the first word boundary of the source, then whole words, then the rest.
+    const lead = Math.min((4 - shift) & 3, length);
+    for (let i = 0; i < lead; i++) if (source[from + i] !== copy[shift + i]) return false;
+    const wordCount = (length - lead) >> 2;
+    if (wordCount > 0) {
+      const sourceWords = view.words;
+      const words = this.words[shift]!;
+      const first = (at + lead) >> 2;
+      const copyFirst = (shift + lead) >> 2;
+      for (let w = 0; w < wordCount; w++) if (sourceWords[first + w] !== words[copyFirst + w]) return false;
+    }
+    for (let i = lead + wordCount * 4; i < length; i++) if (source[from + i] !== copy[shift + i]) return false;
+    return true;
+  }
+}
+
+interface WordView {
+  readonly source: Buffer;
+  /** source.byteOffset: the getter costs as much as comparing a few dozen bytes. */
+  readonly byteOffset: number;
+  /** The whole ArrayBuffer under `source`, as 32-bit words. */
+  readonly words: Int32Array<ArrayBufferLike>;
+}
+
+// Most sources are a drained batch that every connection's parsers read in turn, so one view is
+// kept. It holds that batch until the next source replaces it (a WeakRef would free it sooner,
+// but its deref() costs as much as the rest of a comparison).
+let lastView: WordView | undefined;
+
+function wordsOf(source: Buffer): WordView {
+  const last = lastView;
+  if (last !== undefined && last.source === source) return last;
+  const { buffer } = source;
+  const view = { source, byteOffset: source.byteOffset, words: new Int32Array(buffer, 0, buffer.byteLength >> 2) };
+  lastView = view;
+  return view;
 }
 
 function isHeadEnd(bytes: Buffer, at: number): boolean {
@@ -294,8 +445,16 @@ export function indexOfCrlf(bytes: Buffer, from: number, to: number): number {
   return -1;
 }
 
+/**
+ * The start line bytes[start, end) of a head with these fields. Read in place while it is ASCII
+ * (as it nearly always is: decoding is then the identity); decoded and read as text otherwise.
+ */
+function readStartLine(bytes: Buffer, start: number, end: number, kind: MessageKind, fields: HeaderFields): ParsedHead | undefined {
+  return kind === 'request' ? requestLineAt(bytes, start, end, fields) : statusLineAt(bytes, start, end, fields);
+}
+
 /** The start line text[0, end) of a head with these fields. */
-function parseStartLine(text: string, end: number, kind: MessageKind, fields: HeaderFields): MessageHead | undefined {
+function parseStartLine(text: string, end: number, kind: MessageKind, fields: HeaderFields): ParsedHead | undefined {
   return kind === 'request' ? parseRequestLine(text, end, fields) : parseStatusLine(text, end, fields);
 }
 
@@ -433,14 +592,14 @@ const VERSION_SUFFIX = ' HTTP/1.';
 const WHITESPACE = /\s/;
 
 /** `METHOD target HTTP/1.d` in text[0, end), METHOD one of HTTP_METHODS, target without whitespace. */
-function parseRequestLine(text: string, end: number, fields: HeaderFields): RequestHead | undefined {
+function parseRequestLine(text: string, end: number, fields: HeaderFields): ParsedRequest | undefined {
   const space = text.indexOf(' ');
   const versionAt = end - VERSION_SUFFIX.length - 1;
   if (space <= 0 || space >= end || versionAt <= space + 1 || !text.startsWith(VERSION_SUFFIX, versionAt)) return undefined;
   const method = methodEndingAt(text, space);
   const minor = text.charCodeAt(end - 1) - 0x30;
   if (method === undefined || !(minor >= 0 && minor <= 9) || hasWhitespace(text, space + 1, versionAt)) return undefined;
-  return { kind: 'request', method, target: text.slice(space + 1, versionAt), majorVersion: 1, minorVersion: minor, fields };
+  return new ParsedRequest(method, text.slice(space + 1, versionAt), minor, fields);
 }
 
 /** The method that is exactly text[0, end), as one shared string. */
@@ -459,8 +618,97 @@ function hasWhitespace(text: string, from: number, to: number): boolean {
   return false;
 }
 
+const codesOf = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
+const VERSION_SUFFIX_CODES = codesOf(VERSION_SUFFIX);
+const METHOD_CODES = HTTP_METHODS.map(codesOf);
+const STATUS_LINE_PREFIX_CODES = codesOf('HTTP/1.');
+
+/**
+ * parseRequestLine of bytes[start, end) decoded. What is checked against ASCII is read in place;
+ * a target with a byte past ASCII sends the line through the text path (a UTF-8 decoder keeps
+ * ASCII bytes as they are, so the checks made so far agree with what the text path finds).
+ */
+function requestLineAt(bytes: Buffer, start: number, end: number, fields: HeaderFields): ParsedRequest | undefined {
+  let space = start;
+  while (space < end && bytes[space] !== SPACE) space++;
+  const versionAt = end - VERSION_SUFFIX.length - 1;
+  if (space === start || space === end || versionAt <= space + 1 || !holdsCodes(bytes, versionAt, VERSION_SUFFIX_CODES)) return undefined;
+  const method = methodAt(bytes, start, space);
+  const minor = bytes[end - 1]! - 0x30;
+  if (method === undefined || !(minor >= 0 && minor <= 9)) return undefined;
+  for (let i = space + 1; i < versionAt; i++) {
+    const c = bytes[i]!;
+    if (c >= 0x80) return parseRequestLine(...decoded(bytes, start, end), fields);
+    if (c === SPACE || (c >= TAB && c <= CR)) return undefined;
+  }
+  return new ParsedRequest(method, asciiString(bytes, space + 1, versionAt), minor, fields);
+}
+
+/** Longest string asciiString() builds itself: past this, one call into the decoder is cheaper. */
+const SHORT_STRING = 8;
+
+/** The ASCII bytes[start, end) as a string (short ones, like most paths, without calling the decoder). */
+function asciiString(bytes: Buffer, start: number, end: number): string {
+  if (end - start > SHORT_STRING) return utf8(bytes, start, end);
+  let text = '';
+  let i = start;
+  for (; i + 4 <= end; i += 4) text += String.fromCharCode(bytes[i]!, bytes[i + 1]!, bytes[i + 2]!, bytes[i + 3]!);
+  for (; i < end; i++) text += String.fromCharCode(bytes[i]!);
+  return text;
+}
+
+/** bytes[start, end) as UTF-8 text, and its length. */
+function decoded(bytes: Buffer, start: number, end: number): [string, number] {
+  const text = utf8(bytes, start, end);
+  return [text, text.length];
+}
+
+/** The method that is exactly bytes[start, end). */
+function methodAt(bytes: Buffer, start: number, end: number): HttpMethod | undefined {
+  for (let m = 0; m < METHOD_CODES.length; m++) {
+    const codes = METHOD_CODES[m]!;
+    if (codes.length === end - start && holdsCodes(bytes, start, codes)) return HTTP_METHODS[m];
+  }
+  return undefined;
+}
+
+/** Whether bytes[at, at + codes.length) are `codes`. */
+function holdsCodes(bytes: Buffer, at: number, codes: Uint8Array): boolean {
+  for (let i = 0; i < codes.length; i++) if (bytes[at + i] !== codes[i]) return false;
+  return true;
+}
+
+/** Whether bytes[at, at + text.length) are the characters of `text`, all ASCII. */
+function holdsAsciiText(bytes: Buffer, at: number, text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80 || bytes[at + i] !== c) return false;
+  }
+  return true;
+}
+
+/** parseStatusLine of bytes[start, end) decoded, read in place as requestLineAt is. */
+function statusLineAt(bytes: Buffer, start: number, end: number, fields: HeaderFields): ParsedResponse | undefined {
+  if (end - start < 12 || !holdsCodes(bytes, start, STATUS_LINE_PREFIX_CODES) || bytes[start + 8] !== SPACE) return undefined;
+  const minor = bytes[start + 7]! - 0x30;
+  const s0 = bytes[start + 9]! - 0x30;
+  const s1 = bytes[start + 10]! - 0x30;
+  const s2 = bytes[start + 11]! - 0x30;
+  if (!(minor >= 0 && minor <= 9 && s0 >= 0 && s0 <= 9 && s1 >= 0 && s1 <= 9 && s2 >= 0 && s2 <= 9)) return undefined;
+  const status = s0 * 100 + s1 * 10 + s2;
+  let reason = '';
+  if (end - start > 12) {
+    if (bytes[start + 12] !== SPACE) return undefined;
+    const found = reasonPhraseAt(bytes, start + 13, end, status);
+    if (found === NOT_ASCII) return parseStatusLine(...decoded(bytes, start, end), fields);
+    if (found === undefined) return undefined;
+    reason = found;
+  }
+  return new ParsedResponse(status, reason, minor, fields);
+}
+
 /** `HTTP/1.d ddd` and an optional ` reason` in text[0, end). */
-function parseStatusLine(text: string, end: number, fields: HeaderFields): ResponseHead | undefined {
+function parseStatusLine(text: string, end: number, fields: HeaderFields): ParsedResponse | undefined {
   if (end < 12 || !text.startsWith('HTTP/1.') || text.charCodeAt(8) !== SPACE) return undefined;
   const minor = text.charCodeAt(7) - 0x30;
   const s0 = text.charCodeAt(9) - 0x30;
@@ -475,12 +723,26 @@ function parseStatusLine(text: string, end: number, fields: HeaderFields): Respo
     if (found === undefined) return undefined;
     reason = found;
   }
-  return { kind: 'response', status, reason, majorVersion: 1, minorVersion: minor, fields };
+  return new ParsedResponse(status, reason, minor, fields);
 }
 
 /** The last valid reason phrase seen per status: most servers send one phrase per status. */
 const recentReasons = new Map<number, string>();
 const MAX_RECENT_REASONS = 64;
+
+const NOT_ASCII = Symbol('not ASCII');
+
+/** reasonPhrase of bytes[from, to) if they are ASCII (the recent reasons compared as they are). */
+function reasonPhraseAt(bytes: Buffer, from: number, to: number, status: number): string | undefined | typeof NOT_ASCII {
+  const recent = recentReasons.get(status);
+  if (recent !== undefined && recent.length === to - from && holdsAsciiText(bytes, from, recent)) return recent;
+  for (let i = from; i < to; i++) {
+    const c = bytes[i]!;
+    if (c >= 0x80) return NOT_ASCII;
+    if (c === CR || c === LF) return undefined;
+  }
+  return rememberReason(status, utf8(bytes, from, to));
+}
 
 /** text[from, to) unless it holds a line break; the string of the previous such reason when equal. */
 function reasonPhrase(text: string, from: number, to: number, status: number): string | undefined {
@@ -490,7 +752,10 @@ function reasonPhrase(text: string, from: number, to: number, status: number): s
     const c = text.charCodeAt(i);
     if (c === CR || c === LF || c === 0x2028 || c === 0x2029) return undefined;
   }
-  const reason = text.slice(from, to);
+  return rememberReason(status, text.slice(from, to));
+}
+
+function rememberReason(status: number, reason: string): string {
   if (recentReasons.size < MAX_RECENT_REASONS || recentReasons.has(status)) recentReasons.set(status, reason);
   return reason;
 }

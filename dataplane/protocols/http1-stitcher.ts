@@ -2,7 +2,7 @@
 // keep-alive and pipelining reduce to two FIFO queues; a placeholder stands in for a message that
 // was recognised but could not be parsed, so one bad message does not shift every later pair.
 import { bodyCaptureBytes } from './body.js';
-import { buildHttpEventRow, type HttpEventRow } from './http-events.js';
+import { HttpEventRowBuilder, type HttpEventRow } from './http-events.js';
 import { Http1Parser, type HttpMessage, type HttpRequest, type HttpResponse } from './http1.js';
 import type { StreamBuffer } from './stream-buffer.js';
 import type { MessageKind, ParserCounters, ProtocolSession, SessionContext } from './types.js';
@@ -25,6 +25,7 @@ export interface Http1Counters extends ParserCounters {
 }
 
 export class Http1Session implements ProtocolSession<HttpEventRow> {
+  private readonly rowBuilder: HttpEventRowBuilder;
   private readonly requestParser: Http1Parser;
   private readonly responseParser: Http1Parser;
   private readonly requests: Array<Slot<HttpRequest>> = [];
@@ -46,7 +47,8 @@ export class Http1Session implements ProtocolSession<HttpEventRow> {
     skippedBodyBytes: 0,
   };
 
-  constructor(private readonly context: SessionContext) {
+  constructor(context: SessionContext) {
+    this.rowBuilder = new HttpEventRowBuilder(context);
     const captureBytes = bodyCaptureBytes(context.options);
     const sinkFor = (kind: MessageKind) => ({
       message: (message: HttpMessage) => this.onMessage(message),
@@ -165,7 +167,7 @@ export class Http1Session implements ProtocolSession<HttpEventRow> {
         this.counts.droppedPairs++;
         continue;
       }
-      const row = buildHttpEventRow(request, response, this.context);
+      const row = this.rowBuilder.build(request, response);
       if (this.rows) this.rows.push(row);
       else this.rows = [row];
       if (switchesProtocol(request, response)) this.requestParser.enterTunnel();

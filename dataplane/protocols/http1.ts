@@ -10,9 +10,9 @@ import {
   type HeaderFields,
   type HttpHeaders,
   type MessageHead,
-  type RequestHead,
-  type ResponseHead,
+  type ParsedHead,
 } from './http1-head.js';
+import { RecentValues } from './recent-values.js';
 import type { StreamBuffer } from './stream-buffer.js';
 import type { Detection, MessageKind } from './types.js';
 
@@ -46,9 +46,11 @@ export interface HttpResponse extends HttpMessageCommon {
 
 export type HttpMessage = HttpRequest | HttpResponse;
 
-const REQUEST_STARTS = HTTP_METHODS.map((method) => `${method} `);
 // '#' stands for a decimal digit.
-const RESPONSE_START = 'HTTP/1.# ###';
+const DIGIT = '#'.charCodeAt(0);
+const codesOf = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
+const REQUEST_STARTS = HTTP_METHODS.map((method) => codesOf(`${method} `));
+const RESPONSE_START = codesOf('HTTP/1.# ###');
 const REQUEST_FIRST_BYTES = new Set(HTTP_METHODS.map((method) => method.charCodeAt(0)));
 const RESPONSE_FIRST_BYTE = 'H'.charCodeAt(0);
 
@@ -59,6 +61,8 @@ const LINE_END_LENGTH = 2;
 const EMPTY = Buffer.alloc(0);
 const MAX_CHUNK_SIZE_LINE_BYTES = 1024;
 const MAX_TRAILER_BYTES = 16 * 1024;
+/** As many as the head reader remembers header sections. */
+const RECENT_FRAMINGS = 4;
 
 export type StartMatch = 'match' | 'partial' | 'no-match';
 
@@ -66,8 +70,8 @@ export type StartMatch = 'match' | 'partial' | 'no-match';
 export function matchMessageStart(bytes: Buffer, offset: number, kind: MessageKind, end = bytes.length): StartMatch {
   if (kind === 'response') return matchTemplate(bytes, offset, end, RESPONSE_START);
   let partial = false;
-  for (const start of REQUEST_STARTS) {
-    const match = matchTemplate(bytes, offset, end, start);
+  for (let i = 0; i < REQUEST_STARTS.length; i++) {
+    const match = matchTemplate(bytes, offset, end, REQUEST_STARTS[i]!);
     if (match === 'match') return 'match';
     if (match === 'partial') partial = true;
   }
@@ -92,13 +96,13 @@ export function detectHttp1(prefix: Buffer): Detection {
   return request === 'partial' || response === 'partial' ? { verdict: 'need-more' } : { verdict: 'no-match' };
 }
 
-function matchTemplate(bytes: Buffer, offset: number, end: number, template: string): StartMatch {
+function matchTemplate(bytes: Buffer, offset: number, end: number, template: Uint8Array): StartMatch {
   for (let i = 0; i < template.length; i++) {
     const position = offset + i;
     if (position >= end) return 'partial';
     const byte = bytes[position]!;
-    const expected = template.charCodeAt(i);
-    const ok = template[i] === '#' ? byte >= 0x30 && byte <= 0x39 : byte === expected;
+    const expected = template[i]!;
+    const ok = expected === DIGIT ? byte >= 0x30 && byte <= 0x39 : byte === expected;
     if (!ok) return 'no-match';
   }
   return 'match';
@@ -129,10 +133,9 @@ function framingFromStatus(head: MessageHead, requestMethod: string | undefined)
 }
 
 /** What Transfer-Encoding and Content-Length decide (a function of the fields and the kind only). */
-function framingFromHeaders(head: MessageHead): Framing {
+function framingFromHeaders(fields: HeaderFields, kind: MessageKind): Framing {
   // The common single `chunked` or `Content-Length: digits` is read in place; anything else
   // (lists, repeats, odd spellings) goes through the general rules on the values as strings.
-  const { fields } = head;
   let transferEncoding = -1;
   let contentLength = -1;
   let repeated = false;
@@ -147,14 +150,14 @@ function framingFromHeaders(head: MessageHead): Framing {
   }
   if (transferEncoding >= 0) {
     if (!repeated && fields.valueIs(transferEncoding, 'chunked')) return CHUNKED;
-    return framingFromTransferEncoding(head, valuesNamed(fields, 'transfer-encoding'));
+    return framingFromTransferEncoding(kind, valuesNamed(fields, 'transfer-encoding'));
   }
   if (contentLength >= 0) {
     const length = repeated ? -1 : fields.decimalValue(contentLength);
     if (length >= 0) return { type: 'length', length };
     return framingFromContentLength(valuesNamed(fields, 'content-length'));
   }
-  return head.kind === 'request' ? NO_BODY : UNTIL_CLOSE;
+  return kind === 'request' ? NO_BODY : UNTIL_CLOSE;
 }
 
 function valuesNamed(fields: HeaderFields, lowerName: string): string[] {
@@ -163,11 +166,11 @@ function valuesNamed(fields: HeaderFields, lowerName: string): string[] {
   return values;
 }
 
-function framingFromTransferEncoding(head: MessageHead, transferEncoding: readonly string[]): Framing {
+function framingFromTransferEncoding(kind: MessageKind, transferEncoding: readonly string[]): Framing {
   if (transferEncoding.length === 1 && transferEncoding[0]!.toLowerCase() === 'chunked') return CHUNKED;
   const codings = transferEncoding.flatMap((value) => value.split(',')).map((coding) => coding.trim().toLowerCase());
   if (codings[codings.length - 1] === 'chunked') return CHUNKED;
-  return head.kind === 'response'
+  return kind === 'response'
     ? UNTIL_CLOSE
     : { type: 'invalid', reason: 'request Transfer-Encoding does not end with chunked' };
 }
@@ -254,27 +257,24 @@ type ParserState =
   | 'body-until-close'
   | 'tunnel';
 
-interface MessageInProgress {
-  readonly head: MessageHead;
-  readonly startNs: bigint;
-  readonly body: BodyCapture;
-  readonly tunnelAfter: boolean;
-  lastByteNs: bigint;
-  remaining: number;
-  trailers: Array<[string, string]> | undefined;
-  trailerBytes: number;
-}
-
 export class Http1Parser {
   private state: ParserState = 'start';
+  /** Timestamp of the first byte of the message in progress. */
   private startNs = 0n;
   private headScanFrom = 0;
-  private current: MessageInProgress | undefined;
+  // The message in progress once its head is read (kept in fields rather than an object per
+  // message): its head, body so far, and where its framing stands.
+  private head: ParsedHead | undefined;
+  private readonly body: BodyCapture;
+  private tunnelAfter = false;
+  private lastByteNs = 0n;
+  private remaining = 0;
+  private trailers: Array<[string, string]> | undefined;
+  private trailerBytes = 0;
   private tunneled = 0;
   private readonly heads: HeadReader;
-  /** The framing the previous head's fields decided (heads often share their fields). */
-  private lastFramingFields: HeaderFields | undefined;
-  private lastFraming: Framing = NO_BODY;
+  /** What the fields of recent heads decided (heads often share their fields). */
+  private readonly framings: RecentValues<HeaderFields, Framing>;
   // Set for the duration of parse(): the buffer, and its pending bytes in place as
   // bytes[base, end), of which the steps have taken those before `at`.
   private buffer!: StreamBuffer;
@@ -288,6 +288,8 @@ export class Http1Parser {
     private readonly sink: Http1ParserSink,
   ) {
     this.heads = new HeadReader(options.kind);
+    this.body = new BodyCapture(options.bodyCaptureBytes);
+    this.framings = new RecentValues(RECENT_FRAMINGS, (fields) => framingFromHeaders(fields, options.kind));
   }
 
   /** Between the first byte of a message and its last. */
@@ -297,7 +299,7 @@ export class Http1Parser {
 
   /** The method of the request being parsed, once its head is complete. */
   get currentMethod(): string | undefined {
-    return this.current?.head.kind === 'request' ? this.current.head.method : undefined;
+    return this.head?.kind === 'request' ? this.head.method : undefined;
   }
 
   get tunneledBytes(): number {
@@ -322,7 +324,7 @@ export class Http1Parser {
 
   /** The connection closed: a body delimited by the close is complete, anything else partial is malformed. */
   finish(): void {
-    if (this.state === 'body-until-close') this.complete(this.current!.lastByteNs);
+    if (this.state === 'body-until-close') this.complete(this.lastByteNs);
     else if (this.inMessage) this.fail('connection closed in the middle of the message');
   }
 
@@ -332,26 +334,25 @@ export class Http1Parser {
    * nothing is changed and the caller must reset(): false.
    */
   skip(count: number, timestampNs: bigint): boolean {
-    const message = this.current;
     switch (this.state) {
       case 'tunnel':
         this.tunneled += count;
         return true;
       case 'body-until-close':
-        message!.body.skip(count);
-        message!.lastByteNs = timestampNs;
+        this.body.skip(count);
+        this.lastByteNs = timestampNs;
         return true;
       case 'body-length':
       case 'chunk-data': {
         // A sender's write is typically one whole chunk: its loss often ends with the CRLF.
-        const endsChunk = this.state === 'chunk-data' && count === message!.remaining + 2;
-        if (count > message!.remaining && !endsChunk) return false;
-        const bodyBytes = Math.min(count, message!.remaining);
-        message!.body.skip(bodyBytes);
-        message!.lastByteNs = timestampNs;
-        message!.remaining -= bodyBytes;
+        const endsChunk = this.state === 'chunk-data' && count === this.remaining + 2;
+        if (count > this.remaining && !endsChunk) return false;
+        const bodyBytes = Math.min(count, this.remaining);
+        this.body.skip(bodyBytes);
+        this.lastByteNs = timestampNs;
+        this.remaining -= bodyBytes;
         if (endsChunk) this.state = 'chunk-size';
-        else if (message!.remaining === 0) {
+        else if (this.remaining === 0) {
           if (this.state === 'chunk-data') this.state = 'chunk-data-end';
           else this.complete(timestampNs);
         }
@@ -367,13 +368,13 @@ export class Http1Parser {
     if (this.state === 'tunnel') return false;
     const hadMessage = this.inMessage;
     this.state = 'start';
-    this.current = undefined;
+    this.head = undefined;
     return hadMessage;
   }
 
   /** The protocol switched (Upgrade, CONNECT): ignore the rest of this direction. */
   enterTunnel(): void {
-    this.current = undefined;
+    this.head = undefined;
     this.state = 'tunnel';
   }
 
@@ -406,8 +407,8 @@ export class Http1Parser {
       case 'body-until-close': {
         const left = this.left;
         if (left === 0) return false;
-        this.current!.body.addRange(this.bytes, this.at, this.end);
-        this.current!.lastByteNs = this.timestampAt(left - 1);
+        this.body.addRange(this.bytes, this.at, this.end);
+        this.lastByteNs = this.timestampAt(left - 1);
         this.at += left;
         return false;
       }
@@ -428,6 +429,13 @@ export class Http1Parser {
       this.at = blank;
       return true;
     }
+    // A head that repeats a recent header section is found, and its start line read, without
+    // matching the start first (a valid start line is one the match accepts).
+    const repeated = this.heads.readRepeated(bytes, at, end);
+    if (repeated !== undefined) {
+      this.startNs = this.timestampAt(0);
+      return this.headRead(repeated, this.heads.repeatedHeadEnd);
+    }
     const match = matchMessageStart(bytes, at, this.options.kind, end);
     if (match === 'partial') return false;
     if (match === 'no-match') {
@@ -443,20 +451,20 @@ export class Http1Parser {
     return true;
   }
 
+  /** A head whose start matched but whose section is not a recent one (stepStart tried that). */
   private stepHead(): boolean {
     const { bytes, at } = this;
-    // A head that repeats the previous one's header section is found without scanning it.
-    let head = this.headScanFrom === 0 ? this.heads.readRepeated(bytes, at, this.end) : undefined;
-    let found = this.heads.repeatedHeadEnd;
-    if (head === undefined) {
-      found = indexOfHeadEnd(bytes, at + this.headScanFrom, this.end);
-      if (found < 0) {
-        this.headScanFrom = Math.max(0, this.end - at - (HEAD_END_LENGTH - 1));
-        return false;
-      }
-      head = this.heads.read(bytes, at, found);
+    const found = indexOfHeadEnd(bytes, at + this.headScanFrom, this.end);
+    if (found < 0) {
+      this.headScanFrom = Math.max(0, this.end - at - (HEAD_END_LENGTH - 1));
+      return false;
     }
-    const end = found - at;
+    return this.headRead(this.heads.read(bytes, at, found), found);
+  }
+
+  /** The head at `at`, read up to its CRLF CRLF at `found` (undefined: not a valid head). */
+  private headRead(head: ParsedHead | undefined, found: number): boolean {
+    const end = found - this.at;
     if (!head) {
       // Not a message after all: skip its first byte and look for the next start.
       this.at += 1;
@@ -468,16 +476,13 @@ export class Http1Parser {
     const headEndNs = this.timestampAt(headLength - 1);
     this.at += headLength;
     const framing = this.decideFraming(head);
-    this.current = {
-      head,
-      startNs: this.startNs,
-      body: new BodyCapture(this.options.bodyCaptureBytes),
-      tunnelAfter: framing.type === 'tunnel',
-      lastByteNs: headEndNs,
-      remaining: 0,
-      trailers: undefined,
-      trailerBytes: 0,
-    };
+    this.head = head;
+    this.body.reset();
+    this.tunnelAfter = framing.type === 'tunnel';
+    this.lastByteNs = headEndNs;
+    this.remaining = 0;
+    this.trailers = undefined;
+    this.trailerBytes = 0;
     switch (framing.type) {
       case 'invalid':
         this.fail(framing.reason);
@@ -487,7 +492,7 @@ export class Http1Parser {
         this.complete(headEndNs);
         break;
       case 'length':
-        this.current.remaining = framing.length;
+        this.remaining = framing.length;
         if (framing.length === 0) this.complete(headEndNs);
         else this.state = 'body-length';
         break;
@@ -503,26 +508,20 @@ export class Http1Parser {
 
   private decideFraming(head: MessageHead): Framing {
     const decided = framingFromStatus(head, head.kind === 'response' ? this.options.requestMethod?.() : undefined);
-    if (decided) return decided;
-    if (head.fields !== this.lastFramingFields) {
-      this.lastFraming = framingFromHeaders(head);
-      this.lastFramingFields = head.fields;
-    }
-    return this.lastFraming;
+    return decided ?? this.framings.get(head.fields);
   }
 
   private stepCountedBody(): boolean {
     const left = this.left;
     if (left === 0) return false;
-    const message = this.current!;
-    const taken = Math.min(message.remaining, left);
-    message.body.addRange(this.bytes, this.at, this.at + taken);
-    message.lastByteNs = this.timestampAt(taken - 1);
+    const taken = Math.min(this.remaining, left);
+    this.body.addRange(this.bytes, this.at, this.at + taken);
+    this.lastByteNs = this.timestampAt(taken - 1);
     this.at += taken;
-    message.remaining -= taken;
-    if (message.remaining > 0) return false;
+    this.remaining -= taken;
+    if (this.remaining > 0) return false;
     if (this.state === 'chunk-data') this.state = 'chunk-data-end';
-    else this.complete(message.lastByteNs);
+    else this.complete(this.lastByteNs);
     return true;
   }
 
@@ -531,7 +530,7 @@ export class Http1Parser {
     const left = this.left;
     if (left === 0 || (left === 1 && bytes[at] === CR)) return false;
     if (bytes[at] !== CR || bytes[at + 1] !== LF) return this.fail('chunk data not followed by CRLF');
-    this.current!.lastByteNs = this.timestampAt(1);
+    this.lastByteNs = this.timestampAt(1);
     this.at += 2;
     this.state = 'chunk-size';
     return true;
@@ -546,102 +545,47 @@ export class Http1Parser {
     const end = found - at;
     const size = chunkSizeOf(bytes, at, found);
     if (size === undefined) return this.fail('invalid chunk size');
-    const message = this.current!;
-    message.lastByteNs = this.timestampAt(end + 1);
+    this.lastByteNs = this.timestampAt(end + 1);
     this.at += end + LINE_END_LENGTH;
-    message.remaining = size;
+    this.remaining = size;
     this.state = size === 0 ? 'trailers' : 'chunk-data';
     return true;
   }
 
   private stepTrailer(): boolean {
     const { bytes, at } = this;
-    const message = this.current!;
     const found = indexOfCrlf(bytes, at, this.end);
     if (found < 0) {
-      return message.trailerBytes + this.left > MAX_TRAILER_BYTES ? this.fail('trailer section too long') : false;
+      return this.trailerBytes + this.left > MAX_TRAILER_BYTES ? this.fail('trailer section too long') : false;
     }
     const end = found - at;
-    message.lastByteNs = this.timestampAt(end + 1);
+    this.lastByteNs = this.timestampAt(end + 1);
     this.at += end + LINE_END_LENGTH;
-    message.trailerBytes += end + LINE_END_LENGTH;
+    this.trailerBytes += end + LINE_END_LENGTH;
     if (end === 0) {
-      this.complete(message.lastByteNs);
+      this.complete(this.lastByteNs);
       return true;
     }
     const trailer = parseTrailerLine(bytes.toString('utf8', at, found));
     if (!trailer) return this.fail('invalid trailer line');
-    (message.trailers ??= []).push(trailer);
+    (this.trailers ??= []).push(trailer);
     return true;
   }
 
   private complete(endNs: bigint): void {
-    const { head, startNs, body, tunnelAfter, trailers } = this.current!;
-    this.current = undefined;
-    this.state = tunnelAfter ? 'tunnel' : 'start';
-    const fields = trailers ? head.fields.withTrailers(trailers) : head.fields;
-    const captured = body.finish();
-    this.sink.message(
-      head.kind === 'request'
-        ? new ParsedRequest(head, fields, startNs, endNs, captured)
-        : new ParsedResponse(head, fields, startNs, endNs, captured),
-    );
+    const message = this.head!;
+    const trailers = this.trailers;
+    this.head = undefined;
+    this.trailers = undefined;
+    this.state = this.tunnelAfter ? 'tunnel' : 'start';
+    message.complete(this.startNs, endNs, this.body.finish(), trailers ? message.fields.withTrailers(trailers) : message.fields);
+    this.sink.message(message);
   }
 
   private fail(reason: string): true {
-    this.current = undefined;
+    this.head = undefined;
     this.state = 'start';
     this.sink.malformed(this.options.kind, reason);
     return true;
-  }
-}
-
-class ParsedRequest implements HttpRequest {
-  readonly kind = 'request';
-  readonly method: string;
-  readonly target: string;
-  readonly majorVersion: number;
-  readonly minorVersion: number;
-
-  constructor(
-    head: RequestHead,
-    readonly fields: HeaderFields,
-    readonly startNs: bigint,
-    readonly endNs: bigint,
-    readonly body: CapturedBody,
-  ) {
-    this.method = head.method;
-    this.target = head.target;
-    this.majorVersion = head.majorVersion;
-    this.minorVersion = head.minorVersion;
-  }
-
-  get headers(): HttpHeaders {
-    return this.fields.pairs();
-  }
-}
-
-class ParsedResponse implements HttpResponse {
-  readonly kind = 'response';
-  readonly status: number;
-  readonly reason: string;
-  readonly majorVersion: number;
-  readonly minorVersion: number;
-
-  constructor(
-    head: ResponseHead,
-    readonly fields: HeaderFields,
-    readonly startNs: bigint,
-    readonly endNs: bigint,
-    readonly body: CapturedBody,
-  ) {
-    this.status = head.status;
-    this.reason = head.reason;
-    this.majorVersion = head.majorVersion;
-    this.minorVersion = head.minorVersion;
-  }
-
-  get headers(): HttpHeaders {
-    return this.fields.pairs();
   }
 }

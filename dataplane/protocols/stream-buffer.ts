@@ -139,6 +139,8 @@ export class StreamBuffer {
     if (!Number.isInteger(offset) || offset < 0 || offset >= this.length) {
       throw new RangeError(`offset ${offset} outside the ${this.length} pending bytes`);
     }
+    // Mostly the pending bytes came in one chunk.
+    if (this.markCount - this.markHead === 1) return this.markTimes[this.markHead]!;
     const target = this.position + offset;
     let low = this.markHead;
     let high = this.markCount - 1;

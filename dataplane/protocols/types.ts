@@ -118,7 +118,7 @@ export interface ProtocolSession<Row extends TableRow = TableRow> {
    */
   onGap(kind: MessageKind, lostBytes: number, timestampNs: bigint): boolean;
   onClose(timestampNs: bigint): void;
-  /** Rows completed since the last call. */
+  /** Rows completed since the last call (the session does not touch the array again). */
   takeRows(): readonly Row[];
   readonly counters: Readonly<ParserCounters>;
 }
