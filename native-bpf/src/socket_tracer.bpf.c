@@ -423,7 +423,8 @@ static __always_inline int succeeded(__u8 syscall, long ret)
 // Hook: tp_btf/sys_exit — every syscall of every task passes here (no kprobes or tracefs needed).
 // Only sys_exit is hooked: the return value says how many bytes moved (and the user buffers now
 // hold them) or which fd accept returned, and the saved registers still hold the arguments.
-// A sys_enter hook as well would double the kernel's per-syscall hook cost for every process.
+// A sys_enter hook as well puts a second hook on every syscall of every process (programs that
+// return at once: 306 ns per syscall with both, 193 with this one alone, tracer-syscall bench).
 // tp_btf rather than raw_tracepoint: regs is a typed kernel pointer, so reading it takes plain
 // loads instead of one bpf_probe_read_kernel call each.
 SEC("tp_btf/sys_exit")
