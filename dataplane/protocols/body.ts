@@ -22,15 +22,18 @@ export class CapturedBody {
   declare private readonly store: Buffer;
   declare private readonly start: number;
   declare private readonly end: number;
-  /** Full size in bytes (decoded from chunked framing where applicable). */
+  /** Full size in bytes (decoded from chunked framing where applicable); for a cut body, the bytes before the cut. */
   declare readonly size: number;
+  /** The message ended at a loss whose extent in the body is unknown: the body is shown cut. */
+  declare readonly cut: boolean;
   declare private view: Buffer | undefined;
 
-  constructor(store: Buffer, start: number, end: number, size: number) {
+  constructor(store: Buffer, start: number, end: number, size: number, cut = false) {
     this.store = store;
     this.start = start;
     this.end = end;
     this.size = size;
+    this.cut = cut;
     this.view = undefined;
   }
 
@@ -89,6 +92,7 @@ export class BodyCapture {
   private total = 0;
   /** Set once bytes were skipped: later bytes would not continue the prefix, so none are kept. */
   private sealed = false;
+  private cut = false;
 
   constructor(private readonly limitBytes: number) {}
 
@@ -99,6 +103,7 @@ export class BodyCapture {
     this.captured = 0;
     this.total = 0;
     this.sealed = false;
+    this.cut = false;
   }
 
   add(bytes: Buffer): void {
@@ -128,18 +133,24 @@ export class BodyCapture {
     this.sealed = true;
   }
 
+  /** The body ends here, at a loss of unknown extent: it is shown cut, its size the bytes so far. */
+  markCut(): void {
+    this.sealed = true;
+    this.cut = true;
+  }
+
   get size(): number {
     return this.total;
   }
 
   finish(): CapturedBody {
-    if (this.total === 0) return EMPTY_BODY;
+    if (this.total === 0 && !this.cut) return EMPTY_BODY;
     const store = this.store;
-    if (store === undefined) return new CapturedBody(EMPTY_BODY.prefix, 0, 0, this.total);
+    if (store === undefined) return new CapturedBody(EMPTY_BODY.prefix, 0, 0, this.total, this.cut);
     const first = this.storeStart;
-    if (this.rest === undefined) return new CapturedBody(store, first, first + this.firstLength, this.total);
+    if (this.rest === undefined) return new CapturedBody(store, first, first + this.firstLength, this.total, this.cut);
     const prefix = Buffer.concat([store.subarray(first, first + this.firstLength), ...this.rest], this.captured);
-    return new CapturedBody(prefix, 0, prefix.length, this.total);
+    return new CapturedBody(prefix, 0, prefix.length, this.total, this.cut);
   }
 
   private keepFirst(source: Buffer, start: number, size: number): void {
@@ -173,7 +184,7 @@ function copyInto(target: Buffer, at: number, size: number, source: Buffer, star
 }
 
 export function renderBody(body: CapturedBody, options: CaptureOptions): string {
-  if (body.size === 0) return '';
+  if (body.size === 0 && !body.cut) return '';
   switch (options.dataAccess) {
     case 'Restricted':
       return REDACTED_BODY;
@@ -191,7 +202,7 @@ export function renderBody(body: CapturedBody, options: CaptureOptions): string 
 
 /** The whole body was captured and fits the limit (a body with lost bytes is shown as cut). */
 function isWhole(body: CapturedBody, options: CaptureOptions): boolean {
-  return body.size <= options.bodyLimitBytes && body.prefixLength === body.size;
+  return !body.cut && body.size <= options.bodyLimitBytes && body.prefixLength === body.size;
 }
 
 /** Decodes at most `maxBytes`, without a character cut in half at the end. */

@@ -211,6 +211,26 @@ describe('ConnectionTracker', () => {
     assert.equal(row?.latency, 3n);
   });
 
+  it('keeps the row of a chunked body whose loss spans chunk-size lines, shown cut, and parses the next message', () => {
+    const tracker = httpTracker('server', { bodyLimitBytes: 1024 });
+    tracker.onData(chunk('ingress', http(['GET /multi HTTP/1.1']), 1n));
+    const head = http(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked']);
+    // One write of 50 chunks of which the kernel kept the first 40 bytes: two whole chunks and
+    // 7 bytes of the third; the lost rest holds 47 chunk-size lines.
+    const chunks = Buffer.from(`a\r\n${'x'.repeat(10)}\r\n`.repeat(50) + '0\r\n\r\n');
+    tracker.onData(chunk('egress', Buffer.concat([head, chunks.subarray(0, 40)]), 2n));
+    tracker.onGap('egress', chunks.length - 40, 3n);
+    tracker.onData(chunk('ingress', http(['GET /next HTTP/1.1']), 4n));
+    tracker.onData(chunk('egress', http(['HTTP/1.1 204 No Content']), 5n));
+    const rows = httpRows(tracker);
+    assert.deepEqual(rows.map((row) => [row.req_path, row.resp_status]), [['/multi', 200], ['/next', 204]]);
+    assert.equal(rows[0]!.resp_body, `${'x'.repeat(27)}${TRUNCATION_MARKER}`);
+    assert.equal(rows[0]!.resp_body_size, 27, 'the body bytes before the loss: the framing after it is unknown');
+    assert.equal(rows[0]!.latency, 2n, 'the response ended when the loss was noticed');
+    assert.equal(tracker.parserCounters?.cutMessages, 1);
+    assert.equal(tracker.parserCounters?.gaps, 0);
+  });
+
   it('drops a message whose head lost bytes, keeps the pairs after it aligned, and resynchronises', () => {
     const tracker = httpTracker('server');
     const head = http(['GET /cut HTTP/1.1', 'X-Long: abcdefgh']);

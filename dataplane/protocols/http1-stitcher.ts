@@ -22,6 +22,8 @@ export interface Http1Counters extends ParserCounters {
   tunneledBytes: number;
   /** Lost bytes skipped inside bodies of known length: their messages still make rows. */
   skippedBodyBytes: number;
+  /** Messages whose body was cut by a loss skip() could not follow: they still make rows, cut. */
+  cutMessages: number;
 }
 
 export class Http1Session implements ProtocolSession<HttpEventRow> {
@@ -45,6 +47,7 @@ export class Http1Session implements ProtocolSession<HttpEventRow> {
     droppedPairs: 0,
     tunneledBytes: 0,
     skippedBodyBytes: 0,
+    cutMessages: 0,
   };
 
   constructor(context: SessionContext) {
@@ -81,6 +84,10 @@ export class Http1Session implements ProtocolSession<HttpEventRow> {
     if (parser.skip(lostBytes, timestampNs)) {
       if (parser.tunneledBytes === tunneled) this.counts.skippedBodyBytes += lostBytes;
       return true;
+    }
+    if (parser.cutAtLoss(timestampNs)) {
+      this.counts.cutMessages++;
+      return false;
     }
     if (parser.reset()) {
       // The message whose middle was lost still took a place in the FIFO: keep the pairs aligned.

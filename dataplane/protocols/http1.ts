@@ -363,6 +363,34 @@ export class Http1Parser {
     }
   }
 
+  /**
+   * Bytes were lost where skip() cannot follow the framing: a chunk-size line was among them, or
+   * they run past the end of a Content-Length body. A message already in its body still ends
+   * here and makes a row, its body shown cut (a Content-Length body keeps its declared size; a
+   * chunked one counts the body bytes before the loss, as its framing after it is unknown). What
+   * follows the loss is skipped up to the next message start. False when no message was in its
+   * body: the caller reset()s.
+   */
+  cutAtLoss(timestampNs: bigint): boolean {
+    switch (this.state) {
+      case 'body-length':
+        this.body.skip(this.remaining);
+        break;
+      case 'chunk-size':
+      case 'chunk-data':
+      case 'chunk-data-end':
+        this.body.markCut();
+        break;
+      case 'trailers':
+        break;
+      default:
+        return false;
+    }
+    this.tunnelAfter = false;
+    this.complete(timestampNs);
+    return true;
+  }
+
   /** Bytes were lost: forget the partial message; returns whether there was one. */
   reset(): boolean {
     if (this.state === 'tunnel') return false;
