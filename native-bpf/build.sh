@@ -26,13 +26,14 @@ case "$arch" in
   *) echo "build.sh: unsupported architecture $arch" >&2; exit 1 ;;
 esac
 
-# BPF object -> skeleton, redone only when the program or its header is newer than the skeleton.
+# BPF object -> skeleton, redone only when the program or a header of ours it includes is newer than the skeleton.
 #   bpf_skeleton NAME EXTRA_CLANG_FLAGS...   (src/NAME.bpf.c + src/NAME.h -> gen/NAME.skel.h)
 bpf_skeleton() {
   local name="$1"
   shift
   local obj="$gen/$name.bpf.o" skel="$gen/$name.skel.h"
-  if [ ! -s "$skel" ] || [ "$here/src/$name.bpf.c" -nt "$skel" ] || [ "$here/src/$name.h" -nt "$skel" ]; then
+  if [ ! -s "$skel" ] || [ "$here/src/$name.bpf.c" -nt "$skel" ] || [ "$here/src/$name.h" -nt "$skel" ] ||
+    [ "$here/src/cgroup_filter.bpf.h" -nt "$skel" ]; then
     clang -g -O2 -Wall -target bpf -D__TARGET_ARCH_$target_arch "$@" \
       -I"$gen" -I"$here/src" -c "$here/src/$name.bpf.c" -o "$obj"
     bpftool gen skeleton "$obj" name "${name}_bpf" > "$skel.tmp"

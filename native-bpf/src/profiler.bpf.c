@@ -4,6 +4,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "profiler.h"
+#include "cgroup_filter.bpf.h"
 
 #define EFAULT 14
 #define EEXIST 17
@@ -12,15 +13,6 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Set before load; 0 = no filter. */
 const volatile __u32 filter_tgid = 0;
-/* 1: only tasks in the cgroup v2 directory of filter_cgroup[0], or below it. */
-const volatile __u8 filter_by_cgroup = 0;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(__u32));
-	__uint(max_entries, 1);
-} filter_cgroup SEC(".maps");
 /* 1: user stacks go to the build-id stack maps, where the kernel turns each frame into
  * (build-id, file offset) when it can; kernel stacks stay addresses. */
 const volatile __u32 user_build_id = 0;
@@ -118,7 +110,7 @@ int profile_cpu(struct bpf_perf_event_data *ctx)
 
 	if (filter_tgid && tgid != filter_tgid)
 		return 0;
-	if (filter_by_cgroup && bpf_current_task_under_cgroup(&filter_cgroup, 0) != 1)
+	if (filter_by_cgroup && !in_filter_cgroup())
 		return 0;
 	stat_inc(PROFILER_STAT_SAMPLES);
 

@@ -5,6 +5,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "socket_tracer.h"
+#include "cgroup_filter.bpf.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -49,8 +50,6 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Set before load. */
 const volatile __u8 trace_all_tgids = 0;  /* 1: no tgid filter; 0: only tgids set in traced_tgid_bits */
-/* 1: only tasks in the cgroup v2 directory of filter_cgroup[0], or below it. */
-const volatile __u8 filter_by_cgroup = 0;
 const volatile __u32 tracer_tgid = 0;      /* never traced: the collector's own sockets would feed back */
 const volatile __u32 max_event_bytes = SOCK_DEFAULT_MAX_EVENT_BYTES;  /* 1..SOCK_MAX_PAYLOAD */
 const volatile __u64 conn_budget_bytes = SOCK_DEFAULT_CONN_BUDGET_BYTES;  /* payload bytes per connection */
@@ -93,13 +92,6 @@ struct {
 	__type(value, __u64);
 	__uint(max_entries, 1);
 } traced_tgid_bits SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(__u32));
-	__uint(max_entries, 1);
-} filter_cgroup SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -384,7 +376,7 @@ static __always_inline void on_data(__u32 tgid, struct syscall_args *a, __u64 by
 static __always_inline int traced(__u32 tgid)
 {
 	if (filter_by_cgroup)
-		return tgid != tracer_tgid && bpf_current_task_under_cgroup(&filter_cgroup, 0) == 1;
+		return tgid != tracer_tgid && in_filter_cgroup();
 	if (trace_all_tgids)
 		return tgid != tracer_tgid;
 	__u32 word = tgid >> 6;
