@@ -64,8 +64,10 @@ inline bool get_uint_prop(napi_env env, const char* fn, napi_value obj, const ch
   uint64_t x = 0;
   if (t == napi_bigint) {
     bool lossless = false;
-    napi_get_value_bigint_uint64(env, v, &x, &lossless);
-    if (!lossless) x = UINT64_MAX, min = 1, max = 0;  // out of range either way
+    if (napi_get_value_bigint_uint64(env, v, &x, &lossless) != napi_ok || !lossless) {
+      napi_throw_range_error(env, "EINVAL", (bad + range).c_str());
+      return false;
+    }
   } else {
     double d = 0;
     if (t != napi_number || napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0) || d > 9007199254740991.0 ||
