@@ -386,7 +386,6 @@ export class Http1Parser {
       default:
         return false;
     }
-    this.tunnelAfter = false;
     this.complete(timestampNs);
     return true;
   }
