@@ -3,6 +3,7 @@
 // hot path only needs their JSON, the framing headers and the content type, and all three can be
 // read in place. Strings per field are made only when someone asks for `pairs()`.
 import { EMPTY_BODY, utf8, type CapturedBody } from './body.js';
+import { moveToFront } from './recent-values.js';
 import type { MessageKind } from './types.js';
 
 export type HttpHeaders = ReadonlyArray<readonly [name: string, value: string]>;
@@ -354,12 +355,6 @@ export class HeadReader {
       sections.unshift(new HeaderSection(bytes, from, to, fields));
     }
   }
-}
-
-function moveToFront<T>(items: T[], index: number): void {
-  const item = items[index]!;
-  for (let i = index; i > 0; i--) items[i] = items[i - 1]!;
-  items[0] = item;
 }
 
 /**
