@@ -444,20 +444,38 @@ describe('native-bpf socket tracer on the real kernel', () => {
     });
   }
 
-  it('hooksOnly attaches but captures nothing of a traced process (the benchmarks\' baseline); a non-boolean is refused', async () => {
+  /** One run of the syscalls program under a tracer per options object: the tracers and what each saw. */
+  async function traceSyscallsRun(...options: Omit<TracerOptions, 'pids'>[]): Promise<{ pid: number; tracers: SocketTracer[]; events: SocketEvent[][] }> {
     const proc = start(syscallsBin, ['4']);
     assert.equal(await proc.line(), 'ready');
-    const tracer = await SocketTracer.start({ pids: [proc.pid], hooksOnly: true });
-    let events: SocketEvent[];
+    const tracers: SocketTracer[] = [];
+    const events: SocketEvent[][] = [];
     try {
+      for (const opts of options) tracers.push(await SocketTracer.start({ ...opts, pids: [proc.pid] }));
       proc.child.stdin!.write('go\n');
       await proc.line();
     } finally {
-      events = await tracer.stop();
+      for (const t of tracers) events.push(await t.stop());
     }
+    return { pid: proc.pid, tracers, events };
+  }
+
+  it('hooksOnly attaches but captures nothing of a traced process (the benchmarks\' baseline); a non-boolean is refused', async () => {
+    const { pid, tracers: [tracer], events: [events] } = await traceSyscallsRun({ hooksOnly: true });
     assert.deepEqual(events, []);
     assert.equal(tracer.counters!.events, 0);
-    await assert.rejects(SocketTracer.start({ pids: [proc.pid], hooksOnly: 'yes' as unknown as boolean }), /hooksOnly must be a boolean/);
+    await assert.rejects(SocketTracer.start({ pids: [pid], hooksOnly: 'yes' as unknown as boolean }), /hooksOnly must be a boolean/);
+  });
+
+  it('measureProgramTime counts and times the sys_exit program\'s runs; without it the counters have neither', async () => {
+    const { tracers: [timed, plain], events: [events] } = await traceSyscallsRun({ measureProgramTime: true }, {});
+    const { programRuns, programRunTimeNs } = timed.counters!;
+    assert.ok(events.length > 0);
+    // One run per syscall of every process: at least one per event this process caused.
+    assert.ok(programRuns !== undefined && programRuns >= events.length, `programRuns ${programRuns} < ${events.length} events`);
+    assert.ok(programRunTimeNs !== undefined && programRunTimeNs > 0, `programRunTimeNs ${programRunTimeNs}`);
+    assert.equal('programRuns' in plain.counters!, false);
+    assert.equal('programRunTimeNs' in plain.counters!, false);
   });
 
   it('refuses bad options before loading anything, naming the option and the allowed values', async () => {
@@ -466,6 +484,7 @@ describe('native-bpf socket tracer on the real kernel', () => {
       [{ ringBytes: 12288 }, /^startTracer: options\.ringBytes must be a power of two \(at least 4096\)$/],
       [{ connBudgetBytes: -1 }, /^startTracer: options\.connBudgetBytes must be a non-negative integer <= 9007199254740991$/],
       [{ cgroupPath: '' }, /^startTracer: options\.cgroupPath must be a non-empty string$/],
+      [{ measureProgramTime: 1 }, /^startTracer: options\.measureProgramTime must be a boolean$/],
       [{ pids: [1], cgroupPath: '/sys/fs/cgroup' }, /^startTracer: set options\.pids or options\.cgroupPath, not both$/],
     ];
     for (const [opts, message] of cases) await assert.rejects(SocketTracer.start(opts as TracerOptions), { code: 'EINVAL', message }, JSON.stringify(opts));

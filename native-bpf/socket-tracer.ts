@@ -20,6 +20,10 @@ export interface TracerOptions {
   /** Diagnostics: attach to sys_exit but return at once, capturing nothing. What is
    * left is the kernel's own cost of running hooks on every syscall (benchmarks compare it). */
   hooksOnly?: boolean;
+  /** Diagnostics: count the sys_exit program's runs and time them (turns the kernel's BPF
+   * run-time statistics on, for every program on the machine, while this tracer runs); the
+   * counters then carry programRuns and programRunTimeNs. */
+  measureProgramTime?: boolean;
 }
 
 /** Cumulative since start. Every way an event can go missing has its own counter. */
@@ -45,6 +49,10 @@ export interface TracerCounters {
   connTableFull: number;
   /** Payload copies from user memory that failed. */
   readFailed: number;
+  /** With measureProgramTime: runs of the sys_exit program (one per syscall of any process). */
+  programRuns?: number;
+  /** With measureProgramTime: their total run time, ns. */
+  programRunTimeNs?: number;
 }
 
 /** One drain as the addon returns it: row i of every column is event i; its payload is

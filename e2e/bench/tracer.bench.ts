@@ -1,7 +1,9 @@
 // Socket tracer cost: requests/s of a Node HTTP server under a keep-alive load with tracing
-// on vs off, alternating in the same run (off, hooks only, on, off, ...) so machine drift cancels
-// out ("hooks only": the same attachments with programs that return at once, the ceiling any
-// syscall-hook tracer can reach here);
+// on vs off, alternating in the same run (off, hooks only, capture only, on, off, ...) so machine
+// drift cancels out ("hooks only": the same attachments with programs that return at once, the
+// ceiling any syscall-hook tracer can reach here; "capture only": the BPF programs capture every
+// payload into the ring buffer and the addon drains it, but nothing parses it, the ceiling of any
+// user space on top of this kernel side);
 // and the share of the requests the server handled that the tracer turned into http_events rows.
 // Two load generators: wrk (C, the issue's choice: the server is the bottleneck) and a Node
 // keep-alive client (both cores saturated by Node, so every µs the tracer takes shows).
@@ -12,6 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SocketTraceCollector } from '../../dataplane/collectors/socket-trace-collector.js';
+import { SocketTracer } from '../../native-bpf/index.js';
 import { parseProcStat } from '../../dataplane/stats/process-stats.js';
 
 const SECONDS = Number(process.env['BENCH_TRACE_SECONDS'] ?? 5);
@@ -100,6 +103,18 @@ async function load(generator: Generator, server: Server, seconds = SECONDS): Pr
   return { handled: (await server.handled()) - handled0, clientCpu, serverCpu: server.cpu() - server0 };
 }
 
+/** A load run while the tracer captures every payload and the addon drains it, unparsed. */
+async function captureOnly(generator: Generator, server: Server, measureProgramTime = false) {
+  const tracer = await SocketTracer.start({ pids: [server.child.pid!], measureProgramTime });
+  const cpu0 = process.cpuUsage();
+  const drain = setInterval(() => tracer.drainBatch(), 100);
+  const run = await load(generator, server);
+  clearInterval(drain);
+  const cpu = process.cpuUsage(cpu0);
+  await tracer.stopBatches();
+  return { run, drainCpu: (cpu.user + cpu.system) / 1e6, counters: tracer.counters! };
+}
+
 async function measure(generator: Generator, server: Server): Promise<void> {
   await load(generator, server, 2); // warm-up of the server
   // A PEM runs for days: compile the collector's JS path before measuring, as a long run would have.
@@ -112,6 +127,8 @@ async function measure(generator: Generator, server: Server): Promise<void> {
   }
   const off: LoadRun[] = [];
   const hooks: LoadRun[] = [];
+  const capture: LoadRun[] = [];
+  let drainCpu = 0;
   const on: LoadRun[] = [];
   const captured: number[] = [];
   let tracerCpu = 0;
@@ -124,6 +141,9 @@ async function measure(generator: Generator, server: Server): Promise<void> {
     const bare = await SocketTraceCollector.start({ pids: [server.child.pid!], hooksOnly: true });
     hooks.push(await load(generator, server));
     await bare.stop();
+    const c = await captureOnly(generator, server);
+    capture.push(c.run);
+    drainCpu += c.drainCpu;
     const collector = await SocketTraceCollector.start({ pids: [server.child.pid!] });
     let rows = 0;
     // Collector CPU while the load runs and until its events are drained (not BPF load/unload).
@@ -143,18 +163,24 @@ async function measure(generator: Generator, server: Server): Promise<void> {
     on.push(run);
     captured.push(rows / run.handled);
   }
+  // One more capture-only run with the kernel timing the program (which adds a clock read per run).
+  const timed = await captureOnly(generator, server, true);
   const sum = (xs: LoadRun[], f: (r: LoadRun) => number) => xs.reduce((a, r) => a + f(r), 0);
   const handled = (r: LoadRun) => r.handled;
   const perRequest = (xs: LoadRun[], f: (r: LoadRun) => number) => ((sum(xs, f) / sum(xs, handled)) * 1e6).toFixed(1);
   const label = generator === 'wrk' ? 'wrk -t1 (C)' : 'Node keep-alive client';
-  console.log(`\nsocket tracer, load from ${label}: Node HTTP server on 127.0.0.1, ${CONNECTIONS} keep-alive connections, ${SECONDS} s per run, ${ROUNDS} rounds alternating off / hooks only / on, after a traced warm-up`);
+  console.log(`\nsocket tracer, load from ${label}: Node HTTP server on 127.0.0.1, ${CONNECTIONS} keep-alive connections, ${SECONDS} s per run, ${ROUNDS} rounds alternating off / hooks only / capture only / on, after a traced warm-up`);
   console.log(`  requests/s tracing off: ${off.map((r) => (r.handled / SECONDS).toFixed(0)).join(', ')}`);
   console.log(`  requests/s tracing on : ${on.map((r) => (r.handled / SECONDS).toFixed(0)).join(', ')}`);
   console.log(`  requests/s hooks only  : ${hooks.map((r) => (r.handled / SECONDS).toFixed(0)).join(', ')} (sys_exit hooked, the program returns at once)`);
-  console.log(`  throughput ratio on/off: ${(sum(on, handled) / sum(off, handled)).toFixed(3)} (goal >= 0.97); hooks only/off: ${(sum(hooks, handled) / sum(off, handled)).toFixed(3)} (the ceiling of tracing from syscall hooks on this kernel)`);
+  console.log(`  requests/s capture only: ${capture.map((r) => (r.handled / SECONDS).toFixed(0)).join(', ')} (payloads captured and drained, not parsed)`);
+  console.log(`  throughput ratio on/off: ${(sum(on, handled) / sum(off, handled)).toFixed(3)} (goal >= 0.97); hooks only/off: ${(sum(hooks, handled) / sum(off, handled)).toFixed(3)} (the ceiling of tracing from syscall hooks on this kernel); capture only/off: ${(sum(capture, handled) / sum(off, handled)).toFixed(3)} (the ceiling of any user space on top of this kernel side)`);
   console.log(`  http_events rows / requests the server handled: ${captured.map((c) => c.toFixed(4)).join(', ')} (goal 1.0); lost to a full ring buffer: ${lost}`);
-  console.log(`  CPU µs per request, off -> hooks only -> on: server ${perRequest(off, (r) => r.serverCpu)} -> ${perRequest(hooks, (r) => r.serverCpu)} -> ${perRequest(on, (r) => r.serverCpu)} (the BPF programs run in its syscalls), load generator ${perRequest(off, (r) => r.clientCpu)} -> ${perRequest(hooks, (r) => r.clientCpu)} -> ${perRequest(on, (r) => r.clientCpu)}`);
-  console.log(`  collector CPU (this process: poller thread, drain, parse, GC): ${tracerCpu.toFixed(2)} s over ${ROUNDS * SECONDS} s traced = ${((tracerCpu / sum(on, handled)) * 1e6).toFixed(1)} µs per request, ${((tracerCpu / (ROUNDS * SECONDS * cpus().length)) * 100).toFixed(1)}% of the machine's ${cpus().length} cores`);
+  const modes = [off, hooks, capture, on];
+  console.log(`  CPU µs per request, off -> hooks only -> capture only -> on: server ${modes.map((m) => perRequest(m, (r) => r.serverCpu)).join(' -> ')} (the BPF programs run in its syscalls), load generator ${modes.map((m) => perRequest(m, (r) => r.clientCpu)).join(' -> ')}`);
+  const { programRuns = 0, programRunTimeNs = 0 } = timed.counters;
+  console.log(`  BPF program time (one capture-only run timed by the kernel): ${(programRunTimeNs / timed.run.handled).toFixed(0)} ns per request over ${(programRuns / timed.run.handled).toFixed(1)} runs per request (every syscall of every process), ${(programRunTimeNs / Math.max(programRuns, 1)).toFixed(0)} ns per run`);
+  console.log(`  collector CPU (this process: poller thread, drain, parse, GC): ${tracerCpu.toFixed(2)} s over ${ROUNDS * SECONDS} s traced = ${((tracerCpu / sum(on, handled)) * 1e6).toFixed(1)} µs per request, ${((tracerCpu / (ROUNDS * SECONDS * cpus().length)) * 100).toFixed(1)}% of the machine's ${cpus().length} cores; capture only (poller thread and drain): ${((drainCpu / sum(capture, handled)) * 1e6).toFixed(1)} µs per request`);
   console.log(`  collector resident memory: ${(rssTracing / 2 ** 20).toFixed(1)} MiB at most while tracing (${(rssIdle / 2 ** 20).toFixed(1)} MiB before the first traced round; RSS as the kernel counts it, including the ring buffer pages mapped into this process)`);
 }
 

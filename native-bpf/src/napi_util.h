@@ -106,4 +106,18 @@ inline bool get_string_prop(napi_env env, const char* fn, napi_value obj, const 
   return true;
 }
 
+// Optional boolean option obj[name]: leaves *out as it is when absent; throws (and returns
+// false) when it is not a boolean.
+inline bool get_bool_prop(napi_env env, const char* fn, napi_value obj, const char* name, bool* out) {
+  napi_value v;
+  napi_valuetype t;
+  if (napi_get_named_property(env, obj, name, &v) != napi_ok || napi_typeof(env, v, &t) != napi_ok) return false;
+  if (t == napi_undefined) return true;
+  if (t != napi_boolean) {
+    napi_throw_type_error(env, "EINVAL", (std::string(fn) + ": options." + name + " must be a boolean").c_str());
+    return false;
+  }
+  return napi_get_value_bool(env, v, out) == napi_ok;
+}
+
 #endif

@@ -1,5 +1,6 @@
 // Node-API functions around the libbpf skeleton of socket_tracer.bpf.c:
-//   startTracer({ pids?, maxEventBytes?, connBudgetBytes?, ringBytes?, maxPendingBytes?, hooksOnly? }) -> Promise<handle>
+//   startTracer({ pids?, cgroupPath?, maxEventBytes?, connBudgetBytes?, ringBytes?, maxPendingBytes?, hooksOnly?,
+//                 measureProgramTime? }) -> Promise<handle>
 //   drainTracer(handle) -> batch (synchronous: moves what the poller thread collected)
 //   stopTracer(handle) -> Promise<void> (detach, read the ring buffer to the end, free the BPF objects)
 // Loading and stopping run on libuv worker threads; one thread per tracer polls the ring buffer
@@ -93,6 +94,11 @@ struct Tracer {
   int poll_error = 0;             // errno of a failed ring_buffer__poll (the poller stops)
   bool stopping = false, stopped = false;
   uint64_t stats[SOCK_STAT_COUNT] = {};  // last read of the kernel counters (final once stopped)
+  // measureProgramTime: the fd that keeps the kernel's BPF run-time statistics on (-1: off) and
+  // the sys_exit program's run count and total run time as last read.
+  bool measure_program_time = false;
+  int run_time_stats_fd = -1;
+  uint64_t program_runs = 0, program_run_ns = 0;
 };
 
 int on_record(void* ctx, void* data, size_t size) {
@@ -202,6 +208,17 @@ void poll_loop(Tracer* t) {
   }
 }
 
+// The sys_exit program's run count and run time (the kernel counts them while statistics are on).
+void read_program_time(Tracer* t) {
+  if (t->run_time_stats_fd < 0) return;
+  bpf_prog_info info{};
+  uint32_t len = sizeof(info);
+  if (bpf_obj_get_info_by_fd(bpf_program__fd(t->skel->progs.socket_sys_exit), &info, &len) != 0) return;
+  std::lock_guard<std::mutex> lock(t->mu);
+  t->program_runs = info.run_cnt;
+  t->program_run_ns = info.run_time_ns;
+}
+
 void read_stats(Tracer* t, uint64_t out[SOCK_STAT_COUNT]) {
   int ncpus = libbpf_num_possible_cpus();
   std::vector<uint64_t> percpu(ncpus > 0 ? ncpus : 1);
@@ -222,9 +239,12 @@ void shutdown_tracer(Tracer* t) {
   if (t->skel) {
     uint64_t stats[SOCK_STAT_COUNT];
     read_stats(t, stats);
+    read_program_time(t);
     std::lock_guard<std::mutex> lock(t->mu);
     memcpy(t->stats, stats, sizeof(stats));
   }
+  if (t->run_time_stats_fd >= 0) close(t->run_time_stats_fd);
+  t->run_time_stats_fd = -1;
   if (t->rb) ring_buffer__free(t->rb);
   t->rb = nullptr;
   if (t->skel) socket_tracer_bpf__destroy(t->skel);
@@ -279,6 +299,7 @@ struct StartWork {
   uint64_t ring_bytes = SOCK_DEFAULT_RING_BYTES;
   uint64_t max_pending_bytes = kDefaultMaxPendingBytes;
   bool hooks_only = false;
+  bool measure_program_time = false;
   Tracer* tracer = nullptr;
   std::string error_code, error;
 };
@@ -288,6 +309,7 @@ void start_execute(napi_env, void* data) {
   loupe_take_libbpf_log();
   auto* t = new Tracer();
   t->max_pending_bytes = w->max_pending_bytes;
+  t->measure_program_time = w->measure_program_time;
   auto fail = [&](const std::string& code, const std::string& what, int err) {
     std::string log = loupe_take_libbpf_log();
     w->error_code = code;
@@ -298,6 +320,11 @@ void start_execute(napi_env, void* data) {
 
   t->skel = socket_tracer_bpf__open();
   if (!t->skel) return fail("EBPF_OPEN", "opening the socket tracer BPF object failed", errno);
+  if (w->measure_program_time) {
+    // System-wide while the fd is open: every BPF program's runs are timed (a few ns each).
+    t->run_time_stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+    if (t->run_time_stats_fd < 0) return fail("EBPF_STATS", "turning on BPF run-time statistics failed", errno);
+  }
   t->skel->rodata->trace_all_tgids = w->pids.empty() ? 1 : 0;
   t->skel->rodata->hooks_only = w->hooks_only ? 1 : 0;
   CgroupDir cgroup(w->cgroup_path);
@@ -393,17 +420,9 @@ napi_value StartTracer(napi_env env, napi_callback_info info) {
       !get_uint_prop(env, "startTracer", argv[0], "ringBytes", 4096, 1ull << 30, false, &w->ring_bytes, &set) ||
       !get_uint_prop(env, "startTracer", argv[0], "maxPendingBytes", 1ull << 16, 1ull << 34, false, &w->max_pending_bytes, &set))
     return bail();
-  {
-    napi_value v;
-    napi_valuetype vt;
-    if (napi_get_named_property(env, argv[0], "hooksOnly", &v) != napi_ok || napi_typeof(env, v, &vt) != napi_ok) return bail();
-    if (vt == napi_boolean) {
-      napi_get_value_bool(env, v, &w->hooks_only);
-    } else if (vt != napi_undefined) {
-      napi_throw_type_error(env, "EINVAL", "startTracer: options.hooksOnly must be a boolean");
-      return bail();
-    }
-  }
+  if (!get_bool_prop(env, "startTracer", argv[0], "hooksOnly", &w->hooks_only) ||
+      !get_bool_prop(env, "startTracer", argv[0], "measureProgramTime", &w->measure_program_time))
+    return bail();
   if (w->ring_bytes & (w->ring_bytes - 1)) {
     napi_throw_range_error(env, "EINVAL", "startTracer: options.ringBytes must be a power of two (at least 4096)");
     return bail();
@@ -467,14 +486,15 @@ napi_value DrainTracer(napi_env env, napi_callback_info info) {
   if (live) {
     uint64_t fresh[SOCK_STAT_COUNT];
     read_stats(t, fresh);
+    read_program_time(t);
     std::lock_guard<std::mutex> lock(t->mu);
     memcpy(t->stats, fresh, sizeof(fresh));
   }
   Batch b;
   uint64_t stats[SOCK_STAT_COUNT];
-  uint64_t received, lost_user, malformed, exit_closes;
+  uint64_t received, lost_user, malformed, exit_closes, program_runs, program_run_ns;
   int poll_error;
-  bool stopped;
+  bool stopped, measured;
   {
     std::lock_guard<std::mutex> lock(t->mu);
     std::swap(b, t->pending);
@@ -485,6 +505,9 @@ napi_value DrainTracer(napi_env env, napi_callback_info info) {
     poll_error = t->poll_error;
     stopped = t->stopped;
     memcpy(stats, t->stats, sizeof(stats));
+    program_runs = t->program_runs;
+    program_run_ns = t->program_run_ns;
+    measured = t->measure_program_time;
   }
   if (poll_error) {
     napi_throw_error(env, "ERINGBUF", (std::string("drainTracer: polling the ring buffer failed: ") + strerror(poll_error)).c_str());
@@ -537,6 +560,10 @@ napi_value DrainTracer(napi_env env, napi_callback_info info) {
     set_num(env, counters, "budgetDrops", static_cast<double>(stats[SOCK_STAT_BUDGET_DROPS]));
     set_num(env, counters, "connTableFull", static_cast<double>(stats[SOCK_STAT_CONN_TABLE_FULL]));
     set_num(env, counters, "readFailed", static_cast<double>(stats[SOCK_STAT_READ_FAILED]));
+    if (measured) {
+      set_num(env, counters, "programRuns", static_cast<double>(program_runs));
+      set_num(env, counters, "programRunTimeNs", static_cast<double>(program_run_ns));
+    }
     put("counters", counters);
   } else {
     ok = false;
