@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { arch, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
@@ -210,6 +210,43 @@ int main(int argc, char **argv) {
   close(s);
   close(ls);
   printf("done %d %d\\n", cport, sport);
+  return 0;
+}
+`;
+
+// x86-64: a 32-bit syscall (int 0x80) on a traced connection whose number means a traced call in
+// the 64-bit table: ia32 getpid is 20, x86-64 writev is 20. The registers hold what a 64-bit
+// writev(c, &iov, 1) would take. A tracer that decodes it as writev reports pid bytes sent.
+const COMPAT_C = `
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+int main(void) {
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+  socklen_t al = sizeof a;
+  int ls = socket(AF_INET, SOCK_STREAM, 0);
+  if (ls < 0 || bind(ls, (void *)&a, sizeof a) || listen(ls, 1) || getsockname(ls, (void *)&a, &al)) return 2;
+  printf("ready\\n");
+  fflush(stdout);
+  char line[16], buf[16];
+  if (!fgets(line, sizeof line, stdin)) return 3;
+  int c = socket(AF_INET, SOCK_STREAM, 0);
+  if (connect(c, (void *)&a, sizeof a)) return 4;
+  int s = accept(ls, 0, 0);
+  if (s < 0) return 5;
+  static char msg[] = "compat;";
+  struct iovec iov = { msg, 7 };
+  long r;
+  __asm__ volatile("int $0x80" : "=a"(r) : "a"(20L), "D"((long)c), "S"(&iov), "d"(1L) : "memory", "r8", "r9", "r10", "r11");
+  if (r != getpid()) return 6;
+  if (write(c, "after", 5) != 5) return 7;
+  if (read(s, buf, sizeof buf) != 5) return 8;
+  close(c);
+  close(s);
+  printf("done %ld\\n", r);
   return 0;
 }
 `;
@@ -476,6 +513,29 @@ describe('native-bpf socket tracer on the real kernel', () => {
     assert.ok(programRunTimeNs !== undefined && programRunTimeNs > 0, `programRunTimeNs ${programRunTimeNs}`);
     assert.equal('programRuns' in plain.counters!, false);
     assert.equal('programRunTimeNs' in plain.counters!, false);
+  });
+
+  it('skips 32-bit (int 0x80) syscalls instead of decoding them with the 64-bit table, and counts them', { skip: arch() !== 'x64' && 'x86-64 only (int 0x80)' }, async () => {
+    const bin = join(dir, 'compat');
+    writeFileSync(`${bin}.c`, COMPAT_C);
+    execFileSync('cc', ['-O1', '-o', bin, `${bin}.c`]);
+    const proc = start(bin, []);
+    assert.equal(await proc.line(), 'ready');
+    const tracer = await SocketTracer.start({ pids: [proc.pid] });
+    let events: SocketEvent[];
+    let done: string;
+    try {
+      proc.child.stdin!.write('go\n');
+      done = await proc.line();
+    } finally {
+      events = await tracer.stop();
+    }
+    assert.equal(done, `done ${proc.pid}`, 'int 0x80 ran ia32 getpid');
+    const client = events.find((e) => e.kind === 'open' && e.role === 'client');
+    assert.ok(client, show(events));
+    const sent = events.filter((e): e is SocketDataEvent => e.kind === 'data' && e.direction === 'egress' && connKey(e.conn) === connKey(client.conn));
+    assert.deepEqual(sent.map((e) => [e.syscall, e.pos, e.size, e.data.toString()]), [['write', 0, 5, 'after']], show(sent));
+    assert.equal(tracer.counters!.compatSkipped, 1);
   });
 
   it('refuses bad options before loading anything, naming the option and the allowed values', async () => {

@@ -49,6 +49,9 @@ export interface TracerCounters {
   connTableFull: number;
   /** Payload copies from user memory that failed. */
   readFailed: number;
+  /** x86 32-bit syscalls (int 0x80, sysenter) of traced processes whose number is that of a traced
+   * 64-bit syscall: not decoded (ia32 numbers and argument layouts differ) and skipped. */
+  compatSkipped: number;
   /** With measureProgramTime: runs of the sys_exit program (one per syscall of any process). */
   programRuns?: number;
   /** With measureProgramTime: their total run time, ns. */

@@ -93,7 +93,7 @@ export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?
     });
     new Gauge({
       name: 'loupe_pem_tracer_lost_events',
-      help: 'Socket tracer events lost since start, by where (ring buffer full, user buffer full, connection budget spent).',
+      help: 'Socket tracer events lost since start, by where (ring buffer full, user buffer full, connection budget spent, 32-bit syscall not decoded).',
       labelNames: ['reason'],
       registers,
       collect() {
@@ -102,6 +102,7 @@ export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?
         this.set({ reason: 'ringbuf_full' }, t.lostRingbufFull);
         this.set({ reason: 'user_buffer' }, t.lostUserBuffer);
         this.set({ reason: 'budget' }, t.budgetDrops);
+        this.set({ reason: 'compat_syscall' }, t.compatSkipped);
       },
     });
 

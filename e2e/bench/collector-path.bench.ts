@@ -100,6 +100,7 @@ const NO_COUNTERS: TracerCounters = {
   budgetDrops: 0,
   connTableFull: 0,
   readFailed: 0,
+  compatSkipped: 0,
 };
 
 /** The columns the addon's drainTracer returns for these rows. */

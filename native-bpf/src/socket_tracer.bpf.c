@@ -373,6 +373,21 @@ static __always_inline void on_data(__u32 tgid, struct syscall_args *a, __u64 by
 		c->captured += captured;
 }
 
+/* x86: a 32-bit syscall (int 0x80, sysenter, or a compat process's syscall) is running; the kernel
+ * sets TS_COMPAT in the thread's status at entry and clears it on the way back to user space, after
+ * sys_exit. Its number is an ia32 one (20 is getpid there, writev in the 64-bit table) and its
+ * arguments are in other registers, with 32-bit iovec and msghdr layouts: decoded with the 64-bit
+ * rules it would be misread, so it is skipped and counted. */
+#define TS_COMPAT 0x0002
+static __always_inline int in_compat_syscall(void)
+{
+#if defined(__TARGET_ARCH_x86)
+	return bpf_get_current_task_btf()->thread_info.status & TS_COMPAT;
+#else
+	return 0; /* arm64 compat (AArch32) tasks are not detected */
+#endif
+}
+
 static __always_inline int traced(__u32 tgid)
 {
 	if (filter_by_cgroup)
@@ -453,6 +468,10 @@ int BPF_PROG(socket_sys_exit, struct pt_regs *regs, long ret)
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	if (!traced(tgid))
 		return 0;
+	if (in_compat_syscall()) {
+		stat_inc(SOCK_STAT_COMPAT_SKIPPED);
+		return 0;
+	}
 	a.fd = (__s32)PT_REGS_PARM1_SYSCALL(regs); /* sendfile: out_fd */
 	if (a.syscall != SOCK_SYS_SENDFILE)
 		a.buf = PT_REGS_PARM2_SYSCALL(regs);

@@ -96,6 +96,7 @@ enum sock_stat {
 	SOCK_STAT_BUDGET_DROPS,      /* data events not emitted: the connection's byte budget is spent */
 	SOCK_STAT_CONN_TABLE_FULL,   /* connections not tracked: conns map full */
 	SOCK_STAT_READ_FAILED,       /* payload bytes not copied: bpf_probe_read_user failed */
+	SOCK_STAT_COMPAT_SKIPPED,    /* 32-bit syscalls of traced processes (x86 int 0x80 / sysenter) not decoded */
 	SOCK_STAT_COUNT
 };
 

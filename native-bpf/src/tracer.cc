@@ -560,6 +560,7 @@ napi_value DrainTracer(napi_env env, napi_callback_info info) {
     set_num(env, counters, "budgetDrops", static_cast<double>(stats[SOCK_STAT_BUDGET_DROPS]));
     set_num(env, counters, "connTableFull", static_cast<double>(stats[SOCK_STAT_CONN_TABLE_FULL]));
     set_num(env, counters, "readFailed", static_cast<double>(stats[SOCK_STAT_READ_FAILED]));
+    set_num(env, counters, "compatSkipped", static_cast<double>(stats[SOCK_STAT_COMPAT_SKIPPED]));
     if (measured) {
       set_num(env, counters, "programRuns", static_cast<double>(program_runs));
       set_num(env, counters, "programRunTimeNs", static_cast<double>(program_run_ns));
