@@ -2,7 +2,9 @@
 // files (PT_LOAD segments, .symtab/.dynsym, the GNU build-id note), /tmp/perf-PID.map and
 // /proc/kallsyms.
 // User frames: the mapping holding the address gives the file and file offset, the ELF's PT_LOAD
-// segments turn that into a link-time address, and .symtab (else .dynsym) names it. Frames the
+// segments turn that into a link-time address, and .symtab names it: the file's own, else that of
+// its separate debug file by build-id (/usr/lib/debug/.build-id/xx/rest.debug, e.g. libc6-dbg),
+// else the file's .dynsym (exported functions only). Frames the
 // kernel reports as (build-id, file offset) are placed through the mapping whose file carries that
 // build-id. Anonymous executable memory is looked up in /tmp/perf-PID.map (JITs such as node
 // --perf-basic-prof). Kernel frames: /proc/kallsyms. C++ names are demangled; there is no DWARF
@@ -91,6 +93,8 @@ export class SymbolTable {
 const PT_LOAD = 1;
 const PT_NOTE = 4;
 const SHT_SYMTAB = 2;
+/** Where distributions install separate debug files (DIR/.build-id/xx/rest.debug). */
+export const DEFAULT_DEBUG_DIRS: readonly string[] = ['/usr/lib/debug'];
 const SHT_DYNSYM = 11;
 const STT_FUNC = 2;
 const STT_GNU_IFUNC = 10;
@@ -172,18 +176,25 @@ export class ElfFile {
     /** Lowercase hex; "" when the file has no GNU build-id note. */
     readonly buildId: string,
     private readonly symbolSection: SymbolSection | undefined,
+    /** Whether the symbols come from .symtab (every function) rather than .dynsym (exported ones). */
+    readonly hasSymtab: boolean,
+    private readonly debugDirs: readonly string[],
   ) {}
 
-  /** Parses `path`; undefined if it is not a readable ELF64 little-endian file. */
-  static open(path: string): ElfFile | undefined {
+  /**
+   * Parses `path`; undefined if it is not a readable ELF64 little-endian file. `debugDirs`: where
+   * to look for a separate debug file (DIR/.build-id/xx/rest.debug, as libc6-dbg and other -dbg or
+   * -dbgsym packages install them) when the file itself has no .symtab.
+   */
+  static open(path: string, debugDirs: readonly string[] = []): ElfFile | undefined {
     try {
-      return withFile(path, (read) => ElfFile.parse(path, read));
+      return withFile(path, (read) => ElfFile.parse(path, read, debugDirs));
     } catch {
       return undefined;
     }
   }
 
-  private static parse(path: string, read: Reader): ElfFile | undefined {
+  private static parse(path: string, read: Reader, debugDirs: readonly string[]): ElfFile | undefined {
     const eh = read(0n, 64);
     if (eh.readUInt32BE(0) !== 0x7f454c46 || eh[4] !== 2 || eh[5] !== 1) return undefined;
     const phoff = eh.readBigUInt64LE(0x20);
@@ -229,13 +240,27 @@ export class ElfFile {
     const symtab = sections.find((s) => s.type === SHT_SYMTAB) ?? sections.find((s) => s.type === SHT_DYNSYM);
     const strtab = symtab && symtab.size > 0n ? sections[symtab.link] : undefined;
     const symbolSection = symtab && strtab ? { offset: symtab.offset, size: symtab.size, entsize: symtab.entsize, strOffset: strtab.offset, strSize: strtab.size } : undefined;
-    return new ElfFile(path, segments, buildId, symbolSection);
+    return new ElfFile(path, segments, buildId, symbolSection, symtab?.type === SHT_SYMTAB, debugDirs);
   }
 
-  /** Function symbols (names as in the file, not demangled); empty if the file cannot be read again. */
+  /**
+   * Function symbols (names as in the file, not demangled); empty if the file cannot be read again.
+   * A stripped file (only .dynsym) takes the .symtab of its separate debug file, found by build-id,
+   * when one is installed: its addresses are the same link-time ones.
+   */
   get symbols(): SymbolTable {
-    this.table ??= this.readSymbols();
+    this.table ??= (!this.hasSymtab && this.debugFile()?.symbols) || this.readSymbols();
     return this.table;
+  }
+
+  /** The separate debug file with this file's build-id and a .symtab, if one is installed. */
+  private debugFile(): ElfFile | undefined {
+    if (this.buildId.length < 4) return undefined;
+    for (const dir of this.debugDirs) {
+      const debug = ElfFile.open(`${dir}/.build-id/${this.buildId.slice(0, 2)}/${this.buildId.slice(2)}.debug`);
+      if (debug?.buildId === this.buildId && debug.hasSymtab) return debug;
+    }
+    return undefined;
   }
 
   private readSymbols(): SymbolTable {
@@ -277,6 +302,9 @@ export class ElfFile {
 export class ElfCache {
   private readonly files = new Map<string, ElfFile | undefined>();
 
+  /** `debugDirs`: roots of separate debug files by build-id (see ElfFile.open). */
+  constructor(private readonly debugDirs: readonly string[] = DEFAULT_DEBUG_DIRS) {}
+
   get(path: string): ElfFile | undefined {
     let key: string;
     try {
@@ -285,7 +313,7 @@ export class ElfCache {
     } catch {
       return undefined;
     }
-    if (!this.files.has(key)) this.files.set(key, ElfFile.open(path));
+    if (!this.files.has(key)) this.files.set(key, ElfFile.open(path, this.debugDirs));
     return this.files.get(key);
   }
 }
@@ -550,16 +578,18 @@ export interface UserStack {
  */
 export class Symbolizer {
   private readonly processes = new Map<number, ProcessSymbolizer>();
-  private readonly elves = new ElfCache();
+  private readonly elves: ElfCache;
   private kernelSymbols: KernelSymbolizer | undefined;
   private readonly kernelFrames = new Map<bigint, ResolvedFrame>();
   private kernelInfo: MappingInfo | undefined;
   private readonly demangle: Demangler;
   private readonly procRoot: string;
 
-  constructor(opts: { procRoot?: string; demangle?: Demangler } = {}) {
+  /** `debugDirs`: roots of separate debug files by build-id (default /usr/lib/debug). */
+  constructor(opts: { procRoot?: string; demangle?: Demangler; debugDirs?: readonly string[] } = {}) {
     this.procRoot = opts.procRoot ?? '/proc';
     this.demangle = opts.demangle ?? addonDemangle;
+    this.elves = new ElfCache(opts.debugDirs);
   }
 
   process(tgid: number): ProcessSymbolizer {
