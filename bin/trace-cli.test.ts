@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { repoRoot } from '../crds/generate.js';
-import { HTTP_EVENTS_COLUMNS } from '../dataplane/protocols/http-events.js';
+import { HTTP_EVENTS } from '../dataplane/table-store/schemas.js';
 
 const LOUPE = join(repoRoot(), 'bin', 'loupe');
 
@@ -26,7 +26,7 @@ test('loupe trace --format json prints one http_events row per request with the 
     const rows = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.deepEqual(rows.map((r) => r['req_path']), ['/one', '/two', '/missing']);
     for (const r of rows) {
-      assert.deepEqual(Object.keys(r), [...HTTP_EVENTS_COLUMNS]);
+      assert.deepEqual(Object.keys(r), [...HTTP_EVENTS.columns]);
       assert.equal(r['trace_role'], 2);
       assert.equal(r['local_port'], port);
       assert.ok((r['latency'] as number) > 0);

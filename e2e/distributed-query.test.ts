@@ -7,7 +7,7 @@ import { BROKER_SERVICE, callStream, insecureClient } from '../dataplane/query/g
 import { collectFrames, type QueryResults } from '../dataplane/query/results.js';
 import { runScriptLocally } from '../dataplane/query/services.js';
 import { queryErrorMessage } from '../dataplane/query/errors.js';
-import { HTTP_EVENTS_SCHEMA, PROCESS_STATS_SCHEMA } from '../dataplane/table-store/schemas.js';
+import { HTTP_EVENTS, PROCESS_STATS } from '../dataplane/table-store/schemas.js';
 import { TableStore } from '../dataplane/table-store/table-store.js';
 import { bundledScripts, resolveScript } from '../dataplane/scripts/library.js';
 import { startNats, type NatsServer } from './harness/nats.js';
@@ -22,7 +22,7 @@ const all = new TableStore({ totalBytes: 256 << 20 });
 /** Deterministic rows spread over the PEMs; `all` gets every row. */
 function fill(stores: TableStore[]): void {
   const now = BigInt(Date.now()) * 1_000_000n;
-  const tables = (s: TableStore) => ({ http: s.createTable(HTTP_EVENTS_SCHEMA), procs: s.createTable(PROCESS_STATS_SCHEMA) });
+  const tables = (s: TableStore) => ({ http: s.createTable(HTTP_EVENTS.schema), procs: s.createTable(PROCESS_STATS.schema) });
   const whole = tables(all);
   const parts = stores.map(tables);
   let seed = 7;

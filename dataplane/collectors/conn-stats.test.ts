@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TRAFFIC_PROTOCOL, type ConnectionMeta, type Direction } from '../protocols/types.js';
-import { ADDR_FAMILY, CONN_STATS_COLUMNS, ConnStatsAggregator, type ConnStatsRow } from './conn-stats.js';
+import { CONN_STATS, type ConnStatsRow } from '../table-store/schemas.js';
+import { ADDR_FAMILY, ConnStatsAggregator } from './conn-stats.js';
 import type { ConnectionId, SocketEvent } from './socket-events.js';
 
 const UPID = '77:1234';
@@ -60,7 +61,7 @@ describe('ConnStatsAggregator', () => {
         bytes_recv: 250,
       },
     ]);
-    assert.deepEqual(Object.keys(aggregator.flush(2n)[0] ?? {}), [...CONN_STATS_COLUMNS]);
+    assert.deepEqual(Object.keys(aggregator.flush(2n)[0] ?? {}), [...CONN_STATS.columns]);
   });
 
   it('adds up connections to the same server, and server-side connections from one client host', () => {

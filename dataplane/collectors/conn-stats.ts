@@ -1,52 +1,14 @@
-// The conn_stats table: cumulative bytes and connection counts per client-server pair, as in
-// Pixie. A pair is (upid, remote address, remote port, role); on the server side the client's
-// ephemeral port is replaced by 0 so that all connections from one client host add up.
+// conn_stats rows (declared in table-store/schemas.ts): cumulative bytes and connection counts
+// per client-server pair, as in Pixie. A pair is (upid, remote address, remote port, role); on the
+// server side the client's ephemeral port is replaced by 0 so that all connections from one
+// client host add up.
 import { isIPv4, isIPv6 } from 'node:net';
+import type { ConnStatsRow } from '../table-store/schemas.js';
 import { TRACE_ROLE, TRAFFIC_PROTOCOL, type ConnectionMeta, type Direction } from '../protocols/types.js';
 import { connectionKey, type ConnectionId, type SocketEvent } from './socket-events.js';
 
-export const CONN_STATS_TABLE = 'conn_stats';
-
 /** `addr_family` values, as in Pixie's SockAddrFamily. */
 export const ADDR_FAMILY = { unspecified: 0, ipv4: 1, ipv6: 2, unix: 3 } as const;
-
-export type ConnStatsRow = {
-  /** Flush time (ns). */
-  readonly time_: bigint;
-  readonly upid: string;
-  readonly remote_addr: string;
-  /** 0 on the server side (see the module comment). */
-  readonly remote_port: number;
-  readonly trace_role: number;
-  readonly addr_family: number;
-  /** TRAFFIC_PROTOCOL value of the last protocol detected on the pair. */
-  readonly protocol: number;
-  /** TLS is not traced yet: always false. */
-  readonly ssl: boolean;
-  /** Connections opened since tracing began. */
-  readonly conn_open: number;
-  readonly conn_close: number;
-  /** Connections open now. */
-  readonly conn_active: number;
-  readonly bytes_sent: number;
-  readonly bytes_recv: number;
-};
-
-export const CONN_STATS_COLUMNS = [
-  'time_',
-  'upid',
-  'remote_addr',
-  'remote_port',
-  'trace_role',
-  'addr_family',
-  'protocol',
-  'ssl',
-  'conn_open',
-  'conn_close',
-  'conn_active',
-  'bytes_sent',
-  'bytes_recv',
-] as const satisfies ReadonlyArray<keyof ConnStatsRow>;
 
 export interface ConnStatsCounters {
   /** Data or close events for a connection whose open was never reported. */

@@ -8,10 +8,9 @@ import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroup2Mount, resolveCgroup } from '../targets.js';
 import { SocketTraceCollector } from './socket-trace-collector.js';
-import type { HttpEventRow } from '../protocols/http-events.js';
+import type { ConnStatsRow, HttpEventRow } from '../table-store/schemas.js';
 import { TRUNCATION_MARKER } from '../protocols/body.js';
 import { TRAFFIC_PROTOCOL } from '../protocols/types.js';
-import type { ConnStatsRow } from './conn-stats.js';
 
 const SERVER = `
 const http = require('http');

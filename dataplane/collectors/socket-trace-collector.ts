@@ -12,12 +12,12 @@ import {
 } from '../../native-bpf/index.js';
 import { ConnectionTracker } from '../protocols/connection-tracker.js';
 import { defaultProtocolRegistry } from '../protocols/registry.js';
-import { HTTP_EVENTS_TABLE, type HttpEventRow } from '../protocols/http-events.js';
 import { resolveTrackerOptions, type TrackerOptions } from '../protocols/options.js';
 import type { ConnectionMeta } from '../protocols/types.js';
-import { ConnStatsAggregator, type ConnStatsRow, type PairStats } from './conn-stats.js';
+import { ConnStatsAggregator, type PairStats } from './conn-stats.js';
 import { upidFor } from '../stats/process-stats.js';
 import { wallClockNs } from '../stats/proc.js';
+import { HTTP_EVENTS, type ConnStatsRow, type HttpEventRow } from '../table-store/schemas.js';
 
 export interface CollectorOptions extends TracerOptions {
   /** Body limit, data-access mode, buffer bounds (validated by resolveTrackerOptions). */
@@ -133,7 +133,7 @@ export class SocketEventRouter {
 
   private collect(tracker: ConnectionTracker): void {
     const rows = tracker.takeRows();
-    if (tracker.protocol?.table !== HTTP_EVENTS_TABLE) return;
+    if (tracker.protocol?.table !== HTTP_EVENTS.name) return;
     for (let i = 0; i < rows.length; i++) this.http.push(rows[i] as HttpEventRow);
   }
 }

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { checkPid, parseDuration, resolveCgroup, TargetArgumentError, type CgroupTarget } from '../targets.js';
 import { SocketTraceCollector } from './socket-trace-collector.js';
-import { HTTP_EVENTS_COLUMNS, type HttpEventRow } from '../protocols/http-events.js';
+import { HTTP_EVENTS, type HttpEventRow } from '../table-store/schemas.js';
 
 export const TRACE_USAGE = `usage: loupe trace [--pid N | --cgroup PATH] [--duration 10s] [--format table|json] [--body-limit BYTES]
   Records HTTP/1.x requests and responses with eBPF socket tracing (no code changes).
@@ -54,8 +54,8 @@ export function parseTraceArgs(args: string[]): TraceRequest | 'help' {
 
 export function rowToJson(r: HttpEventRow): string {
   const out: Record<string, unknown> = {};
-  for (const c of HTTP_EVENTS_COLUMNS) {
-    const v = r[c as keyof HttpEventRow];
+  for (const c of HTTP_EVENTS.columns) {
+    const v = r[c];
     out[c] = typeof v === 'bigint' ? (c === 'time_' ? v.toString() : Number(v)) : v;
   }
   return JSON.stringify(out);

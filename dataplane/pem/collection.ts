@@ -12,7 +12,8 @@ import { wallClockNs } from '../stats/proc.js';
 import { ProcessStatsReader, upidFor } from '../stats/process-stats.js';
 import type { Table } from '../table-store/table.js';
 import type { TableStore } from '../table-store/table-store.js';
-import { CONN_STATS_SCHEMA, HTTP_EVENTS_SCHEMA, NETWORK_STATS_SCHEMA, PROCESS_STATS_SCHEMA, STACK_TRACES_SCHEMA } from '../table-store/schemas.js';
+import { CONN_STATS, HTTP_EVENTS, NETWORK_STATS, PEM_TABLES, PROCESS_STATS, STACK_TRACES } from '../table-store/schemas.js';
+import type { TableDefinition } from '../table-store/define-table.js';
 import type { CellValue } from '../table-store/types.js';
 
 export type SourceName = 'socket_tracer' | 'process_stats' | 'network_stats' | 'cpu_profiler';
@@ -72,20 +73,20 @@ export class DataCollection {
     return c;
   }
 
-  private table(schema: typeof HTTP_EVENTS_SCHEMA): Table {
-    return this.options.store.createTable(schema);
+  private table(definition: TableDefinition): Table {
+    return this.options.store.createTable(definition.schema);
   }
 
   private async begin(): Promise<void> {
     const wanted = new Set(this.options.sources ?? ['socket_tracer', 'process_stats', 'network_stats', 'cpu_profiler']);
     const statsMs = this.options.statsIntervalMs ?? 10_000;
-    for (const schema of [HTTP_EVENTS_SCHEMA, CONN_STATS_SCHEMA, PROCESS_STATS_SCHEMA, NETWORK_STATS_SCHEMA, STACK_TRACES_SCHEMA]) this.table(schema);
+    for (const definition of PEM_TABLES) this.table(definition);
 
     if (wanted.has('socket_tracer')) {
       await this.startSource('socket_tracer', async (source) => {
         this.tracer = await SocketTraceCollector.start(this.options.tracer ?? {});
-        const http = this.table(HTTP_EVENTS_SCHEMA);
-        const conn = this.table(CONN_STATS_SCHEMA);
+        const http = this.table(HTTP_EVENTS);
+        const conn = this.table(CONN_STATS);
         // conn_stats are cumulative samples: one row per live pair every stats period, not every poll.
         let nextConnStats = 0;
         source.timer = setInterval(() => this.run(source, () => {
@@ -100,7 +101,7 @@ export class DataCollection {
     if (wanted.has('process_stats')) {
       await this.startSource('process_stats', (source) => {
         const reader = new ProcessStatsReader();
-        const table = this.table(PROCESS_STATS_SCHEMA);
+        const table = this.table(PROCESS_STATS);
         const tick = () => this.run(source, () => this.append(table, reader.read()));
         tick();
         source.timer = setInterval(tick, statsMs);
@@ -109,7 +110,7 @@ export class DataCollection {
     if (wanted.has('network_stats')) {
       await this.startSource('network_stats', (source) => {
         const reader = new NetworkStatsReader();
-        const table = this.table(NETWORK_STATS_SCHEMA);
+        const table = this.table(NETWORK_STATS);
         const tick = () => this.run(source, () => this.append(table, reader.read()));
         tick();
         source.timer = setInterval(tick, statsMs);
@@ -118,7 +119,7 @@ export class DataCollection {
     if (wanted.has('cpu_profiler')) {
       await this.startSource('cpu_profiler', async (source) => {
         this.profiler = await CpuProfiler.start({ frequencyHz: this.options.profilerHz ?? 99 });
-        const table = this.table(STACK_TRACES_SCHEMA);
+        const table = this.table(STACK_TRACES);
         source.timer = setInterval(() => void this.flushStacks(source, table), this.options.profilerIntervalMs ?? 30_000);
       });
     }
@@ -191,7 +192,7 @@ export class DataCollection {
     if (this.tracer && tracer) {
       try {
         const rows = await this.tracer.stop();
-        tracer.rows += this.append(this.table(HTTP_EVENTS_SCHEMA), rows.httpEvents) + this.append(this.table(CONN_STATS_SCHEMA), rows.connStats);
+        tracer.rows += this.append(this.table(HTTP_EVENTS), rows.httpEvents) + this.append(this.table(CONN_STATS), rows.connStats);
       } catch (err) {
         this.fail(tracer, err);
       }
@@ -199,7 +200,7 @@ export class DataCollection {
     const profiler = this.sources.get('cpu_profiler');
     if (this.profiler && profiler) {
       while (this.profilerBusy) await new Promise((r) => setTimeout(r, 10));
-      await this.flushStacks(profiler, this.table(STACK_TRACES_SCHEMA), true);
+      await this.flushStacks(profiler, this.table(STACK_TRACES), true);
     }
     for (const s of this.sources.values()) if (s.state === 'running') s.state = 'stopped';
   }

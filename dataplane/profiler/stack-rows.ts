@@ -1,16 +1,9 @@
 // Symbolized samples of one interval → stack_traces.beta rows: one per distinct (process,
 // stack), the stack folded root first, leaf last, with an id that is equal for equal stacks.
 import { createHash } from 'node:crypto';
+import type { StackTraceRow } from '../table-store/schemas.js';
 import { foldFrames } from './folded.js';
 import type { SymbolizedSample } from './samples.js';
-
-export interface StackTraceRow {
-  time_: bigint;
-  upid: string;
-  stack_trace_id: bigint;
-  stack_trace: string;
-  count: bigint;
-}
 
 /** 63 bits of SHA-1 of the folded stack: positive, stable across processes and restarts. */
 export function stackTraceId(folded: string): bigint {
@@ -18,7 +11,8 @@ export function stackTraceId(folded: string): bigint {
 }
 
 export function toStackTraceRows(samples: readonly SymbolizedSample[], upidOf: (tgid: number) => string, timeNs: bigint): StackTraceRow[] {
-  const merged = new Map<string, StackTraceRow>();
+  // Counts add up in place until the rows are handed out.
+  const merged = new Map<string, { -readonly [K in keyof StackTraceRow]: StackTraceRow[K] }>();
   for (const s of samples) {
     const folded = foldFrames(s) || `[${s.comm || 'unknown'}]`;
     const upid = upidOf(s.tgid);

@@ -1,5 +1,5 @@
-// The http_events table: one row per request/response pair, with Pixie's column names and
-// meanings so that existing PxL scripts run unchanged.
+// http_events rows (declared in table-store/schemas.ts): one per request/response pair.
+import type { HttpEventRow } from '../table-store/schemas.js';
 import { renderBody } from './body.js';
 import type { HeaderFields } from './http1-head.js';
 import type { HttpRequest, HttpResponse } from './http1.js';
@@ -9,66 +9,8 @@ import { TRACE_ROLE, type SessionContext } from './types.js';
 
 export { headersToJson, headerValue } from './http1-head.js';
 
-export const HTTP_EVENTS_TABLE = 'http_events';
-
 /** `content_type` values, as in Pixie. */
 export const HTTP_CONTENT_TYPE = { unknown: 0, json: 1, grpc: 2 } as const;
-
-export type HttpEventRow = {
-  /** Request start (ns): timestamp of the chunk with the request's first byte. */
-  readonly time_: bigint;
-  readonly upid: string;
-  readonly remote_addr: string;
-  readonly remote_port: number;
-  readonly local_addr: string;
-  readonly local_port: number;
-  /** 1 client, 2 server. */
-  readonly trace_role: number;
-  readonly major_version: number;
-  readonly minor_version: number;
-  /** 0 unknown, 1 JSON, 2 gRPC. */
-  readonly content_type: number;
-  /** JSON object, header name as sent → value (repeated headers joined with ", "). */
-  readonly req_headers: string;
-  readonly req_method: string;
-  /** The request target as sent, query string included. */
-  readonly req_path: string;
-  /** Truncated to the body limit, TRUNCATION_MARKER appended when cut. */
-  readonly req_body: string;
-  /** Size before truncation. */
-  readonly req_body_size: number;
-  readonly resp_headers: string;
-  readonly resp_status: number;
-  readonly resp_message: string;
-  readonly resp_body: string;
-  readonly resp_body_size: number;
-  /** Response end minus request start (ns). */
-  readonly latency: bigint;
-};
-
-export const HTTP_EVENTS_COLUMNS = [
-  'time_',
-  'upid',
-  'remote_addr',
-  'remote_port',
-  'local_addr',
-  'local_port',
-  'trace_role',
-  'major_version',
-  'minor_version',
-  'content_type',
-  'req_headers',
-  'req_method',
-  'req_path',
-  'req_body',
-  'req_body_size',
-  'resp_headers',
-  'resp_status',
-  'resp_message',
-  'resp_body',
-  'resp_body_size',
-  'latency',
-] as const satisfies ReadonlyArray<keyof HttpEventRow>;
 
 const NO_CONTENT_TYPE = -1;
 /** Header fields a session's messages mostly cycle through (a few per direction). */

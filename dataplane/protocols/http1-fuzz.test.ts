@@ -2,7 +2,7 @@
 // and time_/latency follow the chunks that carried each message's first and last bytes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { HttpEventRow } from './http-events.js';
+import type { HttpEventRow } from '../table-store/schemas.js';
 import { chunk, directionOf, http, httpRows, httpTracker, seededRandom } from './test-support.js';
 import type { MessageKind } from './types.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { REDACTED_BODY, TRUNCATION_MARKER } from './body.js';
-import { HTTP_EVENTS_COLUMNS, type HttpEventRow } from './http-events.js';
+import { HTTP_EVENTS, type HttpEventRow } from '../table-store/schemas.js';
 import type { Http1Counters } from './http1-stitcher.js';
 import { REDACTED } from './pii-redaction.js';
 import { chunk, http, httpRows, httpTracker, play, seededRandom, type Step } from './test-support.js';
@@ -60,7 +60,7 @@ describe('http_events rows', () => {
       const [localAddr, localPort] = c.local.split(':');
       const [remoteAddr, remotePort] = c.remote.split(':');
       const rows = httpRows(tracker);
-      assert.deepEqual(Object.keys(rows[0] ?? {}), [...HTTP_EVENTS_COLUMNS]);
+      assert.deepEqual(Object.keys(rows[0] ?? {}), [...HTTP_EVENTS.columns]);
       assert.deepEqual(rows, [
         {
           time_: 1000n,

@@ -2,7 +2,8 @@
 // keep-alive and pipelining reduce to two FIFO queues; a placeholder stands in for a message that
 // was recognised but could not be parsed, so one bad message does not shift every later pair.
 import { bodyCaptureBytes } from './body.js';
-import { HttpEventRowBuilder, type HttpEventRow } from './http-events.js';
+import type { HttpEventRow } from '../table-store/schemas.js';
+import { HttpEventRowBuilder } from './http-events.js';
 import { Http1Parser, type HttpMessage, type HttpRequest, type HttpResponse } from './http1.js';
 import type { StreamBuffer } from './stream-buffer.js';
 import type { MessageKind, ParserCounters, ProtocolSession, SessionContext } from './types.js';

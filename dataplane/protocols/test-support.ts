@@ -1,7 +1,7 @@
 // Fixtures shared by the protocol tests: connection metadata, trackers, HTTP message text, and a
 // player that turns "request/response bytes at time t" into chunks for either role.
 import { ConnectionTracker } from './connection-tracker.js';
-import type { HttpEventRow } from './http-events.js';
+import type { HttpEventRow } from '../table-store/schemas.js';
 import { http1Protocol } from './http1-protocol.js';
 import { resolveTrackerOptions, type TrackerOptions } from './options.js';
 import { defaultProtocolRegistry, rowsOf } from './registry.js';

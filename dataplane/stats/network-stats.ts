@@ -4,6 +4,7 @@
 // namespaces to pods).
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import type { NetworkStatsRow } from '../table-store/schemas.js';
 import { isGoneOrDenied, listPids, ProcParseError, wallClockNs, type Clock } from './proc.js';
 
 export interface NetDevCounters {
@@ -15,13 +16,6 @@ export interface NetDevCounters {
   tx_packets: number;
   tx_errors: number;
   tx_drops: number;
-}
-
-export interface NetworkStatsRow extends NetDevCounters {
-  /** Nanoseconds since the epoch when the row was read. */
-  time_: bigint;
-  /** Inode of the network namespace (the number in `net:[N]`). */
-  netns: number;
 }
 
 export interface NetDevInterface extends NetDevCounters {

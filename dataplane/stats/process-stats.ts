@@ -1,27 +1,9 @@
-// `process_stats` rows (Pixie's columns) from /proc/PID/stat and /proc/PID/io.
+// `process_stats` rows (declared in table-store/schemas.ts) from /proc/PID/stat and /proc/PID/io.
 // Parsing is pure (text in, fields out); ProcessStatsReader does the reading from a /proc root.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ProcessStatsRow } from '../table-store/schemas.js';
 import { hostKernelConstants, isGoneOrDenied, listPids, ProcParseError, wallClockNs, type Clock, type KernelConstants } from './proc.js';
-
-export interface ProcessStatsRow {
-  /** Nanoseconds since the epoch when the row was read. */
-  time_: bigint;
-  /** `${tgid}:${starttime in clock ticks since boot}`: stable across pid reuse. */
-  upid: string;
-  major_faults: number;
-  minor_faults: number;
-  cpu_utime_ns: number;
-  cpu_ktime_ns: number;
-  num_threads: number;
-  vsize_bytes: number;
-  rss_bytes: number;
-  /** From /proc/PID/io; 0 when that file is not readable (another user's process without CAP_SYS_PTRACE). */
-  rchar_bytes: number;
-  wchar_bytes: number;
-  read_bytes: number;
-  write_bytes: number;
-}
 
 /** The fields of /proc/PID/stat that process_stats uses (proc(5) numbering in the comments). */
 export interface ProcStat {

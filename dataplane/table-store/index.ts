@@ -4,5 +4,6 @@ export * from './types.js';
 export { TableStoreError, type TableStoreErrorCode } from './errors.js';
 export { Table, DEFAULT_BATCH_ROWS, DEFAULT_MAX_AGE_NS, wallClockNs, type Clock, type EvictionCounts, type TableOptions, type TableStats } from './table.js';
 export { TableStore, DEFAULT_MEMORY_LIMIT_BYTES, DEFAULT_MEMORY_SHARE, DEFAULT_TABLE_WEIGHT, DEFAULT_TABLE_WEIGHTS, type TableStoreOptions } from './table-store.js';
-export { CONN_STATS_SCHEMA, HTTP_EVENTS_SCHEMA, NETWORK_STATS_SCHEMA, PEM_SCHEMAS, PROCESS_STATS_SCHEMA, STACK_TRACES_SCHEMA } from './schemas.js';
+export { CONN_STATS, HTTP_EVENTS, NETWORK_STATS, PEM_TABLES, PROCESS_STATS, STACK_TRACES, type ConnStatsRow, type HttpEventRow, type NetworkStatsRow, type ProcessStatsRow, type StackTraceRow } from './schemas.js';
+export { column, defineTable, type ColumnDeclaration, type RowOf, type TableDeclaration, type TableDefinition } from './define-table.js';
 export { cellAt, readRows } from './rows.js';

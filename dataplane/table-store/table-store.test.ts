@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TableStoreError } from './errors.js';
 import { readRows } from './rows.js';
-import { PEM_SCHEMAS } from './schemas.js';
+import { PEM_TABLES } from './schemas.js';
 import { DEFAULT_TABLE_WEIGHTS, TableStore } from './table-store.js';
 import type { TableSchema } from './types.js';
 
@@ -32,7 +32,7 @@ describe('TableStore', () => {
 
   it('splits the budget by table weight, http_events getting the biggest share', () => {
     const store = new TableStore({ totalBytes: 1_600_000, clock });
-    for (const s of PEM_SCHEMAS) store.createTable(s);
+    for (const t of PEM_TABLES) store.createTable(t.schema);
     const budgets = Object.fromEntries(store.stats().map((s) => [s.name, s.budgetBytes]));
     assert.deepEqual(budgets, {
       http_events: 800_000,

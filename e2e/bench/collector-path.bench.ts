@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { BATCH_DIR_EGRESS, BATCH_KIND, type TracerBatch, type TracerCounters } from '../../native-bpf/index.js';
 import { SocketEventRouter } from '../../dataplane/collectors/socket-trace-collector.js';
-import { HTTP_EVENTS_COLUMNS, type HttpEventRow } from '../../dataplane/protocols/http-events.js';
+import { HTTP_EVENTS, type HttpEventRow } from '../../dataplane/table-store/schemas.js';
 
 const REQUESTS = Number(process.env['BENCH_COLLECTOR_REQUESTS'] ?? 300_000);
 const RUNS = Number(process.env['BENCH_COLLECTOR_RUNS'] ?? 7);
@@ -212,7 +212,7 @@ function digest(rows: readonly HttpEventRow[]): string {
   const hash = createHash('sha256');
   const t0 = rows[0]?.time_ ?? 0n;
   for (const row of rows) {
-    for (const column of HTTP_EVENTS_COLUMNS) {
+    for (const column of HTTP_EVENTS.columns) {
       const value = column === 'time_' ? row.time_ - t0 : row[column];
       hash.update(`${typeof value}:${String(value)}\u0000`);
     }

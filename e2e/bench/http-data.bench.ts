@@ -35,7 +35,7 @@ import { localBrokerHandlers, runScriptLocally } from '../../dataplane/query/ser
 import { resolveScript } from '../../dataplane/scripts/library.js';
 import { parseProcStat, upidOf } from '../../dataplane/stats/process-stats.js';
 import { seededRandom } from '../../dataplane/table-store/random.js';
-import { HTTP_EVENTS_SCHEMA } from '../../dataplane/table-store/schemas.js';
+import { HTTP_EVENTS } from '../../dataplane/table-store/schemas.js';
 import { TableStore } from '../../dataplane/table-store/table-store.js';
 import type { CellValue, DictVector, Int64Vector } from '../../dataplane/table-store/types.js';
 import { startNats, type NatsServer } from '../harness/nats.js';
@@ -353,7 +353,7 @@ function outcomeOf(a: Answer): Outcome {
 
 /** The floor: the scan, a filter over each batch's path dictionary, per-upid lookups, rows out. */
 function handLoop(store: TableStore, md: MetadataView, v: Variant, now: bigint): Answer {
-  const names = HTTP_EVENTS_SCHEMA.columns.map((c) => c.name);
+  const names = HTTP_EVENTS.schema.columns.map((c) => c.name);
   const want = ['time_', 'upid', 'remote_addr', 'remote_port', 'trace_role', 'req_method', 'req_path', 'resp_status', 'resp_message', 'latency', 'req_body', 'resp_body'];
   const columns = want.map((c) => names.indexOf(c));
   const pods = new Map<string, string>();
@@ -544,9 +544,9 @@ async function main(): Promise<void> {
     const rows = generate(ROWS, upids.list.length);
     const store = new TableStore({ totalBytes: 4 * 2 ** 30 });
     const pemStores = Array.from({ length: PEMS }, () => new TableStore({ totalBytes: 2 * 2 ** 30 }));
-    const table = store.createTable(HTTP_EVENTS_SCHEMA);
-    const pemTables = pemStores.map((s) => s.createTable(HTTP_EVENTS_SCHEMA));
-    const scratch = new Array<CellValue>(HTTP_EVENTS_SCHEMA.columns.length);
+    const table = store.createTable(HTTP_EVENTS.schema);
+    const pemTables = pemStores.map((s) => s.createTable(HTTP_EVENTS.schema));
+    const scratch = new Array<CellValue>(HTTP_EVENTS.schema.columns.length);
     // Rows of one process live on one node, as upids do.
     for (let i = 0; i < rows.n; i++) {
       rowAt(rows, upids.list, i, scratch);

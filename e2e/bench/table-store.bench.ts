@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { Buffer } from 'node:buffer';
 import { seededRandom } from '../../dataplane/table-store/random.js';
-import { HTTP_EVENTS_SCHEMA } from '../../dataplane/table-store/schemas.js';
+import { HTTP_EVENTS } from '../../dataplane/table-store/schemas.js';
 import { TableStore } from '../../dataplane/table-store/table-store.js';
 import type { Table } from '../../dataplane/table-store/table.js';
 import type { CellValue, RowBatch } from '../../dataplane/table-store/types.js';
@@ -109,13 +109,13 @@ function rawSize(row: readonly CellValue[]): number {
   return bytes;
 }
 
-const columnNames = HTTP_EVENTS_SCHEMA.columns.map((c) => c.name);
+const columnNames = HTTP_EVENTS.schema.columns.map((c) => c.name);
 const toObject = (row: readonly CellValue[]): Record<string, CellValue> => Object.fromEntries(columnNames.map((name, i) => [name, row[i]!]));
 
 function freshTable(): Table {
   // Budget large enough that nothing is evicted: the bench measures storage, not eviction.
   const store = new TableStore({ totalBytes: 8 * 2 ** 30, clock: () => T0 + BigInt(ROWS) * STEP_NS });
-  return store.createTable(HTTP_EVENTS_SCHEMA);
+  return store.createTable(HTTP_EVENTS.schema);
 }
 
 /** Visits every cell of every column, as a vectorized operator would; returns a checksum. */
@@ -159,7 +159,7 @@ function main(): void {
   table.seal();
   const stats = table.stats();
 
-  const all = HTTP_EVENTS_SCHEMA.columns.map((_, i) => i);
+  const all = HTTP_EVENTS.schema.columns.map((_, i) => i);
   start = performance.now();
   let scanned = 0;
   let checksum = 0;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { PEM_SCHEMAS } from '../../table-store/schemas.js';
+import { PEM_TABLES } from '../../table-store/schemas.js';
 import { compilePxlSync, initPxl } from './compile.js';
 import { explain } from './explain.js';
 import { MINUTE, NOW, TEST_OPTIONS, compile, names } from './test-fixtures.js';
@@ -178,7 +178,7 @@ describe('realistic scripts', () => {
   });
 
   it('compiles against the PEM table schemas', () => {
-    const options = { schemas: (t: string) => PEM_SCHEMAS.find((s) => s.name === t), tableNames: PEM_SCHEMAS.map((s) => s.name), now: NOW };
+    const options = { schemas: (t: string) => PEM_TABLES.find((s) => s.name === t)?.schema, tableNames: PEM_TABLES.map((s) => s.name), now: NOW };
     const health = compilePxlSync(SERVICE_HEALTH, { ...options, entry: 'service_health', args: { start_time: '-5m', namespace: 'default' } });
     assert.deepEqual(health.sinks, ['service_health']);
     const traffic = compilePxlSync(POD_TRAFFIC, { ...options, entry: 'pod_traffic', args: { start_time: '-5m' } });

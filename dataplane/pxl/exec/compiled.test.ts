@@ -3,7 +3,7 @@ import test, { before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MetadataView, PodInfo, ProcessInfo } from '../../metadata/types.js';
 import type { CellValue } from '../../table-store/types.js';
-import { HTTP_EVENTS_SCHEMA } from '../../table-store/schemas.js';
+import { HTTP_EVENTS } from '../../table-store/schemas.js';
 import { compilePxlSync, initPxl } from '../compiler/index.js';
 import { executePlan } from './executor.js';
 import { collectResults, type ResultTable } from './results.js';
@@ -35,7 +35,7 @@ const metadata: MetadataView = {
 /** Two minutes of requests: web serves /, /cart, /healthz; api serves /items with some 500s. */
 function httpRows(): CellValue[][] {
   const rows: CellValue[][] = [];
-  const byName = HTTP_EVENTS_SCHEMA.columns.map((c) => c.name);
+  const byName = HTTP_EVENTS.schema.columns.map((c) => c.name);
   for (let i = 0; i < 1200; i++) {
     const web = i % 3 !== 0;
     const cell: Record<string, CellValue> = {
@@ -66,7 +66,7 @@ function httpRows(): CellValue[][] {
   return rows;
 }
 
-const source = new MemoryTableSource().add(HTTP_EVENTS_SCHEMA, httpRows(), 256);
+const source = new MemoryTableSource().add(HTTP_EVENTS.schema, httpRows(), 256);
 
 async function runScript(script: string, args: Record<string, string> = {}): Promise<Map<string, ResultTable>> {
   const { plan } = compilePxlSync(script, { schemas: (t) => source.schema(t), tableNames: source.tableNames(), now: NOW, args });
@@ -103,8 +103,8 @@ px.display(stats[['service', 'requests', 'errors', 'error_rate', 'p99_ms']], 'se
   assert.deepEqual([...services].sort(), ['shop/api', 'shop/web']);
   const requests = Object.fromEntries(services.map((s, i) => [s as string, column(t, 'requests')[i]]));
   const rows = httpRows();
-  const pathAt = HTTP_EVENTS_SCHEMA.columns.findIndex((c) => c.name === 'req_path');
-  const upidAt = HTTP_EVENTS_SCHEMA.columns.findIndex((c) => c.name === 'upid');
+  const pathAt = HTTP_EVENTS.schema.columns.findIndex((c) => c.name === 'req_path');
+  const upidAt = HTTP_EVENTS.schema.columns.findIndex((c) => c.name === 'upid');
   assert.equal(requests['shop/web'], BigInt(rows.filter((r) => r[upidAt] === '100:1' && r[pathAt] !== '/healthz').length));
   assert.equal(requests['shop/api'], 400n);
   const errors = Object.fromEntries(services.map((s, i) => [s as string, column(t, 'errors')[i]]));
