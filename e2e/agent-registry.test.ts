@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
-import { AgentAnnouncer, AgentRegistry, SUBJECTS, type AgentInfo } from '../dataplane/query/agent-registry.js';
+import { AgentAnnouncer, AgentRegistry, SUBJECTS, type AgentInfo, type AgentRefusal } from '../dataplane/query/agent-registry.js';
+import { PROTOCOL_VERSION } from '../dataplane/query/protocol-version.js';
 import { startNats, type NatsServer } from './harness/nats.js';
 
 let nats: NatsServer;
@@ -13,7 +14,7 @@ const open = async () => {
   connections.push(nc);
   return nc;
 };
-const pem = (id: string): AgentInfo => ({ id, kind: 'pem', address: `127.0.0.1:${id.length}`, hostname: 'h', tables: [{ name: 't', timeColumn: 'time_', columns: [{ name: 'time_', type: 'time64ns' }] }] });
+const pem = (id: string): AgentInfo => ({ id, kind: 'pem', address: `127.0.0.1:${id.length}`, hostname: 'h', tables: [{ name: 't', timeColumn: 'time_', columns: [{ name: 'time_', type: 'time64ns' }] }], protocolVersion: PROTOCOL_VERSION });
 
 before(async () => {
   nats = await startNats();
@@ -44,7 +45,7 @@ test('agents announced before the registry started are learned at once; goodbyes
 
 test('an agent that stops heartbeating expires; malformed heartbeats are counted, not registered', async () => {
   let now = 1_000_000;
-  const registry = new AgentRegistry(await open(), 3_000, () => now);
+  const registry = new AgentRegistry(await open(), { expireAfterMs: 3_000, now: () => now });
   await registry.start();
   const nc = await open();
   nc.publish(SUBJECTS.heartbeat, new TextEncoder().encode(JSON.stringify(pem('pem-quiet'))));
@@ -58,5 +59,27 @@ test('an agent that stops heartbeating expires; malformed heartbeats are counted
   assert.equal(registry.live().length, 1);
   now += 2;
   assert.equal(registry.live().length, 0, 'missed heartbeats for longer than expireAfterMs');
+  registry.stop();
+});
+
+test('an agent of a protocol version the registry does not speak is refused once, kept out of live(), and forgotten when it goes quiet', async () => {
+  let now = 1_000_000;
+  const refusals: AgentRefusal[] = [];
+  const registry = new AgentRegistry(await open(), { expireAfterMs: 3_000, now: () => now, protocol: { version: PROTOCOL_VERSION + 1 }, onRefused: (r) => refusals.push(r) });
+  await registry.start();
+  const nc = await open();
+  const heartbeat = (info: AgentInfo) => nc.publish(SUBJECTS.heartbeat, new TextEncoder().encode(JSON.stringify(info)));
+  heartbeat({ ...pem('pem-old'), protocolVersion: PROTOCOL_VERSION - 1 });
+  heartbeat({ ...pem('pem-old'), protocolVersion: PROTOCOL_VERSION - 1 });
+  heartbeat(pem('pem-previous'));
+  // One publisher's messages arrive in order: once pem-previous is in, both pem-old heartbeats were seen.
+  await registry.waitFor('pem-previous', (a) => a.some((x) => x.id === 'pem-previous'), 5_000);
+  assert.deepEqual(registry.live().map((a) => [a.id, a.protocolVersion]), [['pem-previous', PROTOCOL_VERSION]]);
+  assert.deepEqual(refusals.map((r) => [r.agent.id, r.reason, r.error.message]), [
+    ['pem-old', 'protocol_version', `PEM pem-old at 127.0.0.1:7 speaks protocol version ${PROTOCOL_VERSION - 1}; this query broker supports protocol versions ${PROTOCOL_VERSION} and ${PROTOCOL_VERSION + 1}: upgrade the PEM: a query broker takes agents of its own version and the one before`],
+  ]);
+  assert.deepEqual(registry.refused().map((r) => r.agent.id), ['pem-old']);
+  now += 3_001;
+  assert.deepEqual(registry.refused(), [], 'a refused agent that stopped announcing is forgotten');
   registry.stop();
 });

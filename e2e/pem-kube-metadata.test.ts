@@ -12,15 +12,14 @@ import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { repoRoot } from '../crds/generate.js';
 import { BROKER_SERVICE, callStream, openClient } from '../dataplane/query/grpc-services.js';
 import { collectFrames, type QueryResults } from '../dataplane/query/results.js';
 import { waitFor } from './harness/cluster.js';
 import { startKube, type KubeEnv } from './harness/kube.js';
 import { kubeTime } from './harness/kubelet.js';
+import { startLoupe as startLoupeProcess, type LoupeProcess } from './harness/loupe-process.js';
 import { startNats, type NatsServer } from './harness/nats.js';
 
-const CLI = join(repoRoot(), 'dist', 'bin', 'cli.js');
 const NS = 'pem-kube-e2e';
 const NODE = 'e2e-node-1';
 const CID = 'c0ffee'.repeat(10) + 'c0de';
@@ -39,39 +38,11 @@ let kube: KubeEnv;
 let nats: NatsServer;
 let core: CoreV1Api;
 
-interface Loupe {
-  readonly child: ChildProcess;
-  readonly address: string;
-  readonly health: string;
-  output(): string;
-  readonly exited: Promise<number | null>;
-}
-
-/** Spawns `loupe ARGS`; resolves once it logs "listening", rejects if it exits first. */
-async function startLoupe(args: string[]): Promise<Loupe> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBERNETES_SERVICE_HOST: '', LOUPE_TLS_DIR: '' } });
-  children.push(child);
-  let out = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const started = new Promise<{ address: string; health: string }>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      for (const line of out.split('\n')) {
-        try {
-          const e = JSON.parse(line) as { msg?: string; address?: string; health?: string };
-          if (e.msg === 'listening' && e.address && e.health) resolve({ address: e.address, health: e.health });
-        } catch {
-          // a partial line
-        }
-      }
-    });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    void exited.then((code) => reject(new Error(`loupe ${args[0]} exited with ${code} before serving:\n${out}`)));
-  });
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`loupe ${args[0]} did not serve within 60 s:\n${out}`)), 60_000)));
-  const s = await Promise.race([started, timeout]).finally(() => clearTimeout(timer));
-  return { child, ...s, output: () => out, exited };
+/** `loupe ARGS` outside any pod and without TLS, killed in `after` if it still runs. */
+async function startLoupe(args: string[]): Promise<LoupeProcess> {
+  const role = await startLoupeProcess(args, { KUBERNETES_SERVICE_HOST: '', LOUPE_TLS_DIR: '' });
+  children.push(role.child);
+  return role;
 }
 
 async function query(address: string, script: string): Promise<QueryResults> {
@@ -84,9 +55,9 @@ async function query(address: string, script: string): Promise<QueryResults> {
 }
 
 let pid: number;
-let pem: Loupe;
-let kelvin: Loupe;
-let broker: Loupe;
+let pem: LoupeProcess;
+let kelvin: LoupeProcess;
+let broker: LoupeProcess;
 
 before(async () => {
   const parent = containerCgroupParent();

@@ -2,8 +2,13 @@
 // An agent publishes its info at start and then every interval; the registry drops an agent
 // that missed `expireAfterMs` worth of heartbeats or said goodbye. A registry that starts late
 // asks everyone to announce at once instead of waiting a full interval.
+//
+// Announcements name the agent's protocol version. The registry takes agents of the versions
+// its build supports (N-1 and N) and refuses the others: a refused agent is reported once
+// (onRefused) and kept aside, out of live(), until it stops announcing.
 import type { NatsConnection, Subscription } from 'nats';
 import type { TableSchema } from '../table-store/types.js';
+import { ProtocolVersionError, speaks, THIS_BUILD, type Protocol } from './protocol-version.js';
 
 export const SUBJECTS = {
   heartbeat: 'loupe.agents.heartbeat',
@@ -20,6 +25,8 @@ export interface AgentInfo {
   readonly hostname: string;
   /** Tables this agent holds (PEMs), so the broker can compile against them. */
   readonly tables: readonly TableSchema[];
+  /** The protocol version of the agent's build (protocol-version.ts). */
+  readonly protocolVersion: number;
 }
 
 export interface AgentState extends AgentInfo {
@@ -30,9 +37,29 @@ export interface AgentState extends AgentInfo {
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 const decode = (data: Uint8Array): unknown => JSON.parse(new TextDecoder().decode(data));
 
-function isAgentInfo(value: unknown): value is AgentInfo {
+/** Agent info whose protocolVersion is still to be checked. */
+type Announcement = Omit<AgentInfo, 'protocolVersion'> & { readonly protocolVersion?: unknown };
+
+function isAnnouncement(value: unknown): value is Announcement {
   const v = value as Partial<AgentInfo> | null;
   return !!v && typeof v.id === 'string' && (v.kind === 'pem' || v.kind === 'kelvin') && typeof v.address === 'string' && typeof v.hostname === 'string' && Array.isArray(v.tables);
+}
+
+export interface AgentRegistryOptions {
+  /** An agent that has not announced itself for this long is dropped (default 15 s). */
+  readonly expireAfterMs?: number;
+  /** ms since the epoch. */
+  readonly now?: () => number;
+  /** The build the registry's owner is (default this one's): agents it cannot speak with are refused. */
+  readonly protocol?: Protocol;
+  /** Called once for each agent refused, with what is wrong; again only after it went quiet and came back. */
+  readonly onRefused?: (refusal: AgentRefusal) => void;
+}
+
+export interface AgentRefusal {
+  readonly agent: Announcement;
+  readonly reason: 'protocol_version';
+  readonly error: ProtocolVersionError;
 }
 
 export class AgentAnnouncer {
@@ -66,8 +93,13 @@ export class AgentAnnouncer {
 
 export class AgentRegistry {
   private readonly agents = new Map<string, AgentState>();
+  /** Agents refused, by id, with when they last announced themselves. */
+  private readonly refusedAgents = new Map<string, { readonly refusal: AgentRefusal; lastSeen: number }>();
   private readonly subscriptions: Subscription[] = [];
   private readonly waiters = new Set<() => void>();
+  private readonly expireAfterMs: number;
+  private readonly now: () => number;
+  private readonly protocol: Protocol;
   /** Heartbeats that did not parse as agent info (a misconfigured or foreign publisher). */
   rejectedHeartbeats = 0;
   /** Heartbeats registered since start (a broker is ready once it has heard any). */
@@ -75,9 +107,12 @@ export class AgentRegistry {
 
   constructor(
     private readonly nc: NatsConnection,
-    private readonly expireAfterMs = 15_000,
-    private readonly now: () => number = Date.now,
-  ) {}
+    private readonly options: AgentRegistryOptions = {},
+  ) {
+    this.expireAfterMs = options.expireAfterMs ?? 15_000;
+    this.now = options.now ?? Date.now;
+    this.protocol = options.protocol ?? THIS_BUILD;
+  }
 
   async start(): Promise<void> {
     this.subscriptions.push(
@@ -89,12 +124,16 @@ export class AgentRegistry {
           } catch {
             info = undefined;
           }
-          if (!isAgentInfo(info)) {
+          if (!isAnnouncement(info)) {
             this.rejectedHeartbeats++;
             return;
           }
+          if (!speaks(this.protocol, info.protocolVersion)) {
+            this.refuse(info);
+            return;
+          }
           this.acceptedHeartbeats++;
-          this.agents.set(info.id, { ...info, lastSeen: this.now() });
+          this.agents.set(info.id, { ...info, protocolVersion: info.protocolVersion, lastSeen: this.now() });
           for (const wake of this.waiters) wake();
         },
       }),
@@ -102,7 +141,9 @@ export class AgentRegistry {
         callback: (_err, msg) => {
           try {
             const { id } = decode(msg.data) as { id?: unknown };
-            if (typeof id === 'string') this.agents.delete(id);
+            if (typeof id !== 'string') return;
+            this.agents.delete(id);
+            this.refusedAgents.delete(id);
           } catch {
             this.rejectedHeartbeats++;
           }
@@ -113,11 +154,35 @@ export class AgentRegistry {
     this.nc.publish(SUBJECTS.announce);
   }
 
+  private refuse(agent: Announcement): void {
+    const known = this.refusedAgents.get(agent.id);
+    if (known && known.refusal.agent.protocolVersion === agent.protocolVersion) {
+      known.lastSeen = this.now();
+      return;
+    }
+    // An agent that was live and now announces a version this build cannot speak leaves the live set.
+    this.agents.delete(agent.id);
+    const kind = agent.kind === 'pem' ? 'PEM' : 'Kelvin';
+    const newer = typeof agent.protocolVersion === 'number' && agent.protocolVersion > this.protocol.version;
+    const hint = newer ? 'upgrade the query broker before the agents' : `upgrade the ${kind}: a query broker takes agents of its own version and the one before`;
+    const error = new ProtocolVersionError(`${kind} ${agent.id} at ${agent.address}`, agent.protocolVersion, this.protocol, 'this query broker', hint);
+    const refusal: AgentRefusal = { agent, reason: 'protocol_version', error };
+    this.refusedAgents.set(agent.id, { refusal, lastSeen: this.now() });
+    this.options.onRefused?.(refusal);
+  }
+
   /** Live agents, optionally of one kind, sorted by id. */
   live(kind?: AgentInfo['kind']): AgentState[] {
     const cutoff = this.now() - this.expireAfterMs;
     for (const [id, a] of this.agents) if (a.lastSeen < cutoff) this.agents.delete(id);
     return [...this.agents.values()].filter((a) => !kind || a.kind === kind).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** Agents refused and still announcing themselves, sorted by id. */
+  refused(): AgentRefusal[] {
+    const cutoff = this.now() - this.expireAfterMs;
+    for (const [id, r] of this.refusedAgents) if (r.lastSeen < cutoff) this.refusedAgents.delete(id);
+    return [...this.refusedAgents.values()].map((r) => r.refusal).sort((a, b) => a.agent.id.localeCompare(b.agent.id));
   }
 
   /** Resolves once `ready(live agents)` holds; rejects after timeoutMs with what is live. */

@@ -1,7 +1,7 @@
 // Row batches on the wire between PEMs, Kelvin and the broker: a compact binary layout that
 // decodes into typed-array views without per-row work.
 //
-//   "LB1\0" | u32 rows | u32 columns | per column: u8 type, 3 pad bytes, then its data:
+//   "LB1\0" | u32 rows | u32 columns | u32 protocol version | per column: u8 type, 7 pad bytes, then its data:
 //     boolean             rows bytes, padded to 8
 //     int64, time64ns     rows × 8 bytes (little-endian)
 //     float64             rows × 8 bytes
@@ -11,6 +11,7 @@
 // A dictionary goes out with only the entries the batch's rows use: a filtered or cut batch
 // shares its source batch's whole dictionary (thousands of unique bodies for a few rows).
 import type { ColumnVector, DataType, DictVector, RowBatch } from '../table-store/types.js';
+import { describeVersion, PROTOCOL_VERSION, speaks, supportedVersions, THIS_BUILD, type Protocol } from './protocol-version.js';
 
 const MAGIC = 0x0031424c; // "LB1\0" little-endian
 const TYPE_CODES: readonly DataType[] = ['boolean', 'int64', 'uint128', 'float64', 'string', 'time64ns'];
@@ -59,7 +60,8 @@ export function usedEntries(column: DictVector, rows: number): DictVector {
   return { type: column.type, codes: renumbered, dict: entries };
 }
 
-export function encodeBatch(batch: RowBatch): Buffer {
+/** Encodes a batch as protocol `version` writes it (every version this build speaks writes this layout). */
+export function encodeBatch(batch: RowBatch, version: number = PROTOCOL_VERSION): Buffer {
   const rows = batch.length;
   const columns = batch.columns.map((c) => (c.type === 'string' || c.type === 'uint128' ? usedEntries(c, rows) : c));
   let size = 12 + 4;
@@ -69,6 +71,7 @@ export function encodeBatch(batch: RowBatch): Buffer {
   out.writeUInt32LE(MAGIC, 0);
   out.writeUInt32LE(rows, 4);
   out.writeUInt32LE(columns.length, 8);
+  out.writeUInt32LE(version, 12);
   let at = 16;
   for (const column of columns) {
     out.writeUInt8(TYPE_CODES.indexOf(column.type), at);
@@ -106,8 +109,11 @@ export function encodeBatch(batch: RowBatch): Buffer {
   return out;
 }
 
-/** Decodes one encoded batch; numeric columns are views into a single aligned copy of `data`. */
-export function decodeBatch(data: Uint8Array, expected?: readonly DataType[]): RowBatch {
+/**
+ * Decodes one encoded batch of a protocol version `protocol` speaks; numeric columns are views
+ * into a single aligned copy of `data`.
+ */
+export function decodeBatch(data: Uint8Array, expected?: readonly DataType[], protocol: Protocol = THIS_BUILD): RowBatch {
   // One copy into a fresh ArrayBuffer gives the 8-byte alignment typed-array views need.
   const buffer = new ArrayBuffer(data.byteLength);
   new Uint8Array(buffer).set(data);
@@ -117,6 +123,8 @@ export function decodeBatch(data: Uint8Array, expected?: readonly DataType[]): R
   };
   need(0, 16);
   if (view.getUint32(0, true) !== MAGIC) throw new BatchDecodeError('not a row batch (bad magic number)');
+  const version = view.getUint32(12, true);
+  if (!speaks(protocol, version)) throw new BatchDecodeError(`row batch of ${describeVersion(version)}; this build reads ${supportedVersions(protocol)}`);
   const rows = view.getUint32(4, true);
   const count = view.getUint32(8, true);
   if (expected && expected.length !== count) throw new BatchDecodeError(`batch has ${count} columns, the relation has ${expected.length}`);

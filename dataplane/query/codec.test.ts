@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ColumnVector, RowBatch } from '../table-store/types.js';
 import { BatchDecodeError, decodeBatch, encodeBatch } from './batch-codec.js';
-import { decodePlan, encodePlan, PlanDecodeError } from './plan-codec.js';
-import { decodeFrame, encodeFrame } from './wire.js';
+import { decodePlan, decodeVersionedPlan, encodePlan, PlanDecodeError } from './plan-codec.js';
+import { PROTOCOL_VERSION, type Protocol } from './protocol-version.js';
+import { decodeFrame, encodeFrame, WireError } from './wire.js';
 import type { Plan } from '../pxl/plan.js';
 
 /** The values array of a numeric or boolean column. */
@@ -79,7 +80,29 @@ test('plans round-trip with bigint times and are checked for order and shape', (
   assert.throws(() => decodePlan('{'), PlanDecodeError);
   assert.throws(() => decodePlan(encodePlan({ ...plan, nodes: [...plan.nodes].reverse() })), /reads node 1, which does not come before it/);
   assert.throws(() => decodePlan(encodePlan({ ...plan, nodes: [plan.nodes[0]!, plan.nodes[0]!] })), /appears twice/);
-  assert.throws(() => decodePlan(JSON.stringify({ nodes: [], now: 1 })), /now \(bigint\)/);
+  assert.throws(() => decodePlan(JSON.stringify({ version: PROTOCOL_VERSION, nodes: [], now: 1 })), /now \(bigint\)/);
+  assert.throws(() => decodePlan('[]'), /must be a JSON object/);
+});
+
+// Two builds in one process: N (a next build) and N-1 (this one); N-2 is a version before the first.
+const N = PROTOCOL_VERSION + 1;
+const build = (version: number): Protocol => ({ version });
+
+test('batches, frames and plans name their protocol version; N reads N-1 and N, N-1 reads N-1 only, N-2 is refused', () => {
+  const plan: Plan = { now: 5n, nodes: [{ id: 1, op: 'source', table: 't', columns: [0], relation: [{ name: 'time_', type: 'time64ns' }] }] };
+  for (const version of [N - 1, N]) {
+    assert.deepEqual(decodeVersionedPlan(encodePlan(plan, version), build(N)), { version, plan });
+    assert.equal(decodeBatch(encodeBatch(sampleBatch(), version), undefined, build(N)).length, 3);
+    assert.equal(decodeFrame(encodeFrame({ kind: 'batch', channel: 1, batch: sampleBatch() }, version), build(N)).channel, 1);
+    assert.deepEqual(decodeFrame(encodeFrame({ kind: 'json', channel: 0, value: { n: 1n } }, version), build(N)), { kind: 'json', channel: 0, value: { n: 1n } });
+  }
+  assert.deepEqual(decodePlan(encodePlan(plan, N - 1), build(N - 1)), plan);
+  // The older build cannot read what only the newer one writes: the newer writes N-1 to it.
+  assert.throws(() => decodePlan(encodePlan(plan, N), build(N - 1)), (e: unknown) => e instanceof PlanDecodeError && e.unsupportedVersion && e.message === `plan of protocol version ${N}; this build reads protocol version ${N - 1}`);
+  assert.throws(() => decodePlan(encodePlan(plan, N - 2), build(N)), new RegExp(`^PlanDecodeError: plan of protocol version ${N - 2}; this build reads protocol versions ${N - 1} and ${N}$`));
+  assert.throws(() => decodePlan(JSON.stringify({ nodes: [], now: 1 }), build(N)), /plan of no protocol version/);
+  assert.throws(() => decodeBatch(encodeBatch(sampleBatch(), N - 2), undefined, build(N)), (e: unknown) => e instanceof BatchDecodeError && e.message === `row batch of protocol version ${N - 2}; this build reads protocol versions ${N - 1} and ${N}`);
+  assert.throws(() => decodeFrame(encodeFrame({ kind: 'json', channel: 0, value: 1 }, N + 1), build(N)), (e: unknown) => e instanceof WireError && e.message === `frame of protocol version ${N + 1}; this build reads protocol versions ${N - 1} and ${N}`);
 });
 
 test('a cut batch sends only the dictionary entries its rows use, and the values survive', () => {

@@ -4,9 +4,11 @@ import * as grpc from '@grpc/grpc-js';
 import { ExecError } from '../pxl/exec/errors.js';
 import { PxlCompileError } from '../pxl/parse/errors.js';
 import { statusError } from './grpc-services.js';
+import { ProtocolVersionError } from './protocol-version.js';
 
 export function toStatus(err: unknown): grpc.ServiceError {
   if (err instanceof PxlCompileError) return statusError(grpc.status.INVALID_ARGUMENT, err.format());
+  if (err instanceof ProtocolVersionError) return statusError(grpc.status.FAILED_PRECONDITION, err.message);
   if (err instanceof ExecError) {
     const code = {
       memory_limit: grpc.status.RESOURCE_EXHAUSTED,

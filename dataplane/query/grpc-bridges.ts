@@ -8,15 +8,22 @@ import type { Relation } from '../pxl/plan.js';
 import { vectorBytes } from '../pxl/udf/values.js';
 import type { RowBatch } from '../table-store/types.js';
 import { AsyncQueue } from './async-queue.js';
-import type { StreamFrame } from './wire.js';
+import { ProtocolVersionError } from './protocol-version.js';
+import { encodeFrame, type StreamFrame } from './wire.js';
 
 /** PEM side: writes the fragment's bridge output to the call; errors end the call with a status. */
 export class StreamSenderBridges implements BridgeTransport {
-  constructor(private readonly call: grpc.ServerWritableStream<unknown, StreamFrame>) {}
+  constructor(
+    private readonly call: grpc.ServerWritableStream<unknown, StreamFrame>,
+    /** The protocol version the query runs at: the frames go out in it. */
+    private readonly version: number,
+  ) {}
 
   send(bridge: number, batch: RowBatch): void | Promise<void> {
     if (this.call.cancelled) return;
-    if (!this.call.write({ kind: 'batch', channel: bridge, batch })) return new Promise<void>((resolve) => this.call.once('drain', resolve));
+    // An encoded frame is written as it is (the service's serializer passes Buffers through).
+    const frame = encodeFrame({ kind: 'batch', channel: bridge, batch }, this.version) as unknown as StreamFrame;
+    if (!this.call.write(frame)) return new Promise<void>((resolve) => this.call.once('drain', resolve));
   }
 
   end(): void {
@@ -69,6 +76,8 @@ export class StreamReceiverBridges implements BridgeTransport {
         queue.push(frame.batch);
       }
     } catch (err) {
+      // A refusal names the PEM itself.
+      if (err instanceof ProtocolVersionError) throw err;
       const message = err instanceof Error ? err.message : String(err);
       throw new BridgeInputError(`${name}: ${message}`);
     }

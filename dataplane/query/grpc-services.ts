@@ -5,9 +5,18 @@
 //   Pem.ExecuteFragment      FragmentRequest → stream of frames (batch on channel = bridge id)
 //   Kelvin.ExecuteQuery      KelvinRequest   → stream of frames (json relation, then batches per sink)
 //   Broker.ExecuteScript     ScriptRequest   → stream of frames, same as Kelvin's
+//
+// Protocol versions (protocol-version.ts): every call carries the caller's build version in its
+// request metadata and every server answers with its own in its response metadata
+// (PROTOCOL_VERSION_HEADER); plans name the version they are written in, and the frames of the
+// answer come back in that version.
 import * as grpc from '@grpc/grpc-js';
 import type { Plan } from '../pxl/plan.js';
+import { THIS_BUILD, type Protocol } from './protocol-version.js';
 import { decodeFrame, encodeFrame, parseWithBigInts, stringifyWithBigInts, type StreamFrame } from './wire.js';
+
+/** Metadata key: the protocol version of the sender's build (requests: the caller; responses: the server). */
+export const PROTOCOL_VERSION_HEADER = 'loupe-protocol-version';
 
 export interface QueryLimitsRequest {
   /** Rows per sink before results are truncated. */
@@ -20,15 +29,17 @@ export interface QueryLimitsRequest {
 
 export interface FragmentRequest {
   readonly queryId: string;
-  readonly plan: Plan;
+  /** encodePlan() text: the plan and the protocol version the PEM answers in. */
+  readonly plan: string;
   readonly limits?: QueryLimitsRequest;
 }
 
 export interface KelvinRequest {
   readonly queryId: string;
-  readonly plan: Plan;
-  /** The fragment every PEM runs. */
-  readonly pemPlan: Plan;
+  /** encodePlan() text of Kelvin's fragment; its version is the query's. */
+  readonly plan: string;
+  /** encodePlan() text of the fragment every PEM runs, passed on as it is. */
+  readonly pemPlan: string;
   /** host:port of each PEM to run it on. */
   readonly pems: readonly string[];
   readonly limits?: QueryLimitsRequest;
@@ -52,43 +63,103 @@ export type ControlMessage =
   | { readonly type: 'warning'; readonly message: string }
   | { readonly type: 'stats'; readonly rows: number; readonly batches: number; readonly elapsedMs: number; readonly agents?: number };
 
-function jsonMethod<Req>(path: string): grpc.MethodDefinition<Req, StreamFrame> {
+/** A method of the query services as one build speaks it: its client decodes frames of the versions that build reads. */
+export interface QueryMethod<Req, Res = StreamFrame> extends grpc.MethodDefinition<Req, Res> {
+  readonly protocol: Protocol;
+}
+
+function jsonMethod<Req>(path: string, protocol: Protocol): QueryMethod<Req> {
   return {
     path,
+    protocol,
     requestStream: false,
     responseStream: true,
     requestSerialize: (r: Req) => Buffer.from(stringifyWithBigInts(r), 'utf8'),
     requestDeserialize: (b: Buffer) => parseWithBigInts(b.toString('utf8')) as Req,
-    responseSerialize: serializeFrame,
-    responseDeserialize: decodeFrame,
+    // Servers write frames already encoded in the query's version (encodeFrame); a frame object is written in this build's.
+    responseSerialize: (frame: StreamFrame | Buffer) => (Buffer.isBuffer(frame) ? frame : encodeFrame(frame, protocol.version)),
+    responseDeserialize: (b: Buffer) => decodeFrame(b, protocol),
   };
-}
-
-/** A frame, or one already encoded (a relayed frame: written as received). */
-function serializeFrame(frame: StreamFrame | Buffer): Buffer {
-  return Buffer.isBuffer(frame) ? frame : encodeFrame(frame);
 }
 
 /**
  * The client side of `method` with frames left encoded, as the server sent them: for a relay
  * (the broker streaming Kelvin's frames to its caller) that writes them on without decoding.
  */
-export function rawFrames<Req>(method: grpc.MethodDefinition<Req, StreamFrame>): grpc.MethodDefinition<Req, Buffer> {
+export function rawFrames<Req>(method: QueryMethod<Req>): QueryMethod<Req, Buffer> {
   return { ...method, responseSerialize: (b: Buffer) => b, responseDeserialize: (b: Buffer) => b };
 }
 
-export const PEM_SERVICE = { executeFragment: jsonMethod<FragmentRequest>('/loupe.query.v1.Pem/ExecuteFragment') } satisfies grpc.ServiceDefinition;
-export const KELVIN_SERVICE = { executeQuery: jsonMethod<KelvinRequest>('/loupe.query.v1.Kelvin/ExecuteQuery') } satisfies grpc.ServiceDefinition;
-export const BROKER_SERVICE = { executeScript: jsonMethod<ScriptRequest>('/loupe.query.v1.Broker/ExecuteScript') } satisfies grpc.ServiceDefinition;
+/** The three query services as the build of `protocol` speaks them. */
+export function queryServices(protocol: Protocol = THIS_BUILD) {
+  return {
+    pem: { executeFragment: jsonMethod<FragmentRequest>('/loupe.query.v1.Pem/ExecuteFragment', protocol) },
+    kelvin: { executeQuery: jsonMethod<KelvinRequest>('/loupe.query.v1.Kelvin/ExecuteQuery', protocol) },
+    broker: { executeScript: jsonMethod<ScriptRequest>('/loupe.query.v1.Broker/ExecuteScript', protocol) },
+  } satisfies Record<string, grpc.ServiceDefinition>;
+}
+
+export const { pem: PEM_SERVICE, kelvin: KELVIN_SERVICE, broker: BROKER_SERVICE } = queryServices();
 
 export type StreamHandler<Req> = grpc.handleServerStreamingCall<Req, StreamFrame>;
 
-/** Calls a server-streaming method and returns its frames as an async iterable. */
-export function callStream<Req, Res = StreamFrame>(client: grpc.Client, method: grpc.MethodDefinition<Req, Res>, request: Req, signal?: AbortSignal, deadlineMs?: number): AsyncIterable<Res> {
+function versionMetadata(protocol: Protocol): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  metadata.set(PROTOCOL_VERSION_HEADER, String(protocol.version));
+  return metadata;
+}
+
+/** The build version in a call's metadata; undefined when it names none (a foreign client, or a bad value). */
+export function versionIn(metadata: grpc.Metadata): number | undefined {
+  const [value] = metadata.get(PROTOCOL_VERSION_HEADER);
+  const version = typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : undefined;
+  return version;
+}
+
+/** Tells the caller this server's build version; the first thing a handler does. */
+export function sendVersion(call: grpc.ServerWritableStream<unknown, unknown>, protocol: Protocol): void {
+  call.sendMetadata(versionMetadata(protocol));
+}
+
+/**
+ * Calls a server-streaming method and returns its frames as an async iterable. The request
+ * carries the method's build version. `checkServer` sees the server's build version (undefined
+ * when it sent none) before any frame: when it throws, the call is cancelled and the stream
+ * fails with what it threw.
+ */
+export function callStream<Req, Res = StreamFrame>(
+  client: grpc.Client,
+  method: QueryMethod<Req, Res>,
+  request: Req,
+  signal?: AbortSignal,
+  deadlineMs?: number,
+  checkServer?: (version: number | undefined) => void,
+): AsyncIterable<Res> {
   const options: grpc.CallOptions = deadlineMs ? { deadline: Date.now() + deadlineMs } : {};
-  const call = client.makeServerStreamRequest(method.path, method.requestSerialize, method.responseDeserialize, request, new grpc.Metadata(), options);
+  const call = client.makeServerStreamRequest(method.path, method.requestSerialize, method.responseDeserialize, request, versionMetadata(method.protocol), options);
   signal?.addEventListener('abort', () => call.cancel(), { once: true });
-  return call as AsyncIterable<Res>;
+  return checkServer ? checkedStream(call, checkServer) : (call as AsyncIterable<Res>);
+}
+
+async function* checkedStream<Res>(call: grpc.ClientReadableStream<Res>, check: (version: number | undefined) => void): AsyncGenerator<Res> {
+  let refusal: { readonly error: unknown } | undefined;
+  call.once('metadata', (metadata: grpc.Metadata) => {
+    try {
+      check(versionIn(metadata));
+    } catch (error) {
+      refusal = { error };
+      call.cancel();
+    }
+  });
+  try {
+    for await (const item of call as AsyncIterable<Res>) {
+      if (refusal) break;
+      yield item;
+    }
+  } catch (err) {
+    if (!refusal) throw err;
+  }
+  if (refusal) throw refusal.error;
 }
 
 /**

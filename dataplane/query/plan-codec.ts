@@ -1,27 +1,45 @@
-// Plans travel between broker, Kelvin and PEMs as JSON; bigints (times, int64 literals) are
-// tagged so they come back as bigints, not as lossy numbers.
+// Plans travel between broker, Kelvin and PEMs as JSON text that names its protocol version;
+// bigints (times, int64 literals) are tagged so they come back as bigints, not as lossy numbers.
 import { inputsOf, type Plan, type PlanNode } from '../pxl/plan.js';
+import { describeVersion, PROTOCOL_VERSION, speaks, supportedVersions, THIS_BUILD, type Protocol } from './protocol-version.js';
 import { parseWithBigInts, stringifyWithBigInts } from './wire.js';
 
 export class PlanDecodeError extends Error {
   override readonly name = 'PlanDecodeError';
+
+  constructor(
+    message: string,
+    /** The plan is well formed but of a protocol version the decoder does not read. */
+    readonly unsupportedVersion = false,
+  ) {
+    super(message);
+  }
 }
 
-export function encodePlan(plan: Plan): string {
-  return stringifyWithBigInts(plan);
+/** The plan as protocol `version` writes it (every version this build speaks writes this form). */
+export function encodePlan(plan: Plan, version: number = PROTOCOL_VERSION): string {
+  return stringifyWithBigInts({ version, ...plan });
 }
 
 const OPS = new Set(['source', 'map', 'filter', 'limit', 'agg', 'join', 'union', 'sink', 'otel_export', 'bridge_sink', 'bridge_source']);
 
-export function decodePlan(text: string): Plan {
+/** A plan and the protocol version it was written in (the version its results go back in). */
+export interface VersionedPlan {
+  readonly version: number;
+  readonly plan: Plan;
+}
+
+export function decodeVersionedPlan(text: string, protocol: Protocol = THIS_BUILD): VersionedPlan {
   let raw: unknown;
   try {
     raw = parseWithBigInts(text);
   } catch (err) {
     throw new PlanDecodeError(`plan is not valid JSON: ${(err as Error).message}`);
   }
-  const plan = raw as Plan;
-  if (!plan || typeof plan !== 'object' || !Array.isArray(plan.nodes) || typeof plan.now !== 'bigint') {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new PlanDecodeError('plan must be a JSON object with version, nodes and now');
+  const { version, ...plan } = raw as Plan & { readonly version?: unknown };
+  if (!speaks(protocol, version)) throw new PlanDecodeError(`plan of ${describeVersion(version)}; this build reads ${supportedVersions(protocol)}`, true);
+  if (!Array.isArray(plan.nodes) || typeof plan.now !== 'bigint') {
     throw new PlanDecodeError('plan must be an object with nodes (array) and now (bigint)');
   }
   const seen = new Set<number>();
@@ -35,5 +53,9 @@ export function decodePlan(text: string): Plan {
     if (seen.has(node.id)) throw new PlanDecodeError(`plan node id ${node.id} appears twice`);
     seen.add(node.id);
   }
-  return plan;
+  return { version, plan };
+}
+
+export function decodePlan(text: string, protocol: Protocol = THIS_BUILD): Plan {
+  return decodeVersionedPlan(text, protocol).plan;
 }

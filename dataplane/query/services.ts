@@ -11,16 +11,17 @@ import { compilePxl, type CompiledQuery } from '../pxl/compiler/compile.js';
 import { PxlCompileError } from '../pxl/parse/errors.js';
 import type { TableSchema, TableSource } from '../table-store/types.js';
 import { wallClockNs } from '../stats/proc.js';
-import type { AgentRegistry } from './agent-registry.js';
+import type { AgentRegistry, AgentState } from './agent-registry.js';
 import { toStatus } from './errors.js';
 import { StreamReceiverBridges, StreamSenderBridges } from './grpc-bridges.js';
 import {
   callStream,
-  KELVIN_SERVICE,
   openClient,
-  PEM_SERVICE,
+  queryServices,
   rawFrames,
+  sendVersion,
   statusError,
+  versionIn,
   writeFrames,
   type ClientSecurity,
   type FragmentRequest,
@@ -28,9 +29,11 @@ import {
   type QueryLimitsRequest,
   type ScriptRequest,
 } from './grpc-services.js';
+import { decodeVersionedPlan, encodePlan, PlanDecodeError, type VersionedPlan } from './plan-codec.js';
+import { negotiate, ProtocolVersionError, speaks, THIS_BUILD, type Participant, type Protocol } from './protocol-version.js';
 import { resultFrames } from './results.js';
 import { splitPlan } from './split-plan.js';
-import type { StreamFrame } from './wire.js';
+import { encodeFrame, type StreamFrame } from './wire.js';
 import { status } from '@grpc/grpc-js';
 
 type Call<Req> = grpc.ServerWritableStream<Req, StreamFrame>;
@@ -64,7 +67,23 @@ async function serve<Req>(call: Call<Req>, work: () => Promise<void>): Promise<v
   }
 }
 
-const serveFrames = <Req>(call: Call<Req>, frames: () => AsyncIterable<StreamFrame>) => serve(call, () => writeFrames(call, frames()));
+const serveFrames = <Req>(call: Call<Req>, frames: () => AsyncIterable<StreamFrame | Buffer>) => serve(call, () => writeFrames(call, frames()));
+
+/** Frames encoded in the protocol version the query runs at. */
+async function* encodedIn(version: number, frames: AsyncIterable<StreamFrame>): AsyncGenerator<Buffer> {
+  for await (const frame of frames) yield encodeFrame(frame, version);
+}
+
+/** The plan of a request, or the status that refuses it (an unsupported version: FAILED_PRECONDITION). */
+function requestPlan(text: unknown, protocol: Protocol, who: string): VersionedPlan {
+  if (typeof text !== 'string') throw statusError(status.INVALID_ARGUMENT, `${who} takes the plan as encodePlan() text, got ${typeof text}`);
+  try {
+    return decodeVersionedPlan(text, protocol);
+  } catch (err) {
+    if (!(err instanceof PlanDecodeError)) throw err;
+    throw statusError(err.unsupportedVersion ? status.FAILED_PRECONDITION : status.INVALID_ARGUMENT, `${who} refused the plan: ${err.message}`);
+  }
+}
 
 export async function compileRequest(req: ScriptRequest, tables: readonly TableSchema[], now: bigint = wallClockNs()): Promise<CompiledQuery> {
   if (typeof req.script !== 'string' || req.script.trim() === '') throw statusError(status.INVALID_ARGUMENT, 'script is empty: send the PxL source in "script"');
@@ -96,16 +115,21 @@ function schemasOf(source: TableSource): TableSchema[] {
 export interface PemHandlerOptions {
   readonly source: TableSource;
   readonly metadata?: MetadataView;
+  /** The build this PEM is (default this one's). */
+  readonly protocol?: Protocol;
 }
 
 export function pemHandlers(opts: PemHandlerOptions): grpc.UntypedServiceImplementation {
+  const protocol = opts.protocol ?? THIS_BUILD;
   return {
     executeFragment: (call: Call<FragmentRequest>) =>
       void serve(call, async () => {
+        sendVersion(call, protocol);
+        const { version, plan } = requestPlan(call.request.plan, protocol, 'this PEM');
         const controller = cancelSignal(call);
-        const bridges = new StreamSenderBridges(call);
+        const bridges = new StreamSenderBridges(call, version);
         // A PEM fragment ends in bridge sinks only: its output goes out through `bridges`.
-        const results = executePlan(call.request.plan, { source: opts.source, bridges, signal: controller.signal, limits: execLimits(call.request.limits), ...(opts.metadata ? { metadata: opts.metadata } : {}) });
+        const results = executePlan(plan, { source: opts.source, bridges, signal: controller.signal, limits: execLimits(call.request.limits), ...(opts.metadata ? { metadata: opts.metadata } : {}) });
         for await (const r of results) throw new Error(`a PEM fragment produced rows for display "${r.sink}"; PEM fragments end in bridges only`);
       }),
   };
@@ -121,6 +145,10 @@ export interface KelvinHandlerOptions {
   readonly maxMemoryBytes?: number;
   /** How Kelvin dials the PEMs (default insecure). */
   readonly pemClient?: ClientSecurity;
+  /** The build this Kelvin is (default this one's). */
+  readonly protocol?: Protocol;
+  /** A PEM refused for its protocol version (the query fails with the same error). */
+  readonly onRefused?: (refusal: ProtocolVersionError) => void;
 }
 
 /** The request's limits, with the memory limit capped at `maxMemoryBytes` when one is set. */
@@ -131,22 +159,39 @@ export function cappedLimits(limits: QueryLimitsRequest | undefined, maxMemoryBy
 }
 
 export function kelvinHandlers(opts: KelvinHandlerOptions = {}): grpc.UntypedServiceImplementation {
+  const protocol = opts.protocol ?? THIS_BUILD;
+  const executeFragment = queryServices(protocol).pem.executeFragment;
   return {
     executeQuery: (call: Call<KelvinRequest>) =>
       void serveFrames(call, async function* () {
+        sendVersion(call, protocol);
         const started = performance.now();
-        const { plan, pemPlan, pems, queryId, limits } = call.request;
+        const { pemPlan, pems, queryId, limits } = call.request;
+        const { version, plan } = requestPlan(call.request.plan, protocol, 'this Kelvin');
+        let refusal: ProtocolVersionError | undefined;
+        /** Refuses a PEM whose build cannot run the fragment at the query's version. */
+        const checkPem = (address: string) => (pemVersion: number | undefined) => {
+          if (pemVersion !== undefined && speaks({ version: pemVersion }, version)) return;
+          refusal = new ProtocolVersionError(`PEM ${address}`, pemVersion, protocol, 'this Kelvin', `it cannot run this query, which is at protocol version ${version}`);
+          opts.onRefused?.(refusal);
+          throw refusal;
+        };
         const controller = cancelSignal(call);
         const clients = pems.map((address) => ({ address, client: openClient(address, opts.pemClient) }));
         try {
           const streams = clients.map(({ address, client }) => ({
             name: `PEM ${address}`,
-            frames: callStream(client, PEM_SERVICE.executeFragment, { queryId, plan: pemPlan, ...(limits ? { limits } : {}) }, controller.signal),
+            frames: callStream(client, executeFragment, { queryId, plan: pemPlan, ...(limits ? { limits } : {}) }, controller.signal, undefined, checkPem(address)),
           }));
           const bridgeIds = plan.nodes.flatMap((n) => (n.op === 'bridge_source' ? [n.bridge] : []));
           const bridges = new StreamReceiverBridges(streams, bridgeIds, opts.maxBufferedBytes);
           const results = executePlan(plan, { source: NO_TABLES, bridges, signal: controller.signal, limits: cappedLimits(limits, opts.maxMemoryBytes), ...(opts.metadata ? { metadata: opts.metadata } : {}) });
-          yield* resultFrames(results, plan, started, pems.length);
+          try {
+            yield* encodedIn(version, resultFrames(results, plan, started, pems.length));
+          } catch (err) {
+            // The executor reports a failed bridge in its own words; the refusal says it better.
+            throw refusal ?? err;
+          }
         } finally {
           controller.abort();
           for (const { client } of clients) client.close();
@@ -156,18 +201,32 @@ export function kelvinHandlers(opts: KelvinHandlerOptions = {}): grpc.UntypedSer
 }
 
 export interface BrokerHandlerOptions {
+  /** Agents of the protocol versions this broker supports (AgentRegistry refuses the others). */
   readonly registry: AgentRegistry;
   /** How the broker dials Kelvins (default insecure). */
   readonly kelvinClient?: ClientSecurity;
+  /** The build this broker is (default this one's). */
+  readonly protocol?: Protocol;
 }
 
+/** The caller's build version; a client that names none (not loupe run) is taken to speak this build's. */
+function clientParticipant(call: Call<unknown>, protocol: Protocol): Participant {
+  return { name: 'the client', version: versionIn(call.metadata) ?? protocol.version };
+}
+
+const agentParticipant = (agent: AgentState): Participant => ({ name: `${agent.kind === 'pem' ? 'PEM' : 'Kelvin'} ${agent.id} at ${agent.address}`, version: agent.protocolVersion });
+
 export function brokerHandlers(opts: BrokerHandlerOptions): grpc.UntypedServiceImplementation {
+  const protocol = opts.protocol ?? THIS_BUILD;
   let nextKelvin = 0;
   // Kelvin's frames are relayed as received: never decoded here, written on as they are.
-  const executeQuery = rawFrames(KELVIN_SERVICE.executeQuery);
+  const executeQuery = rawFrames(queryServices(protocol).kelvin.executeQuery);
   return {
     executeScript: (call: Call<ScriptRequest>) =>
-      void serve(call, () => writeFrames(call, relay(call))),
+      void serve(call, () => {
+        sendVersion(call, protocol);
+        return writeFrames(call, relay(call));
+      }),
   };
 
   async function* relay(call: Call<ScriptRequest>): AsyncGenerator<Buffer> {
@@ -175,15 +234,22 @@ export function brokerHandlers(opts: BrokerHandlerOptions): grpc.UntypedServiceI
     const kelvins = opts.registry.live('kelvin');
     if (pems.length === 0) throw statusError(status.UNAVAILABLE, 'no PEM agents are registered: check that the PEM DaemonSet runs and reaches NATS');
     if (kelvins.length === 0) throw statusError(status.UNAVAILABLE, 'no Kelvin is registered: check that the Kelvin Deployment runs and reaches NATS');
+    const target = kelvins[nextKelvin++ % kelvins.length]!;
+    const version = negotiate(protocol, [clientParticipant(call, protocol), agentParticipant(target), ...pems.map(agentParticipant)], 'this query broker');
     const tables = new Map<string, TableSchema>();
     for (const pem of pems) for (const t of pem.tables) if (!tables.has(t.name)) tables.set(t.name, t);
     const { plan } = await compileRequest(call.request, [...tables.values()]);
     const { pem, kelvin } = splitPlan(plan);
-    const target = kelvins[nextKelvin++ % kelvins.length]!;
     const controller = cancelSignal(call);
     const client = openClient(target.address, opts.kelvinClient);
     try {
-      const request: KelvinRequest = { queryId: crypto.randomUUID(), plan: kelvin, pemPlan: pem, pems: pems.map((p) => p.address), ...(call.request.limits ? { limits: call.request.limits } : {}) };
+      const request: KelvinRequest = {
+        queryId: crypto.randomUUID(),
+        plan: encodePlan(kelvin, version),
+        pemPlan: encodePlan(pem, version),
+        pems: pems.map((p) => p.address),
+        ...(call.request.limits ? { limits: call.request.limits } : {}),
+      };
       yield* callStream(client, executeQuery, request, controller.signal);
     } finally {
       client.close();
@@ -195,6 +261,8 @@ export interface LocalHandlerOptions {
   readonly source: TableSource;
   readonly metadata?: MetadataView;
   readonly defaultLimits?: QueryLimitsRequest;
+  /** The build this server is (default this one's). */
+  readonly protocol?: Protocol;
 }
 
 /** Compiles and runs a script against a local table source, as frames. */
@@ -206,9 +274,14 @@ export async function* runScriptLocally(req: ScriptRequest, opts: LocalHandlerOp
 }
 
 export function localBrokerHandlers(opts: LocalHandlerOptions): grpc.UntypedServiceImplementation {
+  const protocol = opts.protocol ?? THIS_BUILD;
   return {
     executeScript: (call: Call<ScriptRequest>) =>
-      void serveFrames(call, () => runScriptLocally(call.request, opts, cancelSignal(call).signal)),
+      void serveFrames(call, () => {
+        sendVersion(call, protocol);
+        const version = negotiate(protocol, [clientParticipant(call, protocol)], 'this query server');
+        return encodedIn(version, runScriptLocally(call.request, opts, cancelSignal(call).signal));
+      }),
   };
 }
 

@@ -1,10 +1,12 @@
 // What streams between the query roles: frames that carry either an encoded row batch or a
 // small JSON control value (a relation announcement, stats, warnings), each on a numbered
-// channel (a bridge id between PEM and Kelvin, a sink's position between Kelvin and clients).
+// channel (a bridge id between PEM and Kelvin, a sink's position between Kelvin and clients),
+// written in the protocol version the query runs at.
 //
-//   u8 kind (0 batch, 1 json) | 3 pad | u32 channel | payload
+//   u8 kind (0 batch, 1 json) | u8 pad | u16 protocol version | u32 channel | payload
 import type { RowBatch } from '../table-store/types.js';
 import { decodeBatch, encodeBatch } from './batch-codec.js';
+import { describeVersion, PROTOCOL_VERSION, speaks, supportedVersions, THIS_BUILD, type Protocol } from './protocol-version.js';
 
 export type StreamFrame =
   | { readonly kind: 'batch'; readonly channel: number; readonly batch: RowBatch }
@@ -31,20 +33,24 @@ export function parseWithBigInts(text: string): unknown {
   });
 }
 
-export function encodeFrame(frame: StreamFrame): Buffer {
-  const payload = frame.kind === 'batch' ? encodeBatch(frame.batch) : Buffer.from(stringifyWithBigInts(frame.value), 'utf8');
+export function encodeFrame(frame: StreamFrame, version: number = PROTOCOL_VERSION): Buffer {
+  const payload = frame.kind === 'batch' ? encodeBatch(frame.batch, version) : Buffer.from(stringifyWithBigInts(frame.value), 'utf8');
   const head = Buffer.alloc(8);
   head.writeUInt8(frame.kind === 'batch' ? 0 : 1, 0);
+  head.writeUInt16LE(version, 2);
   head.writeUInt32LE(frame.channel, 4);
   return Buffer.concat([head, payload]);
 }
 
-export function decodeFrame(data: Buffer): StreamFrame {
+/** Decodes a frame of a protocol version `protocol` speaks. */
+export function decodeFrame(data: Buffer, protocol: Protocol = THIS_BUILD): StreamFrame {
   if (data.length < 8) throw new WireError(`frame of ${data.length} bytes is shorter than its 8-byte header`);
   const kind = data.readUInt8(0);
+  const version = data.readUInt16LE(2);
+  if (!speaks(protocol, version)) throw new WireError(`frame of ${describeVersion(version)}; this build reads ${supportedVersions(protocol)}`);
   const channel = data.readUInt32LE(4);
   const payload = data.subarray(8);
-  if (kind === 0) return { kind: 'batch', channel, batch: decodeBatch(payload) };
+  if (kind === 0) return { kind: 'batch', channel, batch: decodeBatch(payload, undefined, protocol) };
   if (kind === 1) {
     try {
       return { kind: 'json', channel, value: parseWithBigInts(payload.toString('utf8')) };

@@ -9,12 +9,13 @@
 import { hostname } from 'node:os';
 import { AgentAnnouncer } from '../query/agent-registry.js';
 import { KELVIN_SERVICE } from '../query/grpc-services.js';
+import { PROTOCOL_VERSION } from '../query/protocol-version.js';
 import { kelvinHandlers } from '../query/services.js';
 import type { KelvinConfig } from './config.js';
 import { shutdownServer, Teardown } from './lifecycle.js';
 import { startClusterMetadata } from './kube.js';
 import { connectNats } from './nats.js';
-import { agentId, natsConnectedGauge, runningAgent, startRoleServer, type RoleDeps, type RunningRole } from './role.js';
+import { agentId, agentsRefusedCounter, natsConnectedGauge, runningAgent, startRoleServer, type RoleDeps, type RunningRole } from './role.js';
 import { clientSecurity } from './tls.js';
 
 export async function startKelvin(c: KelvinConfig, deps: RoleDeps): Promise<RunningRole> {
@@ -27,14 +28,19 @@ export async function startKelvin(c: KelvinConfig, deps: RoleDeps): Promise<Runn
     const cluster = c.kube ? await startClusterMetadata(c.kube, { log }) : undefined;
     if (cluster) teardown.add('Kubernetes watches', () => cluster.metadata.stop());
     const pemClient = clientSecurity(deps.tls);
+    const refused = agentsRefusedCounter(deps.registry);
     const handlers = kelvinHandlers({
+      onRefused: (refusal) => {
+        refused.inc({ reason: 'protocol_version' });
+        log.warn({ peer: refusal.peer, protocolVersion: refusal.version }, refusal.message);
+      },
       ...(cluster ? { metadata: cluster.metadata } : {}),
       ...(pemClient ? { pemClient } : {}),
       ...(c.queryMemoryBytes ? { maxMemoryBytes: c.queryMemoryBytes, maxBufferedBytes: c.queryMemoryBytes } : {}),
     });
     const { server, address, advertise } = await startRoleServer(c, deps.tls, (s) => s.addService(KELVIN_SERVICE, handlers));
     teardown.add('gRPC server', () => shutdownServer(server));
-    const announcer = new AgentAnnouncer(nats.nc, { id, kind: 'kelvin', address: advertise, hostname: hostname(), tables: [] });
+    const announcer = new AgentAnnouncer(nats.nc, { id, kind: 'kelvin', address: advertise, hostname: hostname(), tables: [], protocolVersion: PROTOCOL_VERSION });
     announcer.start();
     teardown.add('NATS goodbye', () => announcer.stop());
     natsConnectedGauge(deps.registry, nats);

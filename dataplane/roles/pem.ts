@@ -13,6 +13,7 @@ import type { MetadataView } from '../metadata/types.js';
 import { DataCollection } from '../pem/collection.js';
 import { AgentAnnouncer } from '../query/agent-registry.js';
 import { PEM_SERVICE } from '../query/grpc-services.js';
+import { PROTOCOL_VERSION } from '../query/protocol-version.js';
 import { pemHandlers } from '../query/services.js';
 import { TableStore } from '../table-store/table-store.js';
 import type { PemConfig } from './config.js';
@@ -59,7 +60,7 @@ export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?
     const { server, address, advertise } = await startRoleServer(c, deps.tls, (s) => s.addService(PEM_SERVICE, pemHandlers({ source: store, metadata })));
     teardown.add('gRPC server', () => shutdownServer(server));
     const tables = store.tableNames().map((n) => store.schema(n)!);
-    const announcer = new AgentAnnouncer(nats.nc, { id, kind: 'pem', address: advertise, hostname: metadata.nodeName, tables });
+    const announcer = new AgentAnnouncer(nats.nc, { id, kind: 'pem', address: advertise, hostname: metadata.nodeName, tables, protocolVersion: PROTOCOL_VERSION });
     announcer.start();
     teardown.add('NATS goodbye', () => announcer.stop());
 

@@ -9,7 +9,7 @@ import type { BrokerConfig } from './config.js';
 import { readiness } from './health.js';
 import { shutdownServer, Teardown } from './lifecycle.js';
 import { connectNats } from './nats.js';
-import { agentId, natsConnectedGauge, startRoleServer, type RoleDeps, type RunningRole } from './role.js';
+import { agentId, agentsRefusedCounter, natsConnectedGauge, startRoleServer, type RoleDeps, type RunningRole } from './role.js';
 import { clientSecurity } from './tls.js';
 
 export async function startBroker(c: BrokerConfig, deps: RoleDeps): Promise<RunningRole> {
@@ -19,7 +19,13 @@ export async function startBroker(c: BrokerConfig, deps: RoleDeps): Promise<Runn
   teardown.add('NATS', () => nats.close());
   let stopping = false;
   try {
-    const registry = new AgentRegistry(nats.nc);
+    const refused = agentsRefusedCounter(deps.registry);
+    const registry = new AgentRegistry(nats.nc, {
+      onRefused: ({ agent, reason, error }) => {
+        refused.inc({ reason });
+        log.warn({ agent: agent.id, kind: agent.kind, address: agent.address, protocolVersion: agent.protocolVersion }, error.message);
+      },
+    });
     // Subscribes, then asks every agent to announce at once.
     await registry.start();
     teardown.add('agent registry', () => registry.stop());

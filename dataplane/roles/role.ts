@@ -2,7 +2,7 @@
 // address and readiness and how to stop.
 import { hostname, networkInterfaces } from 'node:os';
 import type * as grpc from '@grpc/grpc-js';
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { startServer } from '../query/grpc-services.js';
 import { advertiseAddress, formatHostPort } from './address.js';
 import type { CommonConfig } from './config.js';
@@ -43,6 +43,16 @@ export function natsConnectedGauge(registry: Registry, nats: RoleNats): void {
     collect() {
       this.set(nats.connected() ? 1 : 0);
     },
+  });
+}
+
+/** Agents this role refused to work with, by reason (the broker counts an agent once; Kelvin once per query that met it). */
+export function agentsRefusedCounter(registry: Registry): Counter<'reason'> {
+  return new Counter({
+    name: 'loupe_agents_refused_total',
+    help: 'Agents refused, by reason (protocol_version: the agent speaks a protocol version this build does not support).',
+    labelNames: ['reason'],
+    registers: [registry],
   });
 }
 

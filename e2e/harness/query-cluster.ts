@@ -4,13 +4,16 @@
 import type * as grpc from '@grpc/grpc-js';
 import { connect, type NatsConnection } from 'nats';
 import type { MetadataView } from '../../dataplane/metadata/types.js';
-import { AgentAnnouncer, AgentRegistry } from '../../dataplane/query/agent-registry.js';
+import { AgentAnnouncer, AgentRegistry, type AgentRegistryOptions } from '../../dataplane/query/agent-registry.js';
 import { BROKER_SERVICE, KELVIN_SERVICE, PEM_SERVICE, startServer } from '../../dataplane/query/grpc-services.js';
-import { brokerHandlers, kelvinHandlers, pemHandlers } from '../../dataplane/query/services.js';
+import { speaks, THIS_BUILD, type Protocol } from '../../dataplane/query/protocol-version.js';
+import { brokerHandlers, kelvinHandlers, pemHandlers, type KelvinHandlerOptions } from '../../dataplane/query/services.js';
 import type { TableSource } from '../../dataplane/table-store/types.js';
 
 export interface QueryCluster {
   readonly brokerAddress: string;
+  readonly kelvinAddress: string;
+  readonly pemAddresses: readonly string[];
   readonly registry: AgentRegistry;
   stop(): Promise<void>;
 }
@@ -20,6 +23,12 @@ export interface QueryClusterOptions {
   readonly pemMetadata?: () => MetadataView;
   /** How long the registry keeps an agent without a heartbeat (default 5 s). */
   readonly expiryMs?: number;
+  /** The build each role is, as in a rolling upgrade between two builds (default this one's everywhere). */
+  readonly protocols?: { readonly pems?: readonly Protocol[]; readonly kelvin?: Protocol; readonly broker?: Protocol };
+  /** Kelvin's refusals of PEMs. */
+  readonly onKelvinRefused?: KelvinHandlerOptions['onRefused'];
+  /** The broker's registry's refusals of agents. */
+  readonly onBrokerRefused?: AgentRegistryOptions['onRefused'];
 }
 
 export async function startQueryCluster(natsUrl: string, sources: readonly TableSource[], opts: QueryClusterOptions = {}): Promise<QueryCluster> {
@@ -38,28 +47,36 @@ export async function startQueryCluster(natsUrl: string, sources: readonly Table
     connections.push(nc);
     return nc;
   };
+  const pemProtocols = sources.map((_, i) => opts.protocols?.pems?.[i] ?? THIS_BUILD);
+  const kelvinProtocol = opts.protocols?.kelvin ?? THIS_BUILD;
+  const brokerProtocol = opts.protocols?.broker ?? THIS_BUILD;
   try {
+    const pemAddresses: string[] = [];
     for (const [i, source] of sources.entries()) {
       const metadata = opts.pemMetadata?.();
-      const { server, address } = await startServer('127.0.0.1:0', (s) => s.addService(PEM_SERVICE, pemHandlers({ source, ...(metadata ? { metadata } : {}) })));
+      const protocol = pemProtocols[i]!;
+      const { server, address } = await startServer('127.0.0.1:0', (s) => s.addService(PEM_SERVICE, pemHandlers({ source, protocol, ...(metadata ? { metadata } : {}) })));
       servers.push(server);
+      pemAddresses.push(address);
       const tables = source.tableNames().map((n) => source.schema(n)!);
-      const a = new AgentAnnouncer(await open(), { id: `pem-${i}`, kind: 'pem', address, hostname: `node-${i}`, tables }, 1_000);
+      const a = new AgentAnnouncer(await open(), { id: `pem-${i}`, kind: 'pem', address, hostname: `node-${i}`, tables, protocolVersion: protocol.version }, 1_000);
       a.start();
       announcers.push(a);
     }
-    const kelvin = await startServer('127.0.0.1:0', (s) => s.addService(KELVIN_SERVICE, kelvinHandlers()));
+    const kelvin = await startServer('127.0.0.1:0', (s) => s.addService(KELVIN_SERVICE, kelvinHandlers({ protocol: kelvinProtocol, ...(opts.onKelvinRefused ? { onRefused: opts.onKelvinRefused } : {}) })));
     servers.push(kelvin.server);
-    const k = new AgentAnnouncer(await open(), { id: 'kelvin-0', kind: 'kelvin', address: kelvin.address, hostname: 'kelvin', tables: [] }, 1_000);
+    const k = new AgentAnnouncer(await open(), { id: 'kelvin-0', kind: 'kelvin', address: kelvin.address, hostname: 'kelvin', tables: [], protocolVersion: kelvinProtocol.version }, 1_000);
     k.start();
     announcers.push(k);
-    const reg = new AgentRegistry(await open(), opts.expiryMs ?? 5_000);
+    const reg = new AgentRegistry(await open(), { expireAfterMs: opts.expiryMs ?? 5_000, protocol: brokerProtocol, ...(opts.onBrokerRefused ? { onRefused: opts.onBrokerRefused } : {}) });
     registry = reg;
     await reg.start();
-    await reg.waitFor(`${sources.length} PEMs and a Kelvin`, (a) => a.filter((x) => x.kind === 'pem').length === sources.length && a.some((x) => x.kind === 'kelvin'));
-    const broker = await startServer('127.0.0.1:0', (s) => s.addService(BROKER_SERVICE, brokerHandlers({ registry: reg })));
+    // The broker refuses agents whose version it does not speak: wait for the others.
+    const pems = pemProtocols.filter((p) => speaks(brokerProtocol, p.version)).length;
+    await reg.waitFor(`${pems} PEMs and a Kelvin`, (a) => a.filter((x) => x.kind === 'pem').length === pems && a.some((x) => x.kind === 'kelvin'));
+    const broker = await startServer('127.0.0.1:0', (s) => s.addService(BROKER_SERVICE, brokerHandlers({ registry: reg, protocol: brokerProtocol })));
     servers.push(broker.server);
-    return { brokerAddress: broker.address, registry: reg, stop };
+    return { brokerAddress: broker.address, kelvinAddress: kelvin.address, pemAddresses, registry: reg, stop };
   } catch (err) {
     await stop();
     throw err;
