@@ -18,6 +18,7 @@ import { BROKER_SERVICE, callStream, insecureClient, openClient, PEM_SERVICE, ty
 import { collectFrames, type QueryResults } from '../dataplane/query/results.js';
 import { resolveScript } from '../dataplane/scripts/library.js';
 import { freePort, waitFor } from './harness/cluster.js';
+import { startLoupe as startLoupeProcess, type LoupeProcess } from './harness/loupe-process.js';
 import { startNats, type NatsServer } from './harness/nats.js';
 
 const CLI = join(repoRoot(), 'dist', 'bin', 'cli.js');
@@ -76,57 +77,13 @@ async function startHttpServer(): Promise<HttpServer> {
   return { pid: child.pid!, port };
 }
 
-interface Loupe {
-  readonly name: string;
-  readonly child: ChildProcess;
-  /** The gRPC address from its "listening" (roles) or "ready" (standalone) log line. */
-  readonly address: string;
-  readonly health?: string;
-  output(): string;
-  /** Sends `signal` and resolves with the exit code. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
+type Loupe = LoupeProcess;
 
 /** Spawns `loupe ARGS` and resolves once it logs the address it serves on. */
 async function startLoupe(name: string, args: string[]): Promise<Loupe> {
-  const child = track(spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOUPE_LOG_LEVEL: 'info' } }));
-  let out = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const started = new Promise<{ address: string; health?: string }>((resolve, reject) => {
-    let pending = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      pending += d.toString();
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        let entry: { msg?: string; address?: unknown; health?: string };
-        try {
-          entry = JSON.parse(line) as typeof entry;
-        } catch {
-          continue;
-        }
-        if (typeof entry.address === 'string' && (entry.msg === 'listening' || entry.msg?.startsWith('ready'))) resolve({ address: entry.address, ...(entry.health ? { health: entry.health } : {}) });
-      }
-    });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    void exited.then((code) => reject(new Error(`${name} exited with ${code} before serving:\n${out}`)));
-  });
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${name} did not log its address within 60 s:\n${out}`)), 60_000)));
-  const { address, health } = await Promise.race([started, timeout]).finally(() => clearTimeout(timer));
-  return {
-    name,
-    child,
-    address,
-    ...(health ? { health } : {}),
-    output: () => out,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, signal);
-      return exited;
-    },
-  };
+  const loupe = await startLoupeProcess(args, { name, env: { LOUPE_LOG_LEVEL: 'info' } });
+  track(loupe.child);
+  return loupe;
 }
 
 async function query(address: string, script: string, opts: { entry?: string; security?: ClientSecurity } = {}): Promise<QueryResults> {

@@ -40,7 +40,7 @@ let core: CoreV1Api;
 
 /** `loupe ARGS` outside any pod and without TLS, killed in `after` if it still runs. */
 async function startLoupe(args: string[]): Promise<LoupeProcess> {
-  const role = await startLoupeProcess(args, { KUBERNETES_SERVICE_HOST: '', LOUPE_TLS_DIR: '' });
+  const role = await startLoupeProcess(args, { env: { KUBERNETES_SERVICE_HOST: '', LOUPE_TLS_DIR: '' } });
   children.push(role.child);
   return role;
 }

@@ -12,7 +12,7 @@ import type { AgentRefusal } from '../dataplane/query/agent-registry.js';
 import { SUBJECTS } from '../dataplane/query/agent-registry.js';
 import { callStream, openClient, queryServices, rawFrames, startServer, type KelvinRequest } from '../dataplane/query/grpc-services.js';
 import { encodePlan } from '../dataplane/query/plan-codec.js';
-import { PROTOCOL_VERSION, type Protocol, type ProtocolVersionError } from '../dataplane/query/protocol-version.js';
+import { PROTOCOL_VERSION, speaks, type Protocol, type ProtocolVersionError } from '../dataplane/query/protocol-version.js';
 import { collectFrames, type QueryResults } from '../dataplane/query/results.js';
 import { compileRequest, pemHandlers, runScriptLocally } from '../dataplane/query/services.js';
 import { splitPlan } from '../dataplane/query/split-plan.js';
@@ -21,7 +21,7 @@ import { TableStore } from '../dataplane/table-store/table-store.js';
 import { waitFor } from './harness/cluster.js';
 import { startLoupe, type LoupeProcess } from './harness/loupe-process.js';
 import { startNats, type NatsServer } from './harness/nats.js';
-import { startQueryCluster, type QueryCluster } from './harness/query-cluster.js';
+import { startQueryCluster, type QueryCluster, type QueryClusterOptions } from './harness/query-cluster.js';
 
 const N = PROTOCOL_VERSION + 1;
 const build = (version: number): Protocol => ({ version });
@@ -108,88 +108,88 @@ async function viaBroker(address: string, client: Protocol): Promise<{ results: 
 
 const sorted = (r: QueryResults) => r.tables.map((t) => ({ name: t.name, rows: t.rows.map((row) => row.map(String).join('|')).sort() }));
 
-describe('a rolling upgrade between two builds', () => {
-  let cluster: QueryCluster;
-  let union: TableStore;
-  const brokerRefusals: AgentRefusal[] = [];
-  const kelvinRefusals: ProtocolVersionError[] = [];
+interface Builds {
+  readonly pems: readonly Protocol[];
+  readonly kelvin: Protocol;
+  readonly broker: Protocol;
+}
+
+/**
+ * Inside a describe: a query cluster of these builds on a NATS server of its own, started before
+ * its tests and stopped after them; `union` holds the rows of the PEMs the broker takes.
+ */
+function clusterOf(builds: Builds, opts: Omit<QueryClusterOptions, 'protocols'> = {}): { cluster: QueryCluster; union: TableStore } {
   const cleanups = lifo();
   after(() => cleanups.run());
-
+  const started = {} as { cluster: QueryCluster; union: TableStore };
   before(async () => {
     const nats = await ownNats(cleanups);
-    const s = stores(3, [0, 1]);
-    union = s.union;
-    cluster = await startQueryCluster(nats.url, s.pems, {
-      expiryMs: 60_000,
-      protocols: { pems: [build(N), build(N - 1), build(N - 2)], kelvin: build(N), broker: build(N) },
-      onBrokerRefused: (r) => brokerRefusals.push(r),
-      onKelvinRefused: (r) => kelvinRefusals.push(r),
-    });
-    cleanups.add(() => cluster.stop());
+    const s = stores(builds.pems.length, builds.pems.flatMap((pem, i) => (speaks(builds.broker, pem.version) ? [i] : [])));
+    started.union = s.union;
+    started.cluster = await startQueryCluster(nats.url, s.pems, { ...opts, protocols: builds });
+    cleanups.add(() => started.cluster.stop());
   });
+  return started;
+}
+
+describe('a rolling upgrade between two builds', () => {
+  const brokerRefusals: AgentRefusal[] = [];
+  const kelvinRefusals: ProtocolVersionError[] = [];
+  const started = clusterOf(
+    { pems: [build(N), build(N - 1), build(N - 2)], kelvin: build(N), broker: build(N) },
+    { expiryMs: 60_000, onBrokerRefused: (r) => brokerRefusals.push(r), onKelvinRefused: (r) => kelvinRefusals.push(r) },
+  );
 
   it('a broker and Kelvin of build N run a query over PEMs of N and N-1 at version N-1, with the answer one process gives', async () => {
-    const { results, versions } = await viaBroker(cluster.brokerAddress, build(N));
+    const { results, versions } = await viaBroker(started.cluster.brokerAddress, build(N));
     assert.equal(results.stats?.agents, 2);
     assert.deepEqual([...versions], [N - 1], 'every frame came back at the older PEM\'s version');
-    assert.deepEqual(sorted(results), sorted(await collectFrames(runScriptLocally({ script: SCRIPT }, { source: union }))));
+    assert.deepEqual(sorted(results), sorted(await collectFrames(runScriptLocally({ script: SCRIPT }, { source: started.union }))));
     // A client of build N-1 (an older loupe run) reads the same answer.
-    assert.deepEqual(sorted((await viaBroker(cluster.brokerAddress, build(N - 1))).results), sorted(results));
+    assert.deepEqual(sorted((await viaBroker(started.cluster.brokerAddress, build(N - 1))).results), sorted(results));
   });
 
   it('the broker refuses the PEM of build N-2, naming it, its version and what the broker supports', async () => {
-    await waitFor('the broker to refuse pem-2', async () => cluster.registry.refused().length > 0);
-    assert.deepEqual(cluster.registry.refused().map((r) => [r.agent.id, r.reason]), [['pem-2', 'protocol_version']]);
-    assert.deepEqual(cluster.registry.live('pem').map((a) => [a.id, a.protocolVersion]), [['pem-0', N], ['pem-1', N - 1]]);
+    await waitFor('the broker to refuse pem-2', async () => started.cluster.registry.refused().length > 0);
+    assert.deepEqual(started.cluster.registry.refused().map((r) => [r.agent.id, r.reason]), [['pem-2', 'protocol_version']]);
+    assert.deepEqual(started.cluster.registry.live('pem').map((a) => [a.id, a.protocolVersion]), [['pem-0', N], ['pem-1', N - 1]]);
     assert.equal(brokerRefusals.length, 1);
     assert.equal(
       brokerRefusals[0]!.error.message,
-      `PEM pem-2 at ${cluster.pemAddresses[2]} speaks protocol version ${N - 2}; this query broker supports protocol versions ${N - 1} and ${N}: upgrade the PEM: a query broker takes agents of its own version and the one before`,
+      `PEM pem-2 at ${started.cluster.pemAddresses[2]} speaks protocol version ${N - 2}; this query broker supports protocol versions ${N - 1} and ${N}: upgrade the PEM: a query broker takes agents of its own version and the one before`,
     );
   });
 
   it('Kelvin of build N refuses a PEM of N-2 it is asked to query, and counts it', async () => {
     const tables = [HTTP_EVENTS.schema];
     const { pem, kelvin } = splitPlan((await compileRequest({ script: SCRIPT }, tables)).plan);
-    const request: KelvinRequest = { queryId: 'q', plan: encodePlan(kelvin, N - 1), pemPlan: encodePlan(pem, N - 1), pems: cluster.pemAddresses };
-    const client = openClient(cluster.kelvinAddress);
+    const request: KelvinRequest = { queryId: 'q', plan: encodePlan(kelvin, N - 1), pemPlan: encodePlan(pem, N - 1), pems: started.cluster.pemAddresses };
+    const client = openClient(started.cluster.kelvinAddress);
     try {
       await assert.rejects(collectFrames(callStream(client, queryServices(build(N)).kelvin.executeQuery, request)), (err: grpc.ServiceError) => {
         assert.equal(err.code, grpc.status.FAILED_PRECONDITION);
-        assert.equal(err.details, `PEM ${cluster.pemAddresses[2]} speaks protocol version ${N - 2}; this Kelvin supports protocol versions ${N - 1} and ${N}: it cannot run this query, which is at protocol version ${N - 1}`);
+        assert.equal(err.details, `PEM ${started.cluster.pemAddresses[2]} speaks protocol version ${N - 2}; this Kelvin supports protocol versions ${N - 1} and ${N}: it cannot run this query, which is at protocol version ${N - 1}`);
         return true;
       });
     } finally {
       client.close();
     }
-    assert.deepEqual(kelvinRefusals.map((r) => [r.peer, r.version]), [[`PEM ${cluster.pemAddresses[2]}`, N - 2]]);
+    assert.deepEqual(kelvinRefusals.map((r) => [r.peer, r.version]), [[`PEM ${started.cluster.pemAddresses[2]}`, N - 2]]);
   });
 });
 
 describe('a Kelvin one build behind the broker and PEMs', () => {
-  let cluster: QueryCluster;
-  let union: TableStore;
-  const cleanups = lifo();
-  after(() => cleanups.run());
-
-  before(async () => {
-    const nats = await ownNats(cleanups);
-    const s = stores(2, [0, 1]);
-    union = s.union;
-    cluster = await startQueryCluster(nats.url, s.pems, { protocols: { pems: [build(N), build(N)], kelvin: build(N - 1), broker: build(N) } });
-    cleanups.add(() => cluster.stop());
-  });
+  const started = clusterOf({ pems: [build(N), build(N)], kelvin: build(N - 1), broker: build(N) });
 
   it('answers at version N-1, as one process does', async () => {
-    const { results, versions } = await viaBroker(cluster.brokerAddress, build(N));
+    const { results, versions } = await viaBroker(started.cluster.brokerAddress, build(N));
     assert.deepEqual([...versions], [N - 1]);
     assert.equal(results.stats?.agents, 2);
-    assert.deepEqual(sorted(results), sorted(await collectFrames(runScriptLocally({ script: SCRIPT }, { source: union }))));
+    assert.deepEqual(sorted(results), sorted(await collectFrames(runScriptLocally({ script: SCRIPT }, { source: started.union }))));
   });
 
   it('refuses a client of build N-2 with what the broker supports', async () => {
-    await assert.rejects(viaBroker(cluster.brokerAddress, build(N - 2)), (err: grpc.ServiceError) => {
+    await assert.rejects(viaBroker(started.cluster.brokerAddress, build(N - 2)), (err: grpc.ServiceError) => {
       assert.equal(err.code, grpc.status.FAILED_PRECONDITION);
       assert.equal(err.details, `the client speaks protocol version ${N - 2}; this query broker supports protocol versions ${N - 1} and ${N}`);
       return true;

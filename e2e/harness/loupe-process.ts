@@ -1,5 +1,6 @@
-// `loupe ROLE ...` as a child process for tests: resolves once the role logs its "listening"
-// line (gRPC and health addresses), keeps what it printed, stops by PID.
+// `loupe ROLE ...` (or `loupe standalone ...`) as a child process for tests: resolves once it
+// logs where it serves (a role's "listening" line, the standalone's "ready: ..."), keeps what it
+// printed, stops by PID.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '../../crds/generate.js';
@@ -7,11 +8,13 @@ import { repoRoot } from '../../crds/generate.js';
 const CLI = join(repoRoot(), 'dist', 'bin', 'cli.js');
 
 export interface LoupeProcess {
+  /** For messages: what the test calls it, else its arguments. */
+  readonly name: string;
   readonly child: ChildProcess;
-  /** The gRPC address from the "listening" line. */
+  /** The gRPC address it logged. */
   readonly address: string;
-  /** /healthz, /readyz and /metrics. */
-  readonly health: string;
+  /** /healthz, /readyz and /metrics (roles; the standalone has none). */
+  readonly health?: string;
   /** stdout and stderr so far. */
   output(): string;
   readonly exited: Promise<number | null>;
@@ -19,12 +22,19 @@ export interface LoupeProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Spawns `loupe ARGS`; rejects if it exits, or has not logged "listening" within 60 s. */
-export async function startLoupe(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<LoupeProcess> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+export interface StartOptions {
+  readonly name?: string;
+  /** Added to this process's environment. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Spawns `loupe ARGS`; rejects if it exits, or has not logged its address within 60 s. */
+export async function startLoupe(args: readonly string[], opts: StartOptions = {}): Promise<LoupeProcess> {
+  const name = opts.name ?? `loupe ${args.join(' ')}`;
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const started = new Promise<{ address: string; health: string }>((resolve, reject) => {
+  const started = new Promise<{ address: string; health?: string }>((resolve, reject) => {
     let pending = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
@@ -35,23 +45,25 @@ export async function startLoupe(args: readonly string[], env: NodeJS.ProcessEnv
         pending = pending.slice(nl + 1);
         try {
           const entry = JSON.parse(line) as { msg?: string; address?: unknown; health?: unknown };
-          if (entry.msg === 'listening' && typeof entry.address === 'string' && typeof entry.health === 'string') resolve({ address: entry.address, health: entry.health });
+          if (typeof entry.address !== 'string' || !(entry.msg === 'listening' || entry.msg?.startsWith('ready'))) continue;
+          resolve({ address: entry.address, ...(typeof entry.health === 'string' ? { health: entry.health } : {}) });
         } catch {
           // not a log line
         }
       }
     });
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    void exited.then((code) => reject(new Error(`loupe ${args.join(' ')} exited with ${code} before serving:\n${out}`)));
+    void exited.then((code) => reject(new Error(`${name} exited with ${code} before serving:\n${out}`)));
   });
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`loupe ${args.join(' ')} did not log "listening" within 60 s:\n${out}`)), 60_000)));
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${name} did not log its address within 60 s:\n${out}`)), 60_000)));
   try {
     const { address, health } = await Promise.race([started, timeout]).finally(() => clearTimeout(timer));
     return {
+      name,
       child,
       address,
-      health,
+      ...(health ? { health } : {}),
       output: () => out,
       exited,
       async stop(signal: NodeJS.Signals = 'SIGTERM') {
