@@ -64,7 +64,7 @@ export function defineTable<const Name extends string, const Columns extends rea
   };
 }
 
-function declare<const Type extends DataType, const Cell extends keyof CellTypes>(type: Type, cell: Cell) {
+function columnBuilder<const Type extends DataType, const Cell extends keyof CellTypes>(type: Type, cell: Cell) {
   return <const N extends string>(name: N, description: string, semantic?: SemanticType) =>
     (semantic === undefined ? { name, type, cell, description } : { name, type, cell, semantic, description }) as { readonly name: N; readonly type: Type; readonly cell: Cell; readonly semantic?: SemanticType; readonly description: string };
 }
@@ -72,14 +72,14 @@ function declare<const Type extends DataType, const Cell extends keyof CellTypes
 /** Column declarations, named for the value a row carries. */
 export const column = {
   /** time64ns, carried as a bigint (ns since the epoch). */
-  time: declare('time64ns', 'bigint'),
+  time: columnBuilder('time64ns', 'bigint'),
   /** int64, carried as a number (an integer; exact below 2^53). */
-  int: declare('int64', 'number'),
+  int: columnBuilder('int64', 'number'),
   /** int64, carried as a bigint (exact over the whole range). */
-  bigint: declare('int64', 'bigint'),
-  float: declare('float64', 'number'),
-  string: declare('string', 'string'),
+  bigint: columnBuilder('int64', 'bigint'),
+  float: columnBuilder('float64', 'number'),
+  string: columnBuilder('string', 'string'),
   /** uint128 in its canonical text form (a upid: "tgid:start ticks"). */
-  uint128: declare('uint128', 'string'),
-  boolean: declare('boolean', 'boolean'),
+  uint128: columnBuilder('uint128', 'string'),
+  boolean: columnBuilder('boolean', 'boolean'),
 };
