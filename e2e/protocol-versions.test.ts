@@ -188,10 +188,16 @@ describe('a Kelvin one build behind the broker and PEMs', () => {
     assert.deepEqual(sorted(results), sorted(await collectFrames(runScriptLocally({ script: SCRIPT }, { source: started.union }))));
   });
 
-  it('refuses a client of build N-2 with what the broker supports', async () => {
+  it('refuses a client of build N-2, or one whose version is not a number, with what the broker supports', async () => {
     await assert.rejects(viaBroker(started.cluster.brokerAddress, build(N - 2)), (err: grpc.ServiceError) => {
       assert.equal(err.code, grpc.status.FAILED_PRECONDITION);
       assert.equal(err.details, `the client speaks protocol version ${N - 2}; this query broker supports protocol versions ${N - 1} and ${N}`);
+      return true;
+    });
+    // A version header that is not a number is refused too (String(NaN) goes out as "NaN").
+    await assert.rejects(viaBroker(started.cluster.brokerAddress, build(Number.NaN)), (err: grpc.ServiceError) => {
+      assert.equal(err.code, grpc.status.FAILED_PRECONDITION);
+      assert.equal(err.details, `the client speaks protocol version "NaN"; this query broker supports protocol versions ${N - 1} and ${N}: send loupe-protocol-version as a decimal number, or leave it out`);
       return true;
     });
   });

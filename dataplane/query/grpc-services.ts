@@ -109,11 +109,10 @@ function versionMetadata(protocol: Protocol): grpc.Metadata {
   return metadata;
 }
 
-/** The build version in a call's metadata; undefined when it names none (a foreign client, or a bad value). */
-export function versionIn(metadata: grpc.Metadata): number | undefined {
+/** The build version in a call's metadata: a number, undefined when it names none, else the value as sent. */
+export function versionIn(metadata: grpc.Metadata): unknown {
   const [value] = metadata.get(PROTOCOL_VERSION_HEADER);
-  const version = typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : undefined;
-  return version;
+  return typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value;
 }
 
 /** Tells the caller this server's build version; the first thing a handler does. */
@@ -123,8 +122,8 @@ export function sendVersion(call: grpc.ServerWritableStream<unknown, unknown>, p
 
 /**
  * Calls a server-streaming method and returns its frames as an async iterable. The request
- * carries the method's build version. `checkServer` sees the server's build version (undefined
- * when it sent none) before any frame: when it throws, the call is cancelled and the stream
+ * carries the method's build version. `checkServer` sees the server's build version (versionIn)
+ * before any frame: when it throws, the call is cancelled and the stream
  * fails with what it threw.
  */
 export function callStream<Req, Res = StreamFrame>(
@@ -133,7 +132,7 @@ export function callStream<Req, Res = StreamFrame>(
   request: Req,
   signal?: AbortSignal,
   deadlineMs?: number,
-  checkServer?: (version: number | undefined) => void,
+  checkServer?: (version: unknown) => void,
 ): AsyncIterable<Res> {
   const options: grpc.CallOptions = deadlineMs ? { deadline: Date.now() + deadlineMs } : {};
   const call = client.makeServerStreamRequest(method.path, method.requestSerialize, method.responseDeserialize, request, versionMetadata(method.protocol), options);
@@ -141,7 +140,7 @@ export function callStream<Req, Res = StreamFrame>(
   return checkServer ? checkedStream(call, checkServer) : (call as AsyncIterable<Res>);
 }
 
-async function* checkedStream<Res>(call: grpc.ClientReadableStream<Res>, check: (version: number | undefined) => void): AsyncGenerator<Res> {
+async function* checkedStream<Res>(call: grpc.ClientReadableStream<Res>, check: (version: unknown) => void): AsyncGenerator<Res> {
   let refusal: { readonly error: unknown } | undefined;
   call.once('metadata', (metadata: grpc.Metadata) => {
     try {

@@ -17,6 +17,7 @@ import { StreamReceiverBridges, StreamSenderBridges } from './grpc-bridges.js';
 import {
   callStream,
   openClient,
+  PROTOCOL_VERSION_HEADER,
   queryServices,
   rawFrames,
   sendVersion,
@@ -170,8 +171,8 @@ export function kelvinHandlers(opts: KelvinHandlerOptions = {}): grpc.UntypedSer
         const { version, plan } = requestPlan(call.request.plan, protocol, 'this Kelvin');
         let refusal: ProtocolVersionError | undefined;
         /** Refuses a PEM whose build cannot run the fragment at the query's version. */
-        const checkPem = (address: string) => (pemVersion: number | undefined) => {
-          if (pemVersion !== undefined && speaks({ version: pemVersion }, version)) return;
+        const checkPem = (address: string) => (pemVersion: unknown) => {
+          if (typeof pemVersion === 'number' && speaks({ version: pemVersion }, version)) return;
           refusal = new ProtocolVersionError(`PEM ${address}`, pemVersion, protocol, 'this Kelvin', `it cannot run this query, which is at protocol version ${version}`);
           opts.onRefused?.(refusal);
           throw refusal;
@@ -210,8 +211,10 @@ export interface BrokerHandlerOptions {
 }
 
 /** The caller's build version; a client that names none (not loupe run) is taken to speak this build's. */
-function clientParticipant(call: Call<unknown>, protocol: Protocol): Participant {
-  return { name: 'the client', version: versionIn(call.metadata) ?? protocol.version };
+function clientParticipant(call: Call<unknown>, protocol: Protocol, refusedBy: string): Participant {
+  const version = versionIn(call.metadata) ?? protocol.version;
+  if (typeof version !== 'number') throw new ProtocolVersionError('the client', version, protocol, refusedBy, `send ${PROTOCOL_VERSION_HEADER} as a decimal number, or leave it out`);
+  return { name: 'the client', version };
 }
 
 const agentParticipant = (agent: AgentState): Participant => ({ name: `${agent.kind === 'pem' ? 'PEM' : 'Kelvin'} ${agent.id} at ${agent.address}`, version: agent.protocolVersion });
@@ -235,7 +238,7 @@ export function brokerHandlers(opts: BrokerHandlerOptions): grpc.UntypedServiceI
     if (pems.length === 0) throw statusError(status.UNAVAILABLE, 'no PEM agents are registered: check that the PEM DaemonSet runs and reaches NATS');
     if (kelvins.length === 0) throw statusError(status.UNAVAILABLE, 'no Kelvin is registered: check that the Kelvin Deployment runs and reaches NATS');
     const target = kelvins[nextKelvin++ % kelvins.length]!;
-    const version = negotiate(protocol, [clientParticipant(call, protocol), agentParticipant(target), ...pems.map(agentParticipant)], 'this query broker');
+    const version = negotiate(protocol, [clientParticipant(call, protocol, 'this query broker'), agentParticipant(target), ...pems.map(agentParticipant)], 'this query broker');
     const tables = new Map<string, TableSchema>();
     for (const pem of pems) for (const t of pem.tables) if (!tables.has(t.name)) tables.set(t.name, t);
     const { plan } = await compileRequest(call.request, [...tables.values()]);
@@ -279,7 +282,7 @@ export function localBrokerHandlers(opts: LocalHandlerOptions): grpc.UntypedServ
     executeScript: (call: Call<ScriptRequest>) =>
       void serveFrames(call, () => {
         sendVersion(call, protocol);
-        const version = negotiate(protocol, [clientParticipant(call, protocol)], 'this query server');
+        const version = negotiate(protocol, [clientParticipant(call, protocol, 'this query server')], 'this query server');
         return encodedIn(version, runScriptLocally(call.request, opts, cancelSignal(call).signal));
       }),
   };
