@@ -1,6 +1,6 @@
 // C++ symbol names (Itanium ABI, "_Z...") -> readable ones, through the addon's
 // abi::__cxa_demangle; each distinct name is demangled once per process.
-import { loadAddon } from './index.js';
+import { loadAddon } from './addon.js';
 
 const cache = new Map<string, string>();
 

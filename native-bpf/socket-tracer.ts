@@ -2,94 +2,7 @@
 // chosen processes, per connection (tgid, fd, generation), from the BTF tracepoint sys_exit (tp_btf)
 // (src/socket_tracer.bpf.c). The addon polls the ring buffer on its own thread; drain() turns the
 // columns collected since the last drain into events.
-import { loadAddon, NativeBpfError } from './index.js';
-
-export interface TracerOptions {
-  /** Only these processes (tgids, as the host sees them); omit to trace every process but this one. */
-  pids?: number[];
-  /** Instead of pids: only tasks in this cgroup v2 directory or below it, including processes started later. */
-  cgroupPath?: string;
-  /** Payload bytes kept per data event, 1..8192 (default 4096); longer calls are truncated. */
-  maxEventBytes?: number;
-  /** Payload bytes kept per connection (default 16 MiB); later data events are dropped and counted. */
-  connBudgetBytes?: number;
-  /** Ring buffer size: a power of two, at least 4096 (default 8 MiB). */
-  ringBytes?: number;
-  /** Events held between drains before the addon drops (and counts) new ones (default 64 MiB). */
-  maxPendingBytes?: number;
-  /** Diagnostics: attach to sys_exit but return at once, capturing nothing. What is
-   * left is the kernel's own cost of running hooks on every syscall (benchmarks compare it). */
-  hooksOnly?: boolean;
-  /** Diagnostics: count the sys_exit program's runs and time them (turns the kernel's BPF
-   * run-time statistics on, for every program on the machine, while this tracer runs); the
-   * counters then carry programRuns and programRunTimeNs. */
-  measureProgramTime?: boolean;
-}
-
-/** Cumulative since start. Every way an event can go missing has its own counter. */
-export interface TracerCounters {
-  /** Records the kernel put into the ring buffer. */
-  events: number;
-  /** Records the poller thread took out of it (equals `events` once the tracer is stopped). */
-  received: number;
-  /** Records dropped in the kernel: ring buffer full. */
-  lostRingbufFull: number;
-  /** Records dropped in the addon: more than maxPendingBytes waited for a drain. */
-  lostUserBuffer: number;
-  /** Records shorter than their header claims (never expected). */
-  malformed: number;
-  /** Close events the addon added for connections of processes that exited without close()
-   * (found about once a second); these are not ring-buffer records. */
-  exitCloses: number;
-  /** Data events whose payload is shorter than what the syscall moved (per-event cap, iovec limit, budget). */
-  truncated: number;
-  /** Data events not emitted because their connection's byte budget was spent. */
-  budgetDrops: number;
-  /** Connections not tracked: the kernel connection table was full. */
-  connTableFull: number;
-  /** Payload copies from user memory that failed. */
-  readFailed: number;
-  /** x86 32-bit syscalls (int 0x80, sysenter) of traced processes whose number is that of a traced
-   * 64-bit syscall: not decoded (ia32 numbers and argument layouts differ) and skipped. */
-  compatSkipped: number;
-  /** With measureProgramTime: runs of the sys_exit program (one per syscall of any process). */
-  programRuns?: number;
-  /** With measureProgramTime: their total run time, ns. */
-  programRunTimeNs?: number;
-}
-
-/** One drain as the addon returns it: row i of every column is event i; its payload is
- * payload[payloadOffsets[i] .. payloadOffsets[i + 1]). */
-export interface TracerBatch {
-  kinds: Uint8Array;
-  roles: Uint8Array;
-  directions: Uint8Array;
-  syscalls: Uint8Array;
-  families: Uint16Array;
-  sockTypes: Uint16Array;
-  localPorts: Uint16Array;
-  remotePorts: Uint16Array;
-  tgids: Uint32Array;
-  fds: Int32Array;
-  generations: Float64Array;
-  /** data: bytes the syscall moved; close: bytes sent over the connection's life. */
-  sizes: Float64Array;
-  /** data: stream offset of the event's first byte in its direction; close: bytes received. */
-  positions: Float64Array;
-  /** CLOCK_MONOTONIC ns at syscall exit. */
-  timestamps: BigUint64Array;
-  /** 16 bytes per row (IPv4 in the first 4). */
-  localAddrs: Uint8Array;
-  remoteAddrs: Uint8Array;
-  payloadOffsets: Uint32Array;
-  payload: Buffer;
-  counters: TracerCounters;
-  /** True once stopTracer finished: this batch holds the last events. */
-  stopped: boolean;
-}
-
-declare const tracerHandleBrand: unique symbol;
-export type TracerHandle = { readonly [tracerHandleBrand]: true };
+import { requireBpf, type SocketTracerNative, type TracerBatch, type TracerCounters, type TracerOptions, type TracerHandle } from './addon.js';
 
 /** A connection: the fd of a process, and which of the fd's successive connections. */
 export interface ConnId {
@@ -145,15 +58,6 @@ export interface SocketCloseEvent extends EventBase {
 }
 
 export type SocketEvent = SocketOpenEvent | SocketDataEvent | SocketCloseEvent;
-
-/** The native side of the tracer (part of the addon, see NativeBpfAddon). */
-export interface SocketTracerNative {
-  startTracer(opts: TracerOptions): Promise<TracerHandle>;
-  /** Synchronous: moves the events the poller thread collected since the last drain. */
-  drainTracer(handle: TracerHandle): TracerBatch;
-  /** Detaches, reads the ring buffer to its end and frees the kernel objects; drain once more afterwards. */
-  stopTracer(handle: TracerHandle): Promise<void>;
-}
 
 const ROLES: readonly SocketRole[] = ['unknown', 'client', 'server'];
 const SYSCALLS: readonly SocketSyscall[] = [
@@ -271,9 +175,7 @@ export class SocketTracer {
 
   /** Loads and attaches the BPF programs; fails with the capability message when BPF cannot be used here. */
   static async start(opts: TracerOptions = {}): Promise<SocketTracer> {
-    const native = loadAddon();
-    const caps = native.capabilities();
-    if (!caps.ok) throw new NativeBpfError('BPF_UNAVAILABLE', caps.message);
+    const native = requireBpf();
     return new SocketTracer(native, await native.startTracer(opts));
   }
 

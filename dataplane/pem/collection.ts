@@ -2,8 +2,7 @@
 // to the table store. http_events and conn_stats come from the socket tracer (eBPF),
 // process_stats and network_stats from /proc, stack_traces.beta from the CPU profiler (eBPF).
 // A source that fails to start or to read is reported in status() and the others go on.
-import { CpuProfiler } from '../../native-bpf/index.js';
-import { Symbolizer } from '../../native-bpf/symbols.js';
+import { CpuProfiler, Symbolizer } from '../../native-bpf/index.js';
 import { SocketTraceCollector, type CollectorOptions } from '../collectors/socket-trace-collector.js';
 import { SampleCollector } from '../profiler/samples.js';
 import { toStackTraceRows } from '../profiler/stack-rows.js';

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { Profile } from 'pprof-format';
-import type { Stack } from '../../native-bpf/index.js';
-import { buildIdFromNotes, ElfFile, kernelBuildId, parseProcMaps, Symbolizer } from '../../native-bpf/symbols.js';
+import { buildIdFromNotes, ElfFile, kernelBuildId } from '../../native-bpf/index.js';
 import { toFolded } from './folded.js';
 import { decodePprof, encodePprof, samplePeriodNs, toPprof } from './pprof.js';
-import { SampleCollector, type Frame, type MappingInfo, type SymbolizedSample } from './samples.js';
+import type { Frame, MappingInfo, SymbolizedSample } from './samples.js';
 
 const APP: MappingInfo = { key: '100:4096', start: 0x1000n, end: 0x9000n, fileOffset: 0n, path: '/opt/app/bin/app', buildId: 'aabbccdd' };
 const LIBC: MappingInfo = { key: '100:65536', start: 0x10000n, end: 0x20000n, fileOffset: 0x1000n, path: '/usr/lib/libc.so.6', buildId: '' };
@@ -127,86 +126,5 @@ describe('build-ids', () => {
     assert.match(kernelBuildId() ?? '', /^[0-9a-f]{40}$/);
     const notes = Buffer.from('04000000' + '02000000' + '01000000' + '58595a00' + 'aaaa0000' + '04000000' + '03000000' + '03000000' + '474e5500' + '0a0b0c', 'hex');
     assert.equal(buildIdFromNotes(Buffer.concat([notes, Buffer.alloc(1)])), '0a0b0c');
-  });
-});
-
-describe('SampleCollector', () => {
-  /** The runtime address of a function of the node executable, through /proc/self/maps. */
-  function nodeAddress(exe: string, symbol: string, delta: bigint): bigint {
-    const nm = new RegExp(`^([0-9a-f]+) T ${symbol}$`, 'm').exec(execFileSync('nm', [exe], { encoding: 'utf8', maxBuffer: 256 << 20 }));
-    assert.ok(nm, `nm does not list ${symbol}`);
-    const vaddr = BigInt('0x' + nm[1]) + delta;
-    const seg = ElfFile.open(exe)!.segments.find((g) => vaddr >= g.vaddr && vaddr < g.vaddr + g.filesz)!;
-    const off = vaddr - seg.vaddr + seg.offset;
-    const m = parseProcMaps(readFileSync('/proc/self/maps', 'utf8')).find((e) => e.path === exe && e.perms.includes('x') && off >= e.offset && off < e.offset + (e.end - e.start))!;
-    return m.start + (off - m.offset);
-  }
-
-  it('names live frames of this process, attaches the mapping with its build-id, and names each address once', () => {
-    const exe = realpathSync(process.execPath);
-    const kallsyms = /^([0-9a-f]+) T do_syscall_64$/m.exec(readFileSync('/proc/kallsyms', 'utf8'));
-    assert.ok(kallsyms && BigInt('0x' + kallsyms[1]) !== 0n, 'kallsyms hides addresses (needs root / CAP_SYSLOG)');
-    const stack: Stack = {
-      tgid: process.pid,
-      pid: process.pid,
-      comm: 'node',
-      count: 3,
-      userFrames: BigUint64Array.of(nodeAddress(exe, 'uv_run', 8n), nodeAddress(exe, 'uv_loop_init', 16n)),
-      kernFrames: BigUint64Array.of(BigInt('0x' + kallsyms[1]) + 4n),
-    };
-    class CountingSymbolizer extends Symbolizer {
-      calls = 0;
-      override user(tgid: number, addr: bigint, isReturnAddress: boolean) {
-        this.calls++;
-        return super.user(tgid, addr, isReturnAddress);
-      }
-    }
-    const symbolizer = new CountingSymbolizer();
-    const collector = new SampleCollector(symbolizer);
-    collector.add([stack]);
-    collector.add([{ ...stack, count: 2 }]);
-    assert.equal(collector.samples()[0]!.count, 5);
-    collector.add([{ ...stack, count: 1 }]);
-    assert.equal(symbolizer.calls, 2, 'each of the two user frames named once');
-    assert.equal(collector.total, 6);
-    const [sample] = collector.samples();
-    assert.equal(sample!.count, 6);
-    assert.deepEqual(
-      sample!.frames.map((f) => [f.name, f.kernel, f.mapping?.path]),
-      [
-        ['do_syscall_64', true, '[kernel.kallsyms]'],
-        ['uv_run', false, exe],
-        ['uv_loop_init', false, exe],
-      ],
-    );
-    const nodeBuildId = ElfFile.open(exe)!.buildId;
-    assert.match(nodeBuildId, /^[0-9a-f]{40}$/);
-    assert.equal(sample!.frames[1]!.mapping!.buildId, nodeBuildId);
-    assert.equal(sample!.frames[0]!.mapping!.buildId, kernelBuildId());
-
-    const p = decodePprof(encodePprof(toPprof(collector.samples(), { frequencyHz: 49 })));
-    const s = (i: number | bigint) => p.stringTable.strings[Number(i)];
-    assert.deepEqual(names(p, p.sample[0]!.locationId), ['do_syscall_64', 'uv_run', 'uv_loop_init']);
-    assert.deepEqual(p.sample[0]!.value.map(Number), [6, 6 * Math.round(1e9 / 49)]);
-    assert.ok(p.mapping.some((m) => s(m.filename) === exe && s(m.buildId) === nodeBuildId));
-    assert.equal(toFolded(collector.samples()), 'node;uv_loop_init;uv_run;do_syscall_64_[k] 6\n');
-  });
-
-  it("names node's own C++ frames demangled, as c++filt does, and keeps the mangled symbol as the pprof systemName", () => {
-    const exe = realpathSync(process.execPath);
-    const mangled = '_ZN2v88internal7Isolate4InitEPNS0_12SnapshotDataES3_S3_b';
-    const expected = execFileSync('c++filt', [mangled], { encoding: 'utf8' }).trim();
-    assert.equal(expected, 'v8::internal::Isolate::Init(v8::internal::SnapshotData*, v8::internal::SnapshotData*, v8::internal::SnapshotData*, bool)');
-    const collector = new SampleCollector();
-    collector.add([{ tgid: process.pid, pid: process.pid, comm: 'node', count: 1, userFrames: BigUint64Array.of(nodeAddress(exe, mangled, 4n)), kernFrames: new BigUint64Array(0) }]);
-    const [frame] = collector.samples()[0]!.frames;
-    assert.deepEqual([frame!.name, frame!.systemName, frame!.mapping?.path], [expected, mangled, exe]);
-    const p = decodePprof(encodePprof(toPprof(collector.samples(), { frequencyHz: 99 })));
-    const s = (i: number | bigint) => p.stringTable.strings[Number(i)];
-    assert.deepEqual(
-      p.function.map((f) => [s(f.name), s(f.systemName)]),
-      [[expected, mangled]],
-    );
-    assert.equal(toFolded(collector.samples()), `node;${expected} 1\n`);
   });
 });

@@ -5,10 +5,9 @@
 // add() runs after every drain and only merges counts and snapshots the mappings of processes
 // it has not seen (while they are alive); names are resolved once per distinct address when
 // samples() is asked for, which keeps the agent's steady-state CPU low.
-import type { Stack } from '../../native-bpf/index.js';
-import { Symbolizer, type MappingInfo, type ResolvedFrame, type UserStack } from '../../native-bpf/symbols.js';
+import { Symbolizer, type MappingInfo, type ResolvedFrame, type Stack, type UserStack } from '../../native-bpf/index.js';
 
-export type { MappingInfo } from '../../native-bpf/symbols.js';
+export type { MappingInfo } from '../../native-bpf/index.js';
 
 export interface Frame {
   /** Function name (C++ demangled), or "file+0xOFFSET" / "0xADDR" when it could not be named. */

@@ -1,13 +1,33 @@
-// Runs on the real kernel: needs root (or CAP_BPF + CAP_PERFMON), BTF, and the addon built by
-// `bash native-bpf/build.sh`. Without them these tests fail; they never skip.
+// CPU profiling on the real kernel: native-bpf's profiler and symbolizer through their one door,
+// and the pipeline that ships (runSession -> SampleCollector -> folded / pprof), as `loupe profile`
+// and the PEM run it. Needs root (or CAP_BPF + CAP_PERFMON, and CAP_SYSLOG for kernel symbols), BTF,
+// cc, and the addon built by `bash native-bpf/build.sh`. Without them these tests fail; they never skip.
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { capabilities, CpuProfiler, demangle, demangleAll, loadAddon, NativeBpfError, profile, StackSymbolizer, type ProfileResult, type StartOptions } from './index.js';
-import { BUILD_ID_FRAME, BUILD_ID_SIZE, ElfFile, kernelFormBuildId, parseProcMaps, Symbolizer } from './symbols.js';
+import {
+  BUILD_ID_FRAME,
+  BUILD_ID_SIZE,
+  capabilities,
+  demangle,
+  demangleAll,
+  ElfFile,
+  kernelBuildId,
+  kernelFormBuildId,
+  loadAddon,
+  NativeBpfError,
+  parseProcMaps,
+  Symbolizer,
+  type Stack,
+  type StartOptions,
+} from '../../native-bpf/index.js';
+import { toFolded } from './folded.js';
+import { decodePprof, encodePprof, toPprof } from './pprof.js';
+import { SampleCollector } from './samples.js';
+import { runSession, type SessionOptions, type SessionResult } from './session.js';
 
 const HOT_C = `
 #include <stdio.h>
@@ -81,16 +101,36 @@ function build(name: string, source: string, lang: 'c' | 'c++' = 'c'): string {
   return bin;
 }
 
-/** `whileAlive` runs after profiling, before the process is killed. */
-async function runAndProfile(bin: string, durationMs: number, whileAlive?: (pid: number, result: ProfileResult) => void): Promise<{ pid: number; result: ProfileResult }> {
+/** A SampleCollector that also keeps the drained stacks as the kernel reported them. */
+class RecordingCollector extends SampleCollector {
+  readonly stacks: Stack[] = [];
+  override add(stacks: Stack[]): void {
+    this.stacks.push(...stacks);
+    super.add(stacks);
+  }
+}
+
+interface Profiled extends SessionResult {
+  /** As `loupe profile --format folded` writes them. */
+  folded: string;
+  /** The drained stacks, unsymbolized. */
+  stacks: Stack[];
+}
+
+/** A profiling session of one process, as `loupe profile --pid` runs it; call while the process is alive. */
+async function profile(pid: number, opts: Partial<SessionOptions> & { durationMs: number }): Promise<Profiled> {
+  const collector = new RecordingCollector();
+  const result = await runSession({ frequencyHz: 99, pid, ...opts }, collector);
+  return { ...result, folded: toFolded(result.samples), stacks: collector.stacks };
+}
+
+async function runAndProfile(bin: string, durationMs: number): Promise<{ pid: number; result: Profiled }> {
   const child = spawn(bin, [], { stdio: 'ignore' });
   children.push(child);
   assert.ok(child.pid, `could not start ${bin}`);
   await new Promise((r) => setTimeout(r, 100));
   try {
-    const result = await profile({ frequencyHz: 99, pid: child.pid, durationMs });
-    whileAlive?.(child.pid, result);
-    return { pid: child.pid, result };
+    return { pid: child.pid, result: await profile(child.pid, { durationMs }) };
   } finally {
     child.kill('SIGKILL');
   }
@@ -123,7 +163,7 @@ function samplesWhere(folded: string, pred: (line: string) => boolean): number {
   return n;
 }
 
-describe('native-bpf CPU profiler on the real kernel', () => {
+describe('CPU profiling on the real kernel', () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'loupe-profiler-test-'));
   });
@@ -183,9 +223,9 @@ describe('native-bpf CPU profiler on the real kernel', () => {
   it('attributes most samples of a CPU-bound process to its hot function, called from main', async () => {
     const bin = build('hot', HOT_C);
     const { pid, result } = await runAndProfile(bin, 2000);
-    const mine = result.stacks.filter((s) => s.tgid === pid);
+    const mine = result.samples.filter((s) => s.tgid === pid);
     const total = mine.reduce((n, s) => n + s.count, 0);
-    assert.equal(total, result.samples, 'the pid filter let other processes through');
+    assert.equal(total, result.total, 'the pid filter let other processes through');
     const hot = samplesWhere(result.folded, (l) => l.includes(';loupe_hot_function'));
     const withCaller = samplesWhere(result.folded, (l) => l.includes(';main;loupe_hot_function'));
     const share = hot / total;
@@ -208,19 +248,20 @@ describe('native-bpf CPU profiler on the real kernel', () => {
     const child = spawn(bin, [], { stdio: 'ignore' });
     children.push(child);
     await new Promise((r) => setTimeout(r, 100));
-    let ip: ProfileResult;
-    let byId: ProfileResult;
+    let ip: Profiled;
+    let byId: Profiled;
     try {
-      ip = await profile({ frequencyHz: 99, pid: child.pid!, durationMs: 2000 });
-      byId = await profile({ frequencyHz: 99, pid: child.pid!, durationMs: 2000, userStackMode: 'build-id' });
+      ip = await profile(child.pid!, { durationMs: 2000 });
+      byId = await profile(child.pid!, { durationMs: 2000, userStackMode: 'build-id' });
     } finally {
       child.kill('SIGKILL');
     }
-    const top = (r: ProfileResult) => r.folded.split('\n')[0]!.replace(/ \d+$/, '');
-    const hotShare = (r: ProfileResult) => samplesWhere(r.folded, (l) => l.includes(';main;loupe_hot_function')) / r.samples;
-    console.log(`ip: ${ip.samples} samples, top ${top(ip)}; build-id: ${byId.samples} samples, top ${top(byId)}`);
+    const top = (r: Profiled) => r.folded.split('\n')[0]!.replace(/ \d+$/, '');
+    const hotShare = (r: Profiled) => samplesWhere(r.folded, (l) => l.includes(';main;loupe_hot_function')) / r.total;
+    console.log(`ip: ${ip.total} samples, top ${top(ip)}; build-id: ${byId.total} samples, top ${top(byId)}`);
+    assert.deepEqual([ip.info.userStackMode, byId.info.userStackMode], ['ip', 'build-id']);
     assert.ok(ip.stacks.every((s) => s.userBuildIds === undefined && s.userFrameStatus === undefined), 'ip mode returned build-id frames');
-    assert.ok(ip.samples >= 20 && byId.samples >= 20, `too few samples: ${ip.samples} (ip), ${byId.samples} (build-id)`);
+    assert.ok(ip.total >= 20 && byId.total >= 20, `too few samples: ${ip.total} (ip), ${byId.total} (build-id)`);
     assert.equal(top(byId), top(ip));
     assert.match(top(byId), /^hot;.*;main;loupe_hot_function$/);
     assert.ok(hotShare(ip) >= 0.8 && hotShare(byId) >= 0.8, `main;loupe_hot_function: ${hotShare(ip)} (ip), ${hotShare(byId)} (build-id)`);
@@ -243,18 +284,16 @@ describe('native-bpf CPU profiler on the real kernel', () => {
     const child = spawn(bin, [], { stdio: 'ignore' });
     children.push(child);
     try {
-      const auto = await profile({ frequencyHz: 99, pid: child.pid!, durationMs: 1000 });
-      const explicit = await profile({ frequencyHz: 99, pid: child.pid!, durationMs: 1000, event: 'cpu-clock', userStackMode: 'build-id' });
-      console.log(`hardware PMU: ${hasHardwarePmu}; auto sampled on ${auto.event} (${auto.samples} samples)`);
-      assert.equal(auto.event, hasHardwarePmu ? 'cycles' : 'cpu-clock');
+      const auto = await profile(child.pid!, { durationMs: 1000 });
+      const explicit = await profile(child.pid!, { durationMs: 1000, event: 'cpu-clock', userStackMode: 'build-id' });
+      console.log(`hardware PMU: ${hasHardwarePmu}; auto sampled on ${auto.info.event} (${auto.total} samples)`);
+      assert.equal(auto.info.event, hasHardwarePmu ? 'cycles' : 'cpu-clock');
       assert.ok(samplesWhere(auto.folded, (l) => l.includes(';loupe_hot_function')) > 0, auto.folded);
-      assert.equal(explicit.event, 'cpu-clock');
-      assert.ok(explicit.samples > 0);
-      const started = CpuProfiler.start({ frequencyHz: 99, pid: child.pid!, event: 'cycles' });
+      assert.equal(explicit.info.event, 'cpu-clock');
+      assert.ok(explicit.total > 0);
+      const started = profile(child.pid!, { durationMs: 100, event: 'cycles' });
       if (hasHardwarePmu) {
-        const p = await started;
-        assert.deepEqual(p.info, { event: 'cycles', userStackMode: 'ip' });
-        await p.stop();
+        assert.deepEqual((await started).info, { event: 'cycles', userStackMode: 'ip' });
       } else {
         await assert.rejects(started, (err: unknown) => {
           assert.ok(err instanceof NativeBpfError, String(err));
@@ -300,15 +339,13 @@ describe('native-bpf CPU profiler on the real kernel', () => {
   it('shows C++ functions of a profiled process demangled, with the mangled symbol kept as systemName', async () => {
     const bin = build('hotcpp', HOT_CPP, 'c++');
     const spin = 'loupe::Spinner<unsigned long>::spin(unsigned long)';
-    const { pid, result } = await runAndProfile(bin, 2000, (pid, result) => {
-      const symbolizer = new StackSymbolizer();
-      const leaves = result.stacks.filter((s) => s.tgid === pid && s.userFrames.length > 0).map((s) => symbolizer.symbolizer.userFrame(s, 0));
-      const hot = leaves.find((f) => f.name === spin);
-      assert.ok(hot, `no leaf frame named ${spin}: ${leaves.map((f) => f.name).join(', ')}`);
-      assert.equal(hot.systemName, '_ZN5loupe7SpinnerImE4spinEm');
-      assert.equal(hot.mapping?.path, bin);
-    });
-    const total = result.stacks.filter((s) => s.tgid === pid).reduce((n, s) => n + s.count, 0);
+    const { pid, result } = await runAndProfile(bin, 2000);
+    const leaves = result.samples.filter((s) => s.tgid === pid).flatMap((s) => s.frames.filter((f) => !f.kernel).slice(0, 1));
+    const hotLeaf = leaves.find((f) => f.name === spin);
+    assert.ok(hotLeaf, `no leaf frame named ${spin}: ${leaves.map((f) => f.name).join(', ')}`);
+    assert.equal(hotLeaf.systemName, '_ZN5loupe7SpinnerImE4spinEm');
+    assert.equal(hotLeaf.mapping?.path, bin);
+    const total = result.samples.filter((s) => s.tgid === pid).reduce((n, s) => n + s.count, 0);
     const hot = samplesWhere(result.folded, (l) => l.includes(`;main;loupe::work(unsigned long);${spin}`));
     console.log(`hotcpp: ${total} samples, main;loupe::work(unsigned long);${spin} in ${hot}`);
     console.log(result.folded.split('\n').slice(0, 3).join('\n'));
@@ -320,9 +357,8 @@ describe('native-bpf CPU profiler on the real kernel', () => {
   it('shows kernel frames for a syscall-heavy process', async () => {
     const bin = build('syscalls', SYSCALL_C);
     const { pid, result } = await runAndProfile(bin, 2000);
-    const total = result.samples;
-    const symbolizer = new StackSymbolizer();
-    const withKernel = result.stacks.filter((s) => s.tgid === pid && s.kernFrames.length > 0);
+    const total = result.total;
+    const withKernel = result.samples.filter((s) => s.tgid === pid && s.frames.some((f) => f.kernel));
     const kernelSamples = withKernel.reduce((n, s) => n + s.count, 0);
     const syscallPath = samplesWhere(result.folded, (l) => /;(entry_SYSCALL_64|do_syscall_64)[^;]*_\[k\]/.test(l));
     const writePath = samplesWhere(result.folded, (l) => /;ksys_write_\[k\]|;__x64_sys_write_\[k\]/.test(l));
@@ -333,7 +369,89 @@ describe('native-bpf CPU profiler on the real kernel', () => {
     assert.ok(syscallPath / kernelSamples >= 0.8, `kernel stacks do not reach the syscall entry:\n${result.folded}`);
     assert.ok(writePath > 0, `no sample in the write syscall:\n${result.folded}`);
     // Kernel frames resolve to names, not raw addresses.
-    const frames = withKernel.flatMap((s) => symbolizer.frames(s)).filter((f) => f.endsWith('_[k]'));
-    assert.ok(frames.every((f) => !f.startsWith('0x')), `unresolved kernel frames: ${frames.filter((f) => f.startsWith('0x')).join(', ')}`);
+    const frames = withKernel.flatMap((s) => s.frames.filter((f) => f.kernel).map((f) => f.name));
+    assert.ok(frames.length > 0 && frames.every((f) => !f.startsWith('0x')), `unresolved kernel frames: ${frames.filter((f) => f.startsWith('0x')).join(', ')}`);
+  });
+});
+
+describe('SampleCollector on live frames of this process', () => {
+  /** The runtime address of a function of the node executable, through /proc/self/maps. */
+  function nodeAddress(exe: string, symbol: string, delta: bigint): bigint {
+    const nm = new RegExp(`^([0-9a-f]+) T ${symbol}$`, 'm').exec(execFileSync('nm', [exe], { encoding: 'utf8', maxBuffer: 256 << 20 }));
+    assert.ok(nm, `nm does not list ${symbol}`);
+    const vaddr = BigInt('0x' + nm[1]) + delta;
+    const seg = ElfFile.open(exe)!.segments.find((g) => vaddr >= g.vaddr && vaddr < g.vaddr + g.filesz)!;
+    const off = vaddr - seg.vaddr + seg.offset;
+    const m = parseProcMaps(readFileSync('/proc/self/maps', 'utf8')).find((e) => e.path === exe && e.perms.includes('x') && off >= e.offset && off < e.offset + (e.end - e.start))!;
+    return m.start + (off - m.offset);
+  }
+
+  it('names live frames of this process, attaches the mapping with its build-id, and names each address once', () => {
+    const exe = realpathSync(process.execPath);
+    const kallsyms = /^([0-9a-f]+) T do_syscall_64$/m.exec(readFileSync('/proc/kallsyms', 'utf8'));
+    assert.ok(kallsyms && BigInt('0x' + kallsyms[1]) !== 0n, 'kallsyms hides addresses (needs root / CAP_SYSLOG)');
+    const stack: Stack = {
+      tgid: process.pid,
+      pid: process.pid,
+      comm: 'node',
+      count: 3,
+      userFrames: BigUint64Array.of(nodeAddress(exe, 'uv_run', 8n), nodeAddress(exe, 'uv_loop_init', 16n)),
+      kernFrames: BigUint64Array.of(BigInt('0x' + kallsyms[1]) + 4n),
+    };
+    class CountingSymbolizer extends Symbolizer {
+      calls = 0;
+      override user(tgid: number, addr: bigint, isReturnAddress: boolean) {
+        this.calls++;
+        return super.user(tgid, addr, isReturnAddress);
+      }
+    }
+    const symbolizer = new CountingSymbolizer();
+    const collector = new SampleCollector(symbolizer);
+    collector.add([stack]);
+    collector.add([{ ...stack, count: 2 }]);
+    assert.equal(collector.samples()[0]!.count, 5);
+    collector.add([{ ...stack, count: 1 }]);
+    assert.equal(symbolizer.calls, 2, 'each of the two user frames named once');
+    assert.equal(collector.total, 6);
+    const [sample] = collector.samples();
+    assert.equal(sample!.count, 6);
+    assert.deepEqual(
+      sample!.frames.map((f) => [f.name, f.kernel, f.mapping?.path]),
+      [
+        ['do_syscall_64', true, '[kernel.kallsyms]'],
+        ['uv_run', false, exe],
+        ['uv_loop_init', false, exe],
+      ],
+    );
+    const nodeBuildId = ElfFile.open(exe)!.buildId;
+    assert.match(nodeBuildId, /^[0-9a-f]{40}$/);
+    assert.equal(sample!.frames[1]!.mapping!.buildId, nodeBuildId);
+    assert.equal(sample!.frames[0]!.mapping!.buildId, kernelBuildId());
+
+    const p = decodePprof(encodePprof(toPprof(collector.samples(), { frequencyHz: 49 })));
+    const s = (i: number | bigint) => p.stringTable.strings[Number(i)];
+    const functionName = (locationId: number | bigint) => s(p.function.find((f) => f.id == p.location.find((l) => l.id == locationId)!.line[0]!.functionId)!.name);
+    assert.deepEqual(p.sample[0]!.locationId.map(functionName), ['do_syscall_64', 'uv_run', 'uv_loop_init']);
+    assert.deepEqual(p.sample[0]!.value.map(Number), [6, 6 * Math.round(1e9 / 49)]);
+    assert.ok(p.mapping.some((m) => s(m.filename) === exe && s(m.buildId) === nodeBuildId));
+    assert.equal(toFolded(collector.samples()), 'node;uv_loop_init;uv_run;do_syscall_64_[k] 6\n');
+  });
+
+  it("names node's own C++ frames demangled, as c++filt does, and keeps the mangled symbol as the pprof systemName", () => {
+    const exe = realpathSync(process.execPath);
+    const mangled = '_ZN2v88internal7Isolate4InitEPNS0_12SnapshotDataES3_S3_b';
+    const expected = execFileSync('c++filt', [mangled], { encoding: 'utf8' }).trim();
+    assert.equal(expected, 'v8::internal::Isolate::Init(v8::internal::SnapshotData*, v8::internal::SnapshotData*, v8::internal::SnapshotData*, bool)');
+    const collector = new SampleCollector();
+    collector.add([{ tgid: process.pid, pid: process.pid, comm: 'node', count: 1, userFrames: BigUint64Array.of(nodeAddress(exe, mangled, 4n)), kernFrames: new BigUint64Array(0) }]);
+    const [frame] = collector.samples()[0]!.frames;
+    assert.deepEqual([frame!.name, frame!.systemName, frame!.mapping?.path], [expected, mangled, exe]);
+    const p = decodePprof(encodePprof(toPprof(collector.samples(), { frequencyHz: 99 })));
+    const s = (i: number | bigint) => p.stringTable.strings[Number(i)];
+    assert.deepEqual(
+      p.function.map((f) => [s(f.name), s(f.systemName)]),
+      [[expected, mangled]],
+    );
+    assert.equal(toFolded(collector.samples()), `node;${expected} 1\n`);
   });
 });
