@@ -1,6 +1,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// native-bpf/ is reached only through its one entry (ARCHITECTURE.md: which way imports point).
+const NATIVE_BPF_DOOR = { group: ['**/native-bpf/*', '!**/native-bpf/index.js'], message: 'import native-bpf/index.js, the one door to native-bpf/.' };
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.cache/**'] },
   js.configs.recommended,
@@ -16,7 +19,13 @@ export default tseslint.config(
   {
     files: ['dataplane/**/*.ts', 'cloud/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/operator/**', '**/controllers/**'], message: 'dataplane/ and cloud/ must not depend on the operator (ARCHITECTURE.md: which way imports point).' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/operator/**', '**/controllers/**'], message: 'dataplane/ and cloud/ must not depend on the operator (ARCHITECTURE.md: which way imports point).' }, NATIVE_BPF_DOOR] }],
+    },
+  },
+  {
+    files: ['bin/**/*.ts', 'e2e/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [NATIVE_BPF_DOOR] }],
     },
   },
   {
