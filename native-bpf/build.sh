@@ -26,14 +26,18 @@ case "$arch" in
   *) echo "build.sh: unsupported architecture $arch" >&2; exit 1 ;;
 esac
 
-# BPF object -> skeleton, redone only when the program or a header of ours it includes is newer than the skeleton.
+# BPF object -> skeleton, redone only when the program, its header or a shared BPF header (src/*.bpf.h)
+# is newer than the skeleton.
 #   bpf_skeleton NAME EXTRA_CLANG_FLAGS...   (src/NAME.bpf.c + src/NAME.h -> gen/NAME.skel.h)
 bpf_skeleton() {
   local name="$1"
   shift
   local obj="$gen/$name.bpf.o" skel="$gen/$name.skel.h"
-  if [ ! -s "$skel" ] || [ "$here/src/$name.bpf.c" -nt "$skel" ] || [ "$here/src/$name.h" -nt "$skel" ] ||
-    [ "$here/src/cgroup_filter.bpf.h" -nt "$skel" ]; then
+  local stale=0 input
+  for input in "$here/src/$name.bpf.c" "$here/src/$name.h" "$here"/src/*.bpf.h; do
+    if [ "$input" -nt "$skel" ]; then stale=1; fi
+  done
+  if [ ! -s "$skel" ] || [ "$stale" = 1 ]; then
     clang -g -O2 -Wall -target bpf -D__TARGET_ARCH_$target_arch "$@" \
       -I"$gen" -I"$here/src" -c "$here/src/$name.bpf.c" -o "$obj"
     bpftool gen skeleton "$obj" name "${name}_bpf" > "$skel.tmp"

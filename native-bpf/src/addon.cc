@@ -153,28 +153,8 @@ void finalize_profiler(napi_env, void* data, void*) {
   delete p;
 }
 
-// ---------------------------------------------------------------- N-API helpers: napi_util.h
-// A typed array over a fresh ArrayBuffer holding a copy of `bytes`.
-napi_value typed_copy(napi_env env, napi_typedarray_type type, const void* bytes, size_t count,
-                      size_t elem_size) {
-  void* data = nullptr;
-  napi_value ab, ta;
-  if (napi_create_arraybuffer(env, count * elem_size, &data, &ab) != napi_ok) return nullptr;
-  if (count) memcpy(data, bytes, count * elem_size);
-  if (napi_create_typedarray(env, type, count, ab, 0, &ta) != napi_ok) return nullptr;
-  return ta;
-}
-
-Profiler* unwrap_handle(napi_env env, napi_value v) {
-  napi_valuetype t;
-  void* data = nullptr;
-  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external ||
-      napi_get_value_external(env, v, &data) != napi_ok || !data ||
-      static_cast<Profiler*>(data)->magic != kProfilerMagic) {
-    napi_throw_type_error(env, "EINVAL", "expected a handle returned by startProfiler()");
-    return nullptr;
-  }
-  return static_cast<Profiler*>(data);
+Profiler* unwrap_profiler(napi_env env, size_t argc, const napi_value* argv, const char* fn) {
+  return unwrap_handle<Profiler>(env, argc, argv, fn, kProfilerMagic, "startProfiler");
 }
 
 // ---------------------------------------------------------------- capabilities()
@@ -272,28 +252,22 @@ void start_execute(napi_env, void* data) {
   }
   take_libbpf_log();
   auto* p = new Profiler();
-  auto fail = [&](const std::string& code, const std::string& what, int err) {
-    std::string log = take_libbpf_log();
+  auto reject = [&](const std::string& code, const std::string& message) {
     w->error_code = code;
-    w->error = what + ": " + strerror(err) + (log.empty() ? "" : " (libbpf: " + log + ")");
+    w->error = message;
     destroy_bpf(p);
     delete p;
+  };
+  auto fail = [&](const std::string& code, const std::string& what, int err) {
+    std::string log = take_libbpf_log();
+    reject(code, what + ": " + strerror(err) + (log.empty() ? "" : " (libbpf: " + log + ")"));
   };
 
   p->skel = profiler_bpf__open();
   if (!p->skel) return fail("EBPF_OPEN", "opening the profiler BPF object failed", errno);
   p->skel->rodata->filter_tgid = w->tgid;
   CgroupDir cgroup(w->cgroup_path);
-  if (!w->cgroup_path.empty()) {
-    if (cgroup.fd() < 0) {
-      w->error_code = "ECGROUP";
-      w->error = "startProfiler: " + cgroup.error();
-      destroy_bpf(p);
-      delete p;
-      return;
-    }
-    p->skel->rodata->filter_by_cgroup = 1;
-  }
+  if (!cgroup.enable(p->skel)) return reject("ECGROUP", "startProfiler: " + cgroup.error());
   p->skel->rodata->user_build_id = w->user_build_id ? 1 : 0;
   p->user_build_id = w->user_build_id;
   // Stack maps are allocated in full at load: in ip mode the build-id maps are never written.
@@ -303,9 +277,7 @@ void start_execute(napi_env, void* data) {
     return fail("EBPF_OPEN", "sizing the build-id stack maps failed", errno);
   if (int err = profiler_bpf__load(p->skel))
     return fail("EBPF_LOAD", "loading the profiler BPF program failed", -err);
-  if (cgroup.fd() >= 0)
-    if (int err = cgroup.install(bpf_map__fd(p->skel->maps.filter_cgroup)))
-      return fail("EBPF_MAP", "installing the cgroup filter failed", -err);
+  if (int err = cgroup.install(p->skel)) return fail("EBPF_MAP", "installing the cgroup filter failed", -err);
 
   int ncpus = libbpf_num_possible_cpus();
   if (ncpus <= 0) return fail("EBPF_CPUS", "counting CPUs failed", -ncpus);
@@ -317,13 +289,10 @@ void start_execute(napi_env, void* data) {
     } else if (!no_pmu_errno(err)) {
       return fail("EPERF_OPEN", open_error(kCycles, failed_cpu), err);
     } else if (w->event == "cycles") {
-      w->error_code = "EPERF_NO_PMU";
-      w->error = "event 'cycles' is unavailable: " + open_error(kCycles, failed_cpu) + ": " + strerror(err) +
-                 ": this machine has no hardware PMU for CPU cycles (usual in VMs); use event 'cpu-clock', "
-                 "or 'auto' to fall back to it";
-      destroy_bpf(p);
-      delete p;
-      return;
+      return reject("EPERF_NO_PMU", "event 'cycles' is unavailable: " + open_error(kCycles, failed_cpu) + ": " +
+                                        strerror(err) +
+                                        ": this machine has no hardware PMU for CPU cycles (usual in VMs); use event "
+                                        "'cpu-clock', or 'auto' to fall back to it");
     }
   }
   if (p->event.empty()) {
@@ -550,13 +519,7 @@ void drain_execute(napi_env, void* data) {
     drain_slot(w, active);
   }
 
-  int ncpus = libbpf_num_possible_cpus();
-  std::vector<uint64_t> percpu(ncpus > 0 ? ncpus : 1);
-  int stats_fd = bpf_map__fd(skel->maps.stats);
-  for (uint32_t i = 0; i < PROFILER_STAT_COUNT; i++) {
-    if (bpf_map_lookup_elem(stats_fd, &i, percpu.data()) != 0) continue;
-    for (uint64_t x : percpu) w->stats[i] += x;
-  }
+  read_percpu_stats(bpf_map__fd(skel->maps.stats), w->stats, PROFILER_STAT_COUNT);
 }
 
 void drain_complete(napi_env env, napi_status status, void* data) {
@@ -566,33 +529,32 @@ void drain_complete(napi_env env, napi_status status, void* data) {
   if (p->stop_after_drain) destroy_bpf(p);
 
   napi_value out = nullptr;
-  size_t n = w->tgids.size();
   bool ok = status == napi_ok && napi_create_object(env, &out) == napi_ok;
   auto put = [&](const char* name, napi_value v) {
     if (!v || napi_set_named_property(env, out, name, v) != napi_ok) ok = false;
   };
   if (ok) {
-    put("tgids", typed_copy(env, napi_uint32_array, w->tgids.data(), n, 4));
-    put("pids", typed_copy(env, napi_uint32_array, w->pids.data(), n, 4));
-    put("counts", typed_copy(env, napi_float64_array, w->counts.data(), n, 8));
-    put("userStackIds", typed_copy(env, napi_int32_array, w->user_ids.data(), n, 4));
-    put("kernStackIds", typed_copy(env, napi_int32_array, w->kern_ids.data(), n, 4));
+    put("tgids", typed_copy(env, napi_uint32_array, w->tgids));
+    put("pids", typed_copy(env, napi_uint32_array, w->pids));
+    put("counts", typed_copy(env, napi_float64_array, w->counts));
+    put("userStackIds", typed_copy(env, napi_int32_array, w->user_ids));
+    put("kernStackIds", typed_copy(env, napi_int32_array, w->kern_ids));
     void* buf = nullptr;
     napi_value comms;
     if (napi_create_buffer_copy(env, w->comms.size(), w->comms.data(), &buf, &comms) == napi_ok) put("comms", comms);
     else ok = false;
-    put("userFrameStarts", typed_copy(env, napi_uint32_array, w->user_starts.data(), w->user_starts.size(), 4));
-    put("userFrames", typed_copy(env, napi_biguint64_array, w->user_frames.data(), w->user_frames.size(), 8));
-    put("userBuildIds", typed_copy(env, napi_uint8_array, w->user_build_ids.data(), w->user_build_ids.size(), 1));
-    put("userFrameStatus", typed_copy(env, napi_uint8_array, w->user_status.data(), w->user_status.size(), 1));
+    put("userFrameStarts", typed_copy(env, napi_uint32_array, w->user_starts));
+    put("userFrames", typed_copy(env, napi_biguint64_array, w->user_frames));
+    put("userBuildIds", typed_copy(env, napi_uint8_array, w->user_build_ids));
+    put("userFrameStatus", typed_copy(env, napi_uint8_array, w->user_status));
     napi_value mode;
     if (napi_create_string_utf8(env, p->user_build_id ? "build-id" : "ip", NAPI_AUTO_LENGTH, &mode) == napi_ok) put("userStackMode", mode);
     else ok = false;
     napi_value event;
     if (napi_create_string_utf8(env, p->event.c_str(), p->event.size(), &event) == napi_ok) put("event", event);
     else ok = false;
-    put("kernFrameStarts", typed_copy(env, napi_uint32_array, w->kern_starts.data(), w->kern_starts.size(), 4));
-    put("kernFrames", typed_copy(env, napi_biguint64_array, w->kern_frames.data(), w->kern_frames.size(), 8));
+    put("kernFrameStarts", typed_copy(env, napi_uint32_array, w->kern_starts));
+    put("kernFrames", typed_copy(env, napi_biguint64_array, w->kern_frames));
     napi_value counters;
     if (napi_create_object(env, &counters) == napi_ok) {
       set_num(env, counters, "samples", static_cast<double>(w->stats[PROFILER_STAT_SAMPLES]));
@@ -618,7 +580,8 @@ napi_value Drain(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2], promise, name;
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  Profiler* p = argc ? unwrap_handle(env, argv[0]) : nullptr;
+  Profiler* p = unwrap_profiler(env, argc, argv, "drain");
+  if (!p) return nullptr;
   bool final = false;
   if (argc > 1) {
     napi_valuetype t;
@@ -629,10 +592,6 @@ napi_value Drain(napi_env env, napi_callback_info info) {
       NAPI_CALL(env, napi_typeof(env, v, &t));
       if (t == napi_boolean) NAPI_CALL(env, napi_get_value_bool(env, v, &final));
     }
-  }
-  if (!p) {
-    if (!argc) napi_throw_type_error(env, "EINVAL", "drain: expected a handle returned by startProfiler()");
-    return nullptr;
   }
   if (p->stopped || p->stop_after_drain || p->detached) {
     napi_throw_error(env, "ESTOPPED", "drain: the profiler was stopped (or its final drain ran)");
@@ -660,11 +619,8 @@ napi_value ProfilerInfo(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], out;
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  Profiler* p = argc ? unwrap_handle(env, argv[0]) : nullptr;
-  if (!p) {
-    if (!argc) napi_throw_type_error(env, "EINVAL", "profilerInfo: expected a handle returned by startProfiler()");
-    return nullptr;
-  }
+  Profiler* p = unwrap_profiler(env, argc, argv, "profilerInfo");
+  if (!p) return nullptr;
   NAPI_CALL(env, napi_create_object(env, &out));
   set_str(env, out, "event", p->event);
   set_str(env, out, "userStackMode", p->user_build_id ? "build-id" : "ip");
@@ -677,11 +633,8 @@ napi_value StopProfiler(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  Profiler* p = argc ? unwrap_handle(env, argv[0]) : nullptr;
-  if (!p) {
-    if (!argc) napi_throw_type_error(env, "EINVAL", "stopProfiler: expected a handle returned by startProfiler()");
-    return nullptr;
-  }
+  Profiler* p = unwrap_profiler(env, argc, argv, "stopProfiler");
+  if (!p) return nullptr;
   if (p->draining) p->stop_after_drain = true;
   else if (!p->stopped) destroy_bpf(p);
   return nullptr;

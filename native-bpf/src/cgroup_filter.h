@@ -6,6 +6,7 @@
 #define LOUPE_CGROUP_FILTER_H
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -17,11 +18,12 @@
 #include <string>
 
 // An open cgroup v2 directory; closes itself. fd() < 0 for an empty path (no filter), or after a
-// failed open, with error() saying why.
+// failed open, with error() saying why. A skeleton whose program includes cgroup_filter.bpf.h
+// takes it in two steps: enable() before load, install() after.
 class CgroupDir {
  public:
-  explicit CgroupDir(const std::string& path) {
-    if (path.empty()) return;
+  explicit CgroupDir(const std::string& path) : requested_(!path.empty()) {
+    if (!requested_) return;
     fd_ = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd_ < 0) {
       error_ = "cannot open cgroup directory " + path + ": " + strerror(errno);
@@ -42,13 +44,27 @@ class CgroupDir {
   int fd() const { return fd_; }
   const std::string& error() const { return error_; }
 
-  // Puts the directory into slot 0 of a CGROUP_ARRAY map; 0 or -errno.
-  int install(int map_fd) const {
+  // Before load: turns the skeleton's filter on when a directory was asked for. False when it could
+  // not be opened (error() says why).
+  template <typename Skel>
+  bool enable(Skel* skel) const {
+    if (!requested_) return true;
+    if (fd_ < 0) return false;
+    skel->rodata->filter_by_cgroup = 1;
+    return true;
+  }
+
+  // After load: puts the directory into slot 0 of the skeleton's filter_cgroup map (nothing without
+  // a filter); 0 or -errno.
+  template <typename Skel>
+  int install(Skel* skel) const {
+    if (fd_ < 0) return 0;
     uint32_t zero = 0;
-    return bpf_map_update_elem(map_fd, &zero, &fd_, BPF_ANY) == 0 ? 0 : -errno;
+    return bpf_map_update_elem(bpf_map__fd(skel->maps.filter_cgroup), &zero, &fd_, BPF_ANY) == 0 ? 0 : -errno;
   }
 
  private:
+  bool requested_;
   int fd_ = -1;
   std::string error_;
 };

@@ -4,8 +4,11 @@
 
 #include <node_api.h>
 
+#include <string.h>
+
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #define NAPI_CALL(env, call)                                                    \
   do {                                                                          \
@@ -44,6 +47,32 @@ inline void set_str(napi_env env, napi_value obj, const char* name, const std::s
   napi_value x;
   napi_create_string_utf8(env, v.c_str(), v.size(), &x);
   napi_set_named_property(env, obj, name, x);
+}
+
+// A typed array (of `type`, whose elements are T) over a fresh ArrayBuffer holding a copy of v.
+template <typename T>
+napi_value typed_copy(napi_env env, napi_typedarray_type type, const std::vector<T>& v) {
+  void* data = nullptr;
+  napi_value ab, ta;
+  if (napi_create_arraybuffer(env, v.size() * sizeof(T), &data, &ab) != napi_ok) return nullptr;
+  if (!v.empty()) memcpy(data, v.data(), v.size() * sizeof(T));
+  if (napi_create_typedarray(env, type, v.size(), ab, 0, &ta) != napi_ok) return nullptr;
+  return ta;
+}
+
+// The object behind a handle (a napi_external whose first field is its `magic`) that a start
+// function returned; nullptr, with a pending TypeError "<fn>: expected a handle returned by
+// <starter>()", for anything else.
+template <typename T>
+T* unwrap_handle(napi_env env, size_t argc, const napi_value* argv, const char* fn, uint32_t magic, const char* starter) {
+  napi_valuetype t;
+  void* data = nullptr;
+  if (argc < 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_external ||
+      napi_get_value_external(env, argv[0], &data) != napi_ok || !data || static_cast<T*>(data)->magic != magic) {
+    napi_throw_type_error(env, "EINVAL", (std::string(fn) + ": expected a handle returned by " + starter + "()").c_str());
+    return nullptr;
+  }
+  return static_cast<T*>(data);
 }
 
 // Reads an optional integer property in [min, max] (a number or a BigInt); returns false (with a

@@ -5,6 +5,8 @@
 #include <bpf/bpf_helpers.h>
 #include "profiler.h"
 #include "cgroup_filter.bpf.h"
+#define STATS_ENTRIES PROFILER_STAT_COUNT
+#include "stats.bpf.h"
 
 #define EFAULT 14
 #define EEXIST 17
@@ -48,20 +50,6 @@ struct build_id_stack_map user_build_id_stacks_0 SEC(".maps");
 struct build_id_stack_map user_build_id_stacks_1 SEC(".maps");
 struct counts_map sample_counts_0 SEC(".maps");
 struct counts_map sample_counts_1 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__type(key, __u32);
-	__type(value, __u64);
-	__uint(max_entries, PROFILER_STAT_COUNT);
-} stats SEC(".maps");
-
-static __always_inline void stat_inc(__u32 idx)
-{
-	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
-	if (v)
-		*v += 1; /* per-CPU slot: no atomics needed */
-}
 
 static __always_inline int record(struct bpf_perf_event_data *ctx, void *stacks, void *build_id_stacks,
 				  void *counts, __u32 tgid, __u32 pid)

@@ -6,6 +6,8 @@
 #include <bpf/bpf_tracing.h>
 #include "socket_tracer.h"
 #include "cgroup_filter.bpf.h"
+#define STATS_ENTRIES SOCK_STAT_COUNT
+#include "stats.bpf.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -111,20 +113,6 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, SOCK_DEFAULT_RING_BYTES); /* user space sets the size before load */
 } events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__type(key, __u32);
-	__type(value, __u64);
-	__uint(max_entries, SOCK_STAT_COUNT);
-} stats SEC(".maps");
-
-static __always_inline void stat_inc(__u32 idx)
-{
-	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
-	if (v)
-		*v += 1; /* per-CPU slot: no atomics needed */
-}
 
 static __always_inline int emit(void *rec, __u64 size)
 {

@@ -220,14 +220,7 @@ void read_program_time(Tracer* t) {
 }
 
 void read_stats(Tracer* t, uint64_t out[SOCK_STAT_COUNT]) {
-  int ncpus = libbpf_num_possible_cpus();
-  std::vector<uint64_t> percpu(ncpus > 0 ? ncpus : 1);
-  int fd = bpf_map__fd(t->skel->maps.stats);
-  for (uint32_t i = 0; i < SOCK_STAT_COUNT; i++) {
-    out[i] = 0;
-    if (bpf_map_lookup_elem(fd, &i, percpu.data()) != 0) continue;
-    for (uint64_t x : percpu) out[i] += x;
-  }
+  read_percpu_stats(bpf_map__fd(t->skel->maps.stats), out, SOCK_STAT_COUNT);
 }
 
 // Detaches, takes what is left in the ring buffer, keeps the final counters, frees the BPF objects.
@@ -265,27 +258,8 @@ void finalize_tracer(napi_env, void* data, void*) {
   delete t;
 }
 
-// ---------------------------------------------------------------- N-API helpers: napi_util.h
-template <typename T>
-napi_value typed_copy(napi_env env, napi_typedarray_type type, const std::vector<T>& v) {
-  void* data = nullptr;
-  napi_value ab, ta;
-  if (napi_create_arraybuffer(env, v.size() * sizeof(T), &data, &ab) != napi_ok) return nullptr;
-  if (!v.empty()) memcpy(data, v.data(), v.size() * sizeof(T));
-  if (napi_create_typedarray(env, type, v.size(), ab, 0, &ta) != napi_ok) return nullptr;
-  return ta;
-}
-
-Tracer* unwrap_tracer(napi_env env, size_t argc, napi_value* argv, const char* fn) {
-  napi_valuetype t;
-  void* data = nullptr;
-  if (argc < 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_external ||
-      napi_get_value_external(env, argv[0], &data) != napi_ok || !data ||
-      static_cast<Tracer*>(data)->magic != kTracerMagic) {
-    napi_throw_type_error(env, "EINVAL", (std::string(fn) + ": expected a handle returned by startTracer()").c_str());
-    return nullptr;
-  }
-  return static_cast<Tracer*>(data);
+Tracer* unwrap_tracer(napi_env env, size_t argc, const napi_value* argv, const char* fn) {
+  return unwrap_handle<Tracer>(env, argc, argv, fn, kTracerMagic, "startTracer");
 }
 
 // ---------------------------------------------------------------- startTracer()
@@ -310,12 +284,15 @@ void start_execute(napi_env, void* data) {
   auto* t = new Tracer();
   t->max_pending_bytes = w->max_pending_bytes;
   t->measure_program_time = w->measure_program_time;
-  auto fail = [&](const std::string& code, const std::string& what, int err) {
-    std::string log = loupe_take_libbpf_log();
+  auto reject = [&](const std::string& code, const std::string& message) {
     w->error_code = code;
-    w->error = what + ": " + strerror(err) + (log.empty() ? "" : " (libbpf: " + log + ")");
+    w->error = message;
     shutdown_tracer(t);
     delete t;
+  };
+  auto fail = [&](const std::string& code, const std::string& what, int err) {
+    std::string log = loupe_take_libbpf_log();
+    reject(code, what + ": " + strerror(err) + (log.empty() ? "" : " (libbpf: " + log + ")"));
   };
 
   t->skel = socket_tracer_bpf__open();
@@ -328,16 +305,7 @@ void start_execute(napi_env, void* data) {
   t->skel->rodata->trace_all_tgids = w->pids.empty() ? 1 : 0;
   t->skel->rodata->hooks_only = w->hooks_only ? 1 : 0;
   CgroupDir cgroup(w->cgroup_path);
-  if (!w->cgroup_path.empty()) {
-    if (cgroup.fd() < 0) {
-      w->error_code = "ECGROUP";
-      w->error = "startTracer: " + cgroup.error();
-      shutdown_tracer(t);
-      delete t;
-      return;
-    }
-    t->skel->rodata->filter_by_cgroup = 1;
-  }
+  if (!cgroup.enable(t->skel)) return reject("ECGROUP", "startTracer: " + cgroup.error());
   // Only meaningful when this process's pid is the kernel's (initial pid namespace).
   if (in_initial_pid_namespace()) t->skel->rodata->tracer_tgid = static_cast<__u32>(getpid());
   t->skel->rodata->max_event_bytes = static_cast<__u32>(w->max_event_bytes);
@@ -347,22 +315,16 @@ void start_execute(napi_env, void* data) {
     return fail("EBPF_LOAD", "sizing the ring buffer failed", -err);
   const uint32_t pid_max = read_pid_max();
   for (uint32_t pid : w->pids) {
-    if (pid >= pid_max) {
-      w->error_code = "EINVAL";
-      w->error = "pid " + std::to_string(pid) + " is not below the kernel's pid_max (" + std::to_string(pid_max) + "): no such process can exist";
-      shutdown_tracer(t);
-      delete t;
-      return;
-    }
+    if (pid >= pid_max)
+      return reject("EINVAL", "pid " + std::to_string(pid) + " is not below the kernel's pid_max (" +
+                                  std::to_string(pid_max) + "): no such process can exist");
   }
   if (int err = bpf_map__set_max_entries(t->skel->maps.traced_tgid_bits, (pid_max + 63) / 64))
     return fail("EBPF_LOAD", "sizing the pid filter failed", -err);
   if (int err = socket_tracer_bpf__load(t->skel))
     return fail("EBPF_LOAD", "loading the socket tracer BPF programs failed", -err);
 
-  if (cgroup.fd() >= 0)
-    if (int err = cgroup.install(bpf_map__fd(t->skel->maps.filter_cgroup)))
-      return fail("EBPF_MAP", "installing the cgroup filter failed", -err);
+  if (int err = cgroup.install(t->skel)) return fail("EBPF_MAP", "installing the cgroup filter failed", -err);
   int bits_fd = bpf_map__fd(t->skel->maps.traced_tgid_bits);
   for (uint32_t pid : w->pids) {
     uint32_t word = pid / 64;
