@@ -15,13 +15,14 @@ test('loupe trace --format json prints one http_events row per request with the 
     const [line] = (await once(server.stdout!, 'data')) as [Buffer];
     const port = Number(line.toString().trim());
     const trace = spawn(process.execPath, [LOUPE, 'trace', '--pid', String(server.pid), '--duration', '4s', '--format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = once(trace, 'exit'); // before anything else awaits: without BPF it exits at once
     let out = '';
     let err = '';
     trace.stdout!.on('data', (d: Buffer) => (out += d));
     trace.stderr!.on('data', (d: Buffer) => (err += d));
     await new Promise((r) => setTimeout(r, 1500));
     for (const path of ['/one', '/two', '/missing']) await (await fetch(`http://127.0.0.1:${port}${path}`)).text();
-    const [code] = (await once(trace, 'exit')) as [number];
+    const [code] = (await exited) as [number];
     assert.equal(code, 0, err);
     const rows = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.deepEqual(rows.map((r) => r['req_path']), ['/one', '/two', '/missing']);
