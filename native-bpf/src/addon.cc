@@ -258,10 +258,7 @@ void start_execute(napi_env, void* data) {
     destroy_bpf(p);
     delete p;
   };
-  auto fail = [&](const std::string& code, const std::string& what, int err) {
-    std::string log = take_libbpf_log();
-    reject(code, what + ": " + strerror(err) + (log.empty() ? "" : " (libbpf: " + log + ")"));
-  };
+  auto fail = [&](const std::string& code, const std::string& what, int err) { reject(code, libbpf_error(what, err)); };
 
   p->skel = profiler_bpf__open();
   if (!p->skel) return fail("EBPF_OPEN", "opening the profiler BPF object failed", errno);
@@ -310,20 +307,7 @@ void start_execute(napi_env, void* data) {
 
 void start_complete(napi_env env, napi_status, void* data) {
   auto* w = static_cast<StartWork*>(data);
-  if (w->profiler) {
-    napi_value handle;
-    if (napi_create_external(env, w->profiler, finalize_profiler, nullptr, &handle) == napi_ok) {
-      napi_resolve_deferred(env, w->deferred, handle);
-    } else {
-      destroy_bpf(w->profiler);
-      delete w->profiler;
-      napi_reject_deferred(env, w->deferred, make_error(env, "ENAPI", "creating the profiler handle failed"));
-    }
-  } else {
-    napi_reject_deferred(env, w->deferred, make_error(env, w->error_code, w->error));
-  }
-  napi_delete_async_work(env, w->work);
-  delete w;
+  complete_start(env, w, w->profiler, finalize_profiler, "profiler");
 }
 
 
@@ -358,7 +342,7 @@ bool get_enum_prop(napi_env env, napi_value obj, const char* name, const std::ve
 
 napi_value StartProfiler(napi_env env, napi_callback_info info) {
   size_t argc = 1;
-  napi_value argv[1], promise, name;
+  napi_value argv[1];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   napi_valuetype t = napi_undefined;
   if (argc < 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_object) {
@@ -385,11 +369,7 @@ napi_value StartProfiler(napi_env env, napi_callback_info info) {
   w->cgroup_path = cgroup_path;
   w->user_build_id = user_stack_mode == "build-id";
   w->event = event;
-  NAPI_CALL(env, napi_create_promise(env, &w->deferred, &promise));
-  NAPI_CALL(env, napi_create_string_utf8(env, "loupe:startProfiler", NAPI_AUTO_LENGTH, &name));
-  NAPI_CALL(env, napi_create_async_work(env, nullptr, name, start_execute, start_complete, w, &w->work));
-  NAPI_CALL(env, napi_queue_async_work(env, w->work));
-  return promise;
+  return queue_work(env, w, "loupe:startProfiler", start_execute, start_complete);
 }
 
 // ---------------------------------------------------------------- drain()
@@ -578,7 +558,7 @@ void drain_complete(napi_env env, napi_status status, void* data) {
 
 napi_value Drain(napi_env env, napi_callback_info info) {
   size_t argc = 2;
-  napi_value argv[2], promise, name;
+  napi_value argv[2];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   Profiler* p = unwrap_profiler(env, argc, argv, "drain");
   if (!p) return nullptr;
@@ -606,11 +586,7 @@ napi_value Drain(napi_env env, napi_callback_info info) {
   w->final = final;
   if (final) p->detached = true;
   NAPI_CALL(env, napi_create_reference(env, argv[0], 1, &w->handle_ref));
-  NAPI_CALL(env, napi_create_promise(env, &w->deferred, &promise));
-  NAPI_CALL(env, napi_create_string_utf8(env, "loupe:drain", NAPI_AUTO_LENGTH, &name));
-  NAPI_CALL(env, napi_create_async_work(env, nullptr, name, drain_execute, drain_complete, w, &w->work));
-  NAPI_CALL(env, napi_queue_async_work(env, w->work));
-  return promise;
+  return queue_work(env, w, "loupe:drain", drain_execute, drain_complete);
 }
 
 // ---------------------------------------------------------------- profilerInfo()

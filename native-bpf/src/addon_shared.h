@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <node_api.h>
+#include <string.h>
 
 #include <cstdint>
 #include <string>
@@ -12,6 +13,13 @@
 
 // libbpf warnings printed since the last call (addon.cc installs the libbpf print callback).
 std::string loupe_take_libbpf_log();
+
+// A failed libbpf or kernel call, for a start worker's error: "<what>: <strerror(err)>", plus the
+// libbpf warnings printed since the last loupe_take_libbpf_log().
+inline std::string libbpf_error(const std::string& what, int err) {
+  std::string log = loupe_take_libbpf_log();
+  return what + ": " + strerror(err) + (log.empty() ? "" : " (libbpf: " + log + ")");
+}
 
 // Sums the CPUs of a per-CPU stats map (stats.bpf.h) into out[0 .. count).
 inline void read_percpu_stats(int map_fd, uint64_t* out, uint32_t count) {

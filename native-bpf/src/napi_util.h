@@ -49,6 +49,38 @@ inline void set_str(napi_env env, napi_value obj, const char* name, const std::s
   napi_set_named_property(env, obj, name, x);
 }
 
+// Runs a worker struct W (with `work` and `deferred` members) on libuv's thread pool: `execute`
+// there, then `complete` on the loop thread, which settles the promise returned here (nullptr,
+// with a pending error, if it could not be queued). `resource` names it in async hooks.
+template <typename W>
+napi_value queue_work(napi_env env, W* w, const char* resource, napi_async_execute_callback execute,
+                      napi_async_complete_callback complete) {
+  napi_value promise, name;
+  NAPI_CALL(env, napi_create_promise(env, &w->deferred, &promise));
+  NAPI_CALL(env, napi_create_string_utf8(env, resource, NAPI_AUTO_LENGTH, &name));
+  NAPI_CALL(env, napi_create_async_work(env, nullptr, name, execute, complete, w, &w->work));
+  NAPI_CALL(env, napi_queue_async_work(env, w->work));
+  return promise;
+}
+
+// The end of a start worker W (with `work`, `deferred`, `error_code` and `error`), on the loop
+// thread: resolves with a handle around `object` (freed by `finalize` once the handle is
+// collected), or rejects with the worker's error when there is no object; then frees the worker.
+template <typename W>
+void complete_start(napi_env env, W* w, void* object, napi_finalize finalize, const char* noun) {
+  napi_value handle;
+  if (!object) {
+    napi_reject_deferred(env, w->deferred, make_error(env, w->error_code, w->error));
+  } else if (napi_create_external(env, object, finalize, nullptr, &handle) == napi_ok) {
+    napi_resolve_deferred(env, w->deferred, handle);
+  } else {
+    finalize(env, object, nullptr);
+    napi_reject_deferred(env, w->deferred, make_error(env, "ENAPI", std::string("creating the ") + noun + " handle failed"));
+  }
+  napi_delete_async_work(env, w->work);
+  delete w;
+}
+
 // A typed array (of `type`, whose elements are T) over a fresh ArrayBuffer holding a copy of v.
 template <typename T>
 napi_value typed_copy(napi_env env, napi_typedarray_type type, const std::vector<T>& v) {

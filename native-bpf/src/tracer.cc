@@ -290,10 +290,7 @@ void start_execute(napi_env, void* data) {
     shutdown_tracer(t);
     delete t;
   };
-  auto fail = [&](const std::string& code, const std::string& what, int err) {
-    std::string log = loupe_take_libbpf_log();
-    reject(code, what + ": " + strerror(err) + (log.empty() ? "" : " (libbpf: " + log + ")"));
-  };
+  auto fail = [&](const std::string& code, const std::string& what, int err) { reject(code, libbpf_error(what, err)); };
 
   t->skel = socket_tracer_bpf__open();
   if (!t->skel) return fail("EBPF_OPEN", "opening the socket tracer BPF object failed", errno);
@@ -345,25 +342,12 @@ void start_execute(napi_env, void* data) {
 
 void start_complete(napi_env env, napi_status, void* data) {
   auto* w = static_cast<StartWork*>(data);
-  if (w->tracer) {
-    napi_value handle;
-    if (napi_create_external(env, w->tracer, finalize_tracer, nullptr, &handle) == napi_ok) {
-      napi_resolve_deferred(env, w->deferred, handle);
-    } else {
-      shutdown_tracer(w->tracer);
-      delete w->tracer;
-      napi_reject_deferred(env, w->deferred, make_error(env, "ENAPI", "creating the tracer handle failed"));
-    }
-  } else {
-    napi_reject_deferred(env, w->deferred, make_error(env, w->error_code, w->error));
-  }
-  napi_delete_async_work(env, w->work);
-  delete w;
+  complete_start(env, w, w->tracer, finalize_tracer, "tracer");
 }
 
 napi_value StartTracer(napi_env env, napi_callback_info info) {
   size_t argc = 1;
-  napi_value argv[1], promise, name;
+  napi_value argv[1];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   napi_valuetype t = napi_undefined;
   if (argc < 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_object) {
@@ -423,11 +407,7 @@ napi_value StartTracer(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "EINVAL", "startTracer: set options.pids or options.cgroupPath, not both");
     return bail();
   }
-  NAPI_CALL(env, napi_create_promise(env, &w->deferred, &promise));
-  NAPI_CALL(env, napi_create_string_utf8(env, "loupe:startTracer", NAPI_AUTO_LENGTH, &name));
-  NAPI_CALL(env, napi_create_async_work(env, nullptr, name, start_execute, start_complete, w, &w->work));
-  NAPI_CALL(env, napi_queue_async_work(env, w->work));
-  return promise;
+  return queue_work(env, w, "loupe:startTracer", start_execute, start_complete);
 }
 
 // ---------------------------------------------------------------- drainTracer()
@@ -563,7 +543,7 @@ void stop_complete(napi_env env, napi_status, void* data) {
 
 napi_value StopTracer(napi_env env, napi_callback_info info) {
   size_t argc = 1;
-  napi_value argv[1], promise, name;
+  napi_value argv[1];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   Tracer* t = unwrap_tracer(env, argc, argv, "stopTracer");
   if (!t) return nullptr;
@@ -578,11 +558,7 @@ napi_value StopTracer(napi_env env, napi_callback_info info) {
   auto* w = new StopWork();
   w->tracer = t;
   NAPI_CALL(env, napi_create_reference(env, argv[0], 1, &w->handle_ref));
-  NAPI_CALL(env, napi_create_promise(env, &w->deferred, &promise));
-  NAPI_CALL(env, napi_create_string_utf8(env, "loupe:stopTracer", NAPI_AUTO_LENGTH, &name));
-  NAPI_CALL(env, napi_create_async_work(env, nullptr, name, stop_execute, stop_complete, w, &w->work));
-  NAPI_CALL(env, napi_queue_async_work(env, w->work));
-  return promise;
+  return queue_work(env, w, "loupe:stopTracer", stop_execute, stop_complete);
 }
 
 }  // namespace
