@@ -1,7 +1,7 @@
 // `loupe operator`: the manager with every reconciler, against KUBECONFIG or in-cluster config.
 import { KubeConfig } from '@kubernetes/client-node';
 import { Manager } from './runtime/manager.js';
-import { createLogger } from './runtime/logger.js';
+import { createLogger } from '../lib/logger.js';
 import { vizierController } from '../controllers/vizier/reconciler.js';
 
 export interface OperatorOptions {

@@ -5,7 +5,7 @@ import { VizierDefinition, type Vizier, type VizierSpec, type VizierStatus } fro
 import { applyDefaults, crdSchema } from '../../crds/definition.js';
 import type { Controller, ObjectKey, ReconcileContext, ReconcileResult, ResourceType } from '../../operator/runtime/types.js';
 import { OWNER_ANNOTATION } from '../../operator/runtime/types.js';
-import { ApiError } from '../../operator/runtime/errors.js';
+import { ApiError } from '../../lib/kube/api-error.js';
 import { stampHash, upToDate } from '../common/apply.js';
 import { Types, loupeType, typeOf } from '../common/resources.js';
 import { ownedSelector, childName } from '../common/labels.js';

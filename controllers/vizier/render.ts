@@ -7,7 +7,7 @@ import type {
 } from '@kubernetes/client-node';
 import type { Vizier, VizierSpec } from '../../crds/kinds/vizier.js';
 import { Env, Ports } from '../../crds/roles.js';
-import { parseQuantity } from '../../crds/quantity.js';
+import { parseQuantity } from '../../lib/quantity.js';
 import { commonLabels, selectorLabels, controllerRef, ownerAnnotation, childName, VERSION_LABEL, STATEFULSET_NAME_MAX } from '../common/labels.js';
 import { applyPodPolicy, toRequirements, type ResourceSpec } from '../common/podpolicy.js';
 import { applyPatches } from '../common/patches.js';

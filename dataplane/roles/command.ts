@@ -6,7 +6,7 @@
 // used (the message names it); 1 when the role cannot start (NATS unreachable, address in use,
 // eBPF refused).
 import { pino, type Logger } from 'pino';
-import { HealthServer } from '../../crds/health-server.js';
+import { HealthServer } from '../../lib/health-server.js';
 import type { CollectorOptions } from '../collectors/socket-trace-collector.js';
 import { TargetArgumentError } from '../targets.js';
 import { formatHostPort } from './address.js';

@@ -3,7 +3,7 @@
 // ones still wait.
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import type { Readiness } from '../../crds/health-server.js';
+import type { Readiness } from '../../lib/health-server.js';
 
 export type { Readiness };
 

@@ -1,7 +1,7 @@
 // Where a role's setting comes from: a command-line flag wins over the environment variable the
 // operator sets (crds/roles.ts `Env`), which wins over the default. Every parse error names the
 // flag or variable it came from, so `loupe pem` by hand and a pod's log say the same thing.
-import { parseQuantity } from '../../crds/quantity.js';
+import { parseQuantity } from '../../lib/quantity.js';
 import { durationToMs } from '../../crds/schema.js';
 import { parseDuration } from '../targets.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { KubeTransport } from '../../operator/runtime/rest.js';
-import { isNotFound } from '../../operator/runtime/errors.js';
+import { isNotFound } from '../../lib/kube/api-error.js';
 import { repoRoot } from '../../crds/generate.js';
 
 export function api(kc: KubeConfig): KubeTransport {

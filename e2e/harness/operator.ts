@@ -4,7 +4,7 @@ import { openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Manager } from '../../operator/runtime/manager.js';
-import { createLogger } from '../../operator/runtime/logger.js';
+import { createLogger } from '../../lib/logger.js';
 import { vizierController } from '../../controllers/vizier/reconciler.js';
 import { repoRoot } from '../../crds/generate.js';
 

@@ -3,7 +3,7 @@
 // "idle → zero writes" can be asserted from the outside.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { Discovery } from './discovery.js';
-import { isNotFound } from './errors.js';
+import { isNotFound } from '../../lib/kube/api-error.js';
 import { describeObject, objectPath } from './paths.js';
 import type { KubeTransport } from './rest.js';
 import { FIELD_MANAGER, type ApplyClient, type ObjectKey, type ResourceType } from './types.js';

@@ -1,7 +1,7 @@
 // Decides whether a server-side apply would change anything. Apply on a 1.20 server rewrites
 // managedFields timestamps even when nothing changed, so an unchanged object must not be
 // applied at all, or every resync becomes a write.
-import { quantitiesEqual } from '../../crds/quantity.js';
+import { quantitiesEqual } from '../../lib/quantity.js';
 
 /** Top-level fields apply does not compare: identity, and status (ignored by apply). */
 const IGNORED_TOP_LEVEL = new Set(['apiVersion', 'kind', 'status']);

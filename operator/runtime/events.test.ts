@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { FakeClock } from './clock.js';
-import { ApiError } from './errors.js';
+import { FakeClock } from '../../lib/clock.js';
+import { ApiError } from '../../lib/kube/api-error.js';
 import { KubeEventRecorder, type CoreEvent, type EventSink } from './events.js';
 
 /** Keeps Events in memory the way the API server would. */

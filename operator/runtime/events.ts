@@ -5,8 +5,8 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { WriteCounter } from './client.js';
-import { realClock, type Clock } from './clock.js';
-import { isNotFound } from './errors.js';
+import { realClock, type Clock } from '../../lib/clock.js';
+import { isNotFound } from '../../lib/kube/api-error.js';
 import { describeObject } from './paths.js';
 import { TokenBucket } from './ratelimit.js';
 import type { KubeTransport } from './rest.js';

@@ -5,8 +5,8 @@
 // re-delivers every cached object as an update.
 import { Watch, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { sleep } from './clock.js';
-import { ApiError, isGone } from './errors.js';
+import { sleep } from '../../lib/clock.js';
+import { ApiError, isGone } from '../../lib/kube/api-error.js';
 import { apiVersionOf, resourcePath } from './paths.js';
 import { isRecord, type KubeTransport } from './rest.js';
 import { keyToString, type Lister, type ResourceType } from './types.js';

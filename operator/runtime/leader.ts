@@ -6,8 +6,8 @@
 // candidates cannot both win. A graceful stop empties holderIdentity so a standby takes
 // over at its next try instead of after leaseDuration.
 import type { Logger } from 'pino';
-import { sleep } from './clock.js';
-import { isConflict, isNotFound } from './errors.js';
+import { sleep } from '../../lib/clock.js';
+import { isConflict, isNotFound } from '../../lib/kube/api-error.js';
 import { describeObject, objectPath, resourcePath } from './paths.js';
 import type { KubeTransport } from './rest.js';
 import { LEASES, NAMESPACES } from './resources.js';

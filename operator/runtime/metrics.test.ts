@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { HealthServer } from '../../crds/health-server.js';
+import { HealthServer } from '../../lib/health-server.js';
 import { RuntimeMetrics } from './metrics.js';
 
 describe('RuntimeMetrics', () => {

@@ -1,6 +1,6 @@
 // Rate limiters after client-go's workqueue: a per-key exponential backoff and an overall
 // token bucket, combined by taking the longer of the two delays.
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '../../lib/clock.js';
 
 /** A token bucket refilled at `qps` tokens per second up to `burst`. */
 export class TokenBucket {

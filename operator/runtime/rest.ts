@@ -3,7 +3,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { ApiError, type StatusCause } from './errors.js';
+import { ApiError, type StatusCause } from '../../lib/kube/api-error.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeClock } from './clock.js';
+import { FakeClock } from '../../lib/clock.js';
 import { WorkQueue } from './workqueue.js';
 
 /** Resolves with the key if `p` settles within the current macrotask, else 'pending'. */

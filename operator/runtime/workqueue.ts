@@ -1,7 +1,7 @@
 // A de-duplicating, rate-limited work queue with client-go's semantics: a key is queued at
 // most once, is never handed to two workers at once, and a key added while it is being
 // processed is queued again once `done` is called for it.
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '../../lib/clock.js';
 import { WorkQueueRateLimiter, type RateLimiterOptions } from './ratelimit.js';
 
 export interface WorkQueueMetrics {

@@ -1,9 +1,6 @@
 // One small HTTP server for the kubelet's probes and Prometheus: /healthz, /readyz, /metrics.
 // Every process serves it: the operator (operator/runtime/manager.ts) and the query roles
-// (dataplane/roles/command.ts). It lives in crds/, beside the role contract (crds/roles.ts:
-// LOUPE_HEALTH_ADDR and the health ports), because crds/ is the one folder both sides may import
-// (eslint.config.js: dataplane/ never imports operator/); like the rest of crds/, it imports
-// nothing else of ours.
+// (dataplane/roles/command.ts).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
