@@ -25,7 +25,7 @@ test('an unknown role, an unbuilt role and bad operator flags each exit non-zero
     [['operator', '--leader-elect', 'maybe'], 2, /--leader-elect: "maybe" is not true or false/],
     [['operator', '--retry-period', '20'], 2, /--retry-period < --renew-deadline < --lease-duration/],
     [['operator', '--bogus'], 2, /Unknown option '--bogus'/],
-    [['operator'], 1, /cannot load \$KUBECONFIG \(\/nonexistent\/kubeconfig\): ENOENT/],
+    [['operator'], 2, /cannot load \$KUBECONFIG \(\/nonexistent\/kubeconfig\): ENOENT/],
   ];
   for (const [args, code, message] of cases) {
     const r = loupe(args, { KUBECONFIG: '/nonexistent/kubeconfig' });

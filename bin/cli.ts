@@ -1,6 +1,7 @@
 // The one Loupe program: `loupe <role> [flags]`. Each Deployment/DaemonSet runs one role.
 import { parseArgs } from 'node:util';
 import { ROLES } from '../crds/roles.js';
+import { UsageError as KubeConfigUsageError } from '../lib/cli.js';
 
 // Roles with a main; the others are listed as not built yet.
 const BUILT_ROLES: readonly string[] = ['operator', 'standalone', 'pem', 'kelvin', 'query-broker'];
@@ -164,9 +165,9 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (err: unknown) => {
-    if ((err as Error).name === 'OperatorConfigError') {
-      console.error(`loupe operator: ${(err as Error).message}`);
-      process.exit(1);
+    if (err instanceof KubeConfigUsageError) {
+      console.error(`loupe operator: ${err.message}`);
+      process.exit(2);
     }
     if (err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       console.error(`loupe: ${(err as Error).message}\n\n${USAGE}`);

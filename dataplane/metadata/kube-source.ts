@@ -1,16 +1,12 @@
 // ListWatchSources backed by a real API server, through @kubernetes/client-node: the generated
-// client for paginated LISTs, its Watch for the streams.
-import { CoreV1Api, CustomObjectsApi, Watch, type KubeConfig } from '@kubernetes/client-node';
-import type { ListPage, ListWatchSource, WatchHandle } from './list-watch.js';
+// client for paginated LISTs, its Watch (lib/kube/reflector.ts) for the streams.
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { isNotFound } from '../../lib/kube/api-error.js';
+import { watchCollection, type ListPage, type ListWatchSource, type WatchHandle } from '../../lib/kube/reflector.js';
 
 interface KubeList {
   items: readonly unknown[];
   metadata?: { resourceVersion?: string; _continue?: string };
-}
-
-/** Servers end a watch after timeoutSeconds; a random 5–10 min spreads reconnects, as client-go does. */
-function watchTimeoutSeconds(): number {
-  return 300 + Math.floor(Math.random() * 300);
 }
 
 export function kubeListWatchSource(
@@ -20,19 +16,14 @@ export function kubeListWatchSource(
   path: string,
   list: (req: { limit: number; _continue?: string }) => Promise<KubeList>,
 ): ListWatchSource {
-  const watcher = new Watch(kc);
   return {
     name,
-    async list(pageSize: number, continueToken?: string): Promise<ListPage> {
+    async list(pageSize, continueToken): Promise<ListPage> {
       const r = await list({ limit: pageSize, ...(continueToken ? { _continue: continueToken } : {}) });
       const next = r.metadata?._continue;
       return { items: r.items, resourceVersion: r.metadata?.resourceVersion ?? '', ...(next ? { continueToken: next } : {}) };
     },
-    async watch(resourceVersion, onEvent, onDone): Promise<WatchHandle> {
-      const query = { resourceVersion, allowWatchBookmarks: true, timeoutSeconds: watchTimeoutSeconds() };
-      const controller = await watcher.watch(path, query, (type: string, object: unknown) => onEvent(type, object), onDone);
-      return { abort: () => controller.abort() };
-    },
+    watch: watchCollection(kc, path),
   };
 }
 
@@ -48,11 +39,6 @@ export function podAndServiceSources(kc: KubeConfig): { pods: ListWatchSource; s
 /** discovery.k8s.io versions that serve EndpointSlices, preferred first (v1beta1: before Kubernetes 1.21). */
 export const ENDPOINT_SLICE_VERSIONS = ['v1', 'v1beta1'] as const;
 
-function isNotFound(err: unknown): boolean {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; statusCode?: unknown };
-  return e.code === 404 || e.statusCode === 404;
-}
-
 /**
  * EndpointSlices in every namespace, from discovery.k8s.io/v1, or v1beta1 where the API server
  * has no v1 (Kubernetes 1.17–1.20). The version is chosen by the first LIST that the server does
@@ -66,12 +52,12 @@ export function endpointSliceSource(kc: KubeConfig): ListWatchSource {
     custom.listClusterCustomObject({ group: 'discovery.k8s.io', version: v, plural: 'endpointslices', ...req }) as Promise<KubeList>)]));
   return {
     name: 'endpointslices',
-    async list(pageSize, continueToken): Promise<ListPage> {
-      if (version) return sources.get(version)!.list(pageSize, continueToken);
+    async list(pageSize, continueToken, signal): Promise<ListPage> {
+      if (version) return sources.get(version)!.list(pageSize, continueToken, signal);
       let notFound: unknown;
       for (const v of ENDPOINT_SLICE_VERSIONS) {
         try {
-          const page = await sources.get(v)!.list(pageSize, continueToken);
+          const page = await sources.get(v)!.list(pageSize, continueToken, signal);
           version = v;
           return page;
         } catch (err) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KubeMetadata, MetadataSyncError } from './kube.js';
-import type { ListPage, ListWatchSource, WatchHandle } from './list-watch.js';
+import type { ListPage, ListWatchSource, WatchHandle } from '../../lib/kube/reflector.js';
 
 /** A source that lists fixed items (or always fails) and whose watches stay open until aborted. */
 function source(name: string, items: unknown[], failWith?: Error): ListWatchSource & { emit?: (type: string, o: unknown) => void } {

@@ -10,11 +10,11 @@
 import { hostname as osHostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { Reflector, type ListWatchSource } from '../../lib/kube/reflector.js';
 import { ClusterIndex, type ClusterIndexCounts, type ClusterIndexOptions } from './cluster-index.js';
 import type { ClusterView, ContainerInfo } from './cluster-view.js';
 import { endpointSliceRecord, podRecord, serviceRecord, type EndpointSliceRecord, type PodRecord, type ServiceRecord } from './kube-objects.js';
 import { endpointSliceSource, podAndServiceSources } from './kube-source.js';
-import { ListWatch, type ListWatchSource } from './list-watch.js';
 import type { MetadataView, PodInfo, ProcessInfo, ServiceInfo } from './types.js';
 
 export class MetadataSyncError extends Error {
@@ -55,9 +55,9 @@ export class KubeMetadata implements MetadataView, ClusterView {
   readonly nodeName: string;
   readonly hostname: string;
   private readonly index: ClusterIndex;
-  private readonly pods: ListWatch<PodRecord>;
-  private readonly services: ListWatch<ServiceRecord>;
-  private readonly slices: ListWatch<EndpointSliceRecord> | undefined;
+  private readonly pods: Reflector<PodRecord>;
+  private readonly services: Reflector<ServiceRecord>;
+  private readonly slices: Reflector<EndpointSliceRecord> | undefined;
   private readonly pruneIntervalMs: number;
   private pruneTimer: NodeJS.Timeout | undefined;
 
@@ -79,20 +79,20 @@ export class KubeMetadata implements MetadataView, ClusterView {
       ...(opts.retryMinMs !== undefined ? { retryMinMs: opts.retryMinMs } : {}),
       ...(opts.log ? { log: opts.log } : {}),
     };
-    this.pods = new ListWatch(sources.pods, podRecord, {
+    this.pods = new Reflector(sources.pods, podRecord, {
       replace: (rs) => this.index.replacePods(rs),
       upsert: (r) => this.index.upsertPod(r),
-      remove: (uid) => this.index.removePod(uid),
+      remove: (r) => this.index.removePod(r.uid),
     }, lwOpts);
-    this.services = new ListWatch(sources.services, serviceRecord, {
+    this.services = new Reflector(sources.services, serviceRecord, {
       replace: (rs) => this.index.replaceServices(rs),
       upsert: (r) => this.index.upsertService(r),
-      remove: (uid) => this.index.removeService(uid),
+      remove: (r) => this.index.removeService(r.uid),
     }, lwOpts);
-    this.slices = sources.endpointSlices && new ListWatch(sources.endpointSlices, endpointSliceRecord, {
+    this.slices = sources.endpointSlices && new Reflector(sources.endpointSlices, endpointSliceRecord, {
       replace: (rs) => this.index.replaceEndpointSlices(rs),
       upsert: (r) => this.index.upsertEndpointSlice(r),
-      remove: (uid) => this.index.removeEndpointSlice(uid),
+      remove: (r) => this.index.removeEndpointSlice(r.uid),
     }, lwOpts);
   }
 

@@ -3,41 +3,16 @@
 // of services checks the address, the credentials and the RBAC, so that a misconfigured role
 // stops at start with what failed instead of retrying quietly; after that the watches retry on
 // their own and readiness reports whether pods and services have been listed.
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { ApiError, toApiError } from '../../lib/kube/api-error.js';
+import { loadKubeConfig } from '../../lib/kube/kubeconfig.js';
 import { KubeMetadata } from '../metadata/kube.js';
 import type { KubeSource } from './config.js';
 import type { RoleLog } from './health.js';
 
 /** What the service account needs (mirrors the metadata ClusterRole in controllers/vizier/render.ts). */
 const RBAC_HINT = 'the service account needs get, list and watch on pods and services (and discovery.k8s.io endpointslices) in all namespaces';
-
-function loadKubeConfig(src: KubeSource): KubeConfig {
-  const kc = new KubeConfig();
-  const what = src.kind === 'file' ? `--kubeconfig ${src.path}` : 'the in-cluster service account';
-  try {
-    if (src.kind === 'file') kc.loadFromFile(src.path);
-    else kc.loadFromCluster();
-  } catch (err) {
-    throw new Error(`metadata: cannot load ${what}: ${(err as Error).message}; pass --kubeconfig PATH, or --no-kube for /proc only`);
-  }
-  if (!kc.getCurrentCluster()) throw new Error(`metadata: no cluster in ${what}; pass --kubeconfig PATH, or --no-kube for /proc only`);
-  return kc;
-}
-
-/** The API server's reason, from a Status body when there is one. */
-function reason(err: unknown): { code: number | undefined; message: string } {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; body?: unknown; message?: unknown };
-  const code = typeof e.code === 'number' ? e.code : undefined;
-  let message = typeof e.message === 'string' ? e.message : String(err);
-  try {
-    const body = (typeof e.body === 'string' ? JSON.parse(e.body) : e.body) as { message?: unknown } | undefined;
-    if (typeof body?.message === 'string') message = body.message;
-  } catch {
-    // not JSON: keep the exception's message
-  }
-  return { code, message };
-}
 
 async function preflight(kc: KubeConfig, server: string): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
@@ -48,8 +23,10 @@ async function preflight(kc: KubeConfig, server: string): Promise<void> {
   for (const [resource, list] of checks) {
     try {
       await list();
-    } catch (err) {
-      const { code, message } = reason(err);
+    } catch (thrown) {
+      const err = toApiError(thrown, `${resource} in all namespaces`, 'LIST');
+      const code = err instanceof ApiError ? err.status : undefined;
+      const message = err instanceof ApiError ? err.serverMessage : (err as Error).message;
       const head = `metadata: Kubernetes API ${server}: cannot list ${resource} in all namespaces`;
       if (code === 403) throw new Error(`${head}: forbidden (RBAC is missing verb "list" on resource "${resource}", API group "", cluster-wide: ${RBAC_HINT}): ${message}`);
       if (code === 401) throw new Error(`${head}: unauthorized (the credentials were refused): ${message}`);
@@ -69,7 +46,7 @@ export interface ClusterMetadata {
  * and starts the watches without waiting for them: `metadata.synced` says when they are listed.
  */
 export async function startClusterMetadata(src: KubeSource, opts: { log: RoleLog; nodeName?: string }): Promise<ClusterMetadata> {
-  const kc = loadKubeConfig(src);
+  const kc = loadKubeConfig(src, { hint: 'or --no-kube for /proc only' });
   const server = kc.getCurrentCluster()!.server;
   await preflight(kc, server);
   const metadata = KubeMetadata.fromKubeConfig(kc, {

@@ -1,12 +1,11 @@
 // A list+watch cache of one resource type (optionally one namespace and label selector),
-// after client-go's reflector and shared informer: paginated LIST, then WATCH from the
-// list's resourceVersion with bookmarks; a broken watch resumes from the last version seen;
-// 410 Gone re-lists and delivers the differences as add/update/delete; a periodic resync
-// re-delivers every cached object as an update.
-import { Watch, type KubernetesObject } from '@kubernetes/client-node';
+// after client-go's shared informer: lib/kube/reflector.ts lists and watches (pages, bookmarks,
+// resume, re-list on 410 Gone) and this keeps the objects, delivers the differences to the
+// handlers as add/update/delete, and re-delivers every cached object as an update on a
+// periodic resync.
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { sleep } from '../../lib/clock.js';
-import { ApiError, isGone } from '../../lib/kube/api-error.js';
+import { Reflector, watchCollection, type ListPage, type ListWatchSource } from '../../lib/kube/reflector.js';
 import { apiVersionOf, resourcePath } from './paths.js';
 import { isRecord, type KubeTransport } from './rest.js';
 import { keyToString, type Lister, type ResourceType } from './types.js';
@@ -33,39 +32,56 @@ export interface InformerOptions extends InformerScope {
 }
 
 const DEFAULT_RESYNC_MS = 10 * 60_000;
-const MIN_WATCH_TIMEOUT_S = 300;
-/** A watch that ends sooner than this without an error still counts as a failure (no hot loop). */
-const MIN_HEALTHY_WATCH_MS = 1000;
-const MAX_RETRY_DELAY_MS = 30_000;
+
+/** LISTs through the operator's transport; list items get the apiVersion and kind that only watch events carry. */
+function apiServerSource(transport: KubeTransport, type: ResourceType, name: string, scope: InformerScope): ListWatchSource {
+  const path = resourcePath(type, scope.namespace);
+  return {
+    name,
+    async list(pageSize, continueToken, signal): Promise<ListPage> {
+      const page = await transport.request({
+        method: 'GET',
+        path,
+        query: { limit: pageSize || undefined, continue: continueToken, labelSelector: scope.labelSelector },
+        object: name,
+        signal,
+      });
+      if (!isRecord(page) || !Array.isArray(page.items) || !isRecord(page.metadata)) {
+        throw new Error(`LIST ${path} returned something other than a list`);
+      }
+      const items = page.items.filter(isObject).map((item) => ({ ...item, apiVersion: apiVersionOf(type), kind: type.kind }));
+      const next = page.metadata.continue;
+      return { items, resourceVersion: String(page.metadata.resourceVersion ?? ''), ...(typeof next === 'string' && next ? { continueToken: next } : {}) };
+    },
+    watch: watchCollection(transport.kc, path, scope.labelSelector),
+  };
+}
 
 export class Informer<T extends KubernetesObject = KubernetesObject> implements Lister<T> {
   readonly name: string;
   private cache = new Map<string, T>();
   private readonly handlers = new Set<InformerHandlers<T>>();
-  private synced = false;
-  private syncWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
-  private resourceVersion?: string;
-  private started = false;
-  private readonly stopper = new AbortController();
-  private activeWatch?: AbortController;
+  private readonly reflector: Reflector<T>;
   private resyncTimer?: NodeJS.Timeout;
+  private started = false;
+  private stopped = false;
   private readonly log?: Logger;
   private readonly resyncMs: number;
-  private readonly pageSize: number;
-  private readonly path: string;
-  private readonly watcher: Watch;
 
   constructor(
-    private readonly transport: KubeTransport,
+    transport: KubeTransport,
     readonly type: ResourceType,
-    private readonly opts: InformerOptions = {},
+    opts: InformerOptions = {},
   ) {
     this.name = `${type.plural}${type.group ? `.${type.group}` : ''}${opts.namespace ? ` in ${opts.namespace}` : ''}${opts.labelSelector ? ` (${opts.labelSelector})` : ''}`;
     this.log = opts.log?.child({ informer: this.name });
     this.resyncMs = opts.resyncMs ?? DEFAULT_RESYNC_MS;
-    this.pageSize = opts.pageSize ?? 500;
-    this.path = resourcePath(type, opts.namespace);
-    this.watcher = new Watch(transport.kc);
+    this.reflector = new Reflector<T>(
+      apiServerSource(transport, type, this.name, opts),
+      (obj) => (isObject(obj) ? (obj as T) : undefined),
+      { replace: (objs) => this.replace(objs), upsert: (obj) => this.upsert(obj), remove: (obj) => this.remove(obj) },
+      { ...(opts.pageSize !== undefined ? { pageSize: opts.pageSize } : {}), ...(this.log ? { log: this.log } : {}) },
+    );
   }
 
   /** Subscribes; objects already cached are delivered to the new handlers as adds. */
@@ -78,7 +94,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
   start(): void {
     if (this.started || this.stopped) return;
     this.started = true;
-    void this.run();
+    this.reflector.start();
     if (this.resyncMs > 0) {
       this.resyncTimer = setInterval(() => this.resync(), this.resyncMs);
       this.resyncTimer.unref();
@@ -86,39 +102,18 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
   }
 
   stop(): void {
-    if (this.stopped) return;
-    this.stopper.abort();
-    this.activeWatch?.abort();
+    this.stopped = true;
+    this.reflector.stop();
     clearInterval(this.resyncTimer);
-    const err = new Error(`informer for ${this.name} stopped before its cache synced`);
-    for (const w of this.syncWaiters.splice(0)) w.reject(err);
   }
 
   hasSynced(): boolean {
-    return this.synced;
+    return this.reflector.isSynced;
   }
 
   /** Resolves once the first LIST is in the cache; rejects if stopped or `signal` aborts first. */
   waitForSync(signal?: AbortSignal): Promise<void> {
-    if (this.synced) return Promise.resolve();
-    if (this.stopped) return Promise.reject(new Error(`informer for ${this.name} is stopped`));
-    const gaveUp = (): Error => new Error(`gave up waiting for the ${this.name} cache to sync`);
-    if (signal?.aborted) return Promise.reject(gaveUp());
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        this.syncWaiters = this.syncWaiters.filter((w) => w !== waiter);
-        reject(gaveUp());
-      };
-      const waiter = {
-        resolve: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        reject,
-      };
-      this.syncWaiters.push(waiter);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return this.reflector.whenSynced(signal);
   }
 
   get(namespace: string, name: string): T | undefined {
@@ -135,42 +130,10 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
     return out;
   }
 
-  private get stopped(): boolean {
-    return this.stopper.signal.aborted;
-  }
-
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (!this.stopped) {
-      try {
-        if (this.resourceVersion === undefined) await this.relist();
-        const started = Date.now();
-        await this.watchFrom(this.resourceVersion as string);
-        if (this.stopped) break;
-        if (Date.now() - started < MIN_HEALTHY_WATCH_MS) throw new Error('watch closed right after it opened');
-        this.log?.debug({ resourceVersion: this.resourceVersion }, 'watch closed; resuming');
-        failures = 0;
-      } catch (err) {
-        if (this.stopped) break;
-        if (isGone(err)) {
-          this.log?.info({ resourceVersion: this.resourceVersion }, 'resource version too old; re-listing');
-          this.resourceVersion = undefined;
-          continue;
-        }
-        failures++;
-        const delayMs = Math.min(MAX_RETRY_DELAY_MS, 500 * 2 ** (failures - 1)) * (0.5 + Math.random() / 2);
-        this.log?.warn({ err, retryInMs: Math.round(delayMs) }, 'list/watch failed; retrying');
-        await sleep(delayMs, this.stopper.signal);
-      }
-    }
-  }
-
-  /** LISTs everything and replaces the cache, delivering the differences to the old one. */
-  private async relist(): Promise<void> {
-    const { items, resourceVersion } = await this.listAll(this.pageSize);
+  /** A LIST's objects replace the cache; the differences to the old one go to the handlers. */
+  private replace(objs: T[]): void {
     const previous = this.cache;
-    this.cache = new Map(items.map((o) => [objectKey(o), o]));
-    this.resourceVersion = resourceVersion;
+    this.cache = new Map(objs.map((o) => [objectKey(o), o]));
     for (const [key, obj] of this.cache) {
       const old = previous.get(key);
       if (!old) this.emit('add', obj);
@@ -179,89 +142,6 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
     for (const [key, old] of previous) {
       if (!this.cache.has(key)) this.emit('delete', old);
     }
-    if (!this.synced) {
-      this.synced = true;
-      this.log?.debug({ objects: this.cache.size }, 'cache synced');
-      for (const w of this.syncWaiters.splice(0)) w.resolve();
-    }
-  }
-
-  private async listAll(limit: number): Promise<{ items: T[]; resourceVersion: string }> {
-    const items: T[] = [];
-    let resourceVersion = '';
-    let cont: string | undefined;
-    do {
-      let page: unknown;
-      try {
-        page = await this.transport.request({
-          method: 'GET',
-          path: this.path,
-          query: { limit: limit || undefined, continue: cont, labelSelector: this.opts.labelSelector },
-          object: this.name,
-          signal: this.stopper.signal,
-        });
-      } catch (err) {
-        // The continue token expired between pages: fall back to one unpaginated LIST.
-        if (isGone(err) && cont !== undefined) return this.listAll(0);
-        throw err;
-      }
-      if (!isRecord(page) || !Array.isArray(page.items) || !isRecord(page.metadata)) {
-        throw new Error(`LIST ${this.path} returned something other than a list`);
-      }
-      for (const item of page.items) {
-        if (!isObject(item)) continue;
-        // List items come without apiVersion/kind; watch events carry them.
-        items.push({ ...item, apiVersion: apiVersionOf(this.type), kind: this.type.kind } as T);
-      }
-      resourceVersion = String(page.metadata.resourceVersion ?? '');
-      cont = typeof page.metadata.continue === 'string' && page.metadata.continue ? page.metadata.continue : undefined;
-    } while (cont);
-    return { items, resourceVersion };
-  }
-
-  /** Watches from `rv` until the watch ends; rejects with an ApiError on an ERROR event or failed request. */
-  private watchFrom(rv: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      let finished = false;
-      const finish = (err?: unknown): void => {
-        if (finished) return;
-        finished = true;
-        this.stopper.signal.removeEventListener('abort', onStop);
-        this.activeWatch?.abort();
-        this.activeWatch = undefined;
-        if (err) reject(err);
-        else resolve();
-      };
-      const onStop = (): void => finish();
-      this.stopper.signal.addEventListener('abort', onStop, { once: true });
-
-      const onEvent = (phase: string, obj: unknown): void => {
-        if (finished) return;
-        if (phase === 'ERROR') return finish(watchEventError(obj, this.name));
-        // Bookmarks carry only a resourceVersion: where to resume without any object changing.
-        const rv = isRecord(obj) && isRecord(obj.metadata) ? obj.metadata.resourceVersion : undefined;
-        if (typeof rv === 'string' && rv) this.resourceVersion = rv;
-        if (!isObject(obj)) return;
-        if (phase === 'ADDED' || phase === 'MODIFIED') this.upsert(obj as T);
-        else if (phase === 'DELETED') this.remove(obj as T);
-      };
-      const onDone = (err: unknown): void => {
-        finish(err && !this.stopped ? watchRequestError(err, this.name) : undefined);
-      };
-      const query = {
-        resourceVersion: rv,
-        allowWatchBookmarks: true,
-        labelSelector: this.opts.labelSelector,
-        timeoutSeconds: MIN_WATCH_TIMEOUT_S + Math.floor(Math.random() * MIN_WATCH_TIMEOUT_S),
-      };
-      this.watcher.watch(this.path, query, onEvent, onDone).then(
-        (controller) => {
-          if (finished) controller.abort();
-          else this.activeWatch = controller;
-        },
-        (err: unknown) => finish(err),
-      );
-    });
   }
 
   private upsert(obj: T): void {
@@ -280,7 +160,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
   }
 
   private resync(): void {
-    if (!this.synced || this.stopped) return;
+    if (!this.reflector.isSynced || this.stopped) return;
     for (const obj of this.cache.values()) this.emit('update', obj, obj);
   }
 
@@ -318,24 +198,6 @@ function objectKey(obj: KubernetesObject): string {
 function matchesLabels(obj: KubernetesObject, selector: Record<string, string>): boolean {
   const labels = obj.metadata?.labels ?? {};
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
-}
-
-function watchEventError(status: unknown, what: string): ApiError {
-  const s = isRecord(status) ? status : {};
-  return new ApiError(
-    typeof s.code === 'number' ? s.code : 500,
-    typeof s.reason === 'string' ? s.reason : 'WatchError',
-    what,
-    typeof s.message === 'string' ? s.message : JSON.stringify(status),
-    [],
-    'WATCH',
-  );
-}
-
-function watchRequestError(err: unknown, what: string): unknown {
-  const statusCode = isRecord(err) ? err.statusCode : undefined;
-  if (typeof statusCode !== 'number') return err;
-  return new ApiError(statusCode, err instanceof Error ? err.message : 'Error', what, `watch request answered ${statusCode}`, [], 'WATCH');
 }
 
 /** Hands out one informer per (type, namespace, label selector) so controllers share caches. */

@@ -3,7 +3,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { ApiError, type StatusCause } from '../../lib/kube/api-error.js';
+import { apiErrorFromResponse } from '../../lib/kube/api-error.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -72,7 +72,7 @@ export class KubeTransport {
             }
             return;
           }
-          reject(statusError(req.method, object, status, res.statusMessage, text));
+          reject(apiErrorFromResponse(req.method, object, status, res.statusMessage, text));
         });
       });
       r.setTimeout(this.timeoutMs, () => r.destroy(new Error(`${req.method} ${object}: no answer within ${this.timeoutMs} ms`)));
@@ -105,23 +105,6 @@ export class KubeTransport {
     }
     return this.agent;
   }
-}
-
-function statusError(method: string, object: string, status: number, statusText: string | undefined, body: string): ApiError {
-  let reason = statusText || 'Error';
-  let message = body.trim() || `HTTP ${status}`;
-  let causes: StatusCause[] = [];
-  try {
-    const parsed: unknown = JSON.parse(body);
-    if (isRecord(parsed) && parsed.kind === 'Status') {
-      if (typeof parsed.reason === 'string' && parsed.reason) reason = parsed.reason;
-      if (typeof parsed.message === 'string') message = parsed.message;
-      if (isRecord(parsed.details) && Array.isArray(parsed.details.causes)) causes = parsed.details.causes.filter(isRecord);
-    }
-  } catch {
-    // Not a Status: keep the raw body as the message.
-  }
-  return new ApiError(status, reason, object, message, causes, method);
 }
 
 export function isRecord(v: unknown): v is Record<string, unknown> {

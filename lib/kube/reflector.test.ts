@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ListWatch, isGone, type ListPage, type ListWatchSource, type WatchHandle } from './list-watch.js';
+import { ApiError } from './api-error.js';
+import { Reflector, type ListPage, type ListWatchSource, type WatchHandle } from './reflector.js';
 
 interface Obj {
   metadata: { uid: string; resourceVersion: string };
@@ -27,10 +28,11 @@ class FakeSource implements ListWatchSource {
   watches: ActiveWatch[] = [];
   private waiters: (() => void)[] = [];
 
-  async list(pageSize: number, continueToken?: string): Promise<ListPage> {
+  async list(pageSize: number, continueToken: string | undefined): Promise<ListPage> {
     this.listCalls.push({ pageSize, continueToken });
     const err = this.listErrors.shift();
     if (err) throw err;
+    if (pageSize === 0) return { items: this.items, resourceVersion: this.resourceVersion };
     const start = continueToken ? Number(continueToken) : 0;
     const next = start + pageSize < this.items.length ? String(start + pageSize) : undefined;
     return { items: this.items.slice(start, start + pageSize), resourceVersion: this.resourceVersion, ...(next ? { continueToken: next } : {}) };
@@ -72,9 +74,9 @@ class Recorder {
     this.calls.push(`upsert ${r.uid}=${r.v}`);
     this.state.set(r.uid, r.v);
   }
-  remove(uid: string): void {
-    this.calls.push(`remove ${uid}`);
-    this.state.delete(uid);
+  remove(r: { uid: string }): void {
+    this.calls.push(`remove ${r.uid}`);
+    this.state.delete(r.uid);
   }
 }
 
@@ -86,7 +88,7 @@ const convert = (o: unknown) => {
 function setup(opts: { pageSize?: number; retryMinMs?: number } = {}) {
   const source = new FakeSource();
   const rec = new Recorder();
-  const lw = new ListWatch(source, convert, rec, { retryMinMs: 5, retryMaxMs: 40, ...opts });
+  const lw = new Reflector(source, convert, rec, { retryMinMs: 5, retryMaxMs: 40, ...opts });
   return { source, rec, lw };
 }
 
@@ -100,7 +102,7 @@ async function until(what: string, cond: () => boolean, timeoutMs = 2000): Promi
   }
 }
 
-describe('ListWatch', () => {
+describe('Reflector', () => {
   it('lists every page, hands the whole set over once, then watches from the list\'s version', async () => {
     const { source, rec, lw } = setup({ pageSize: 2 });
     source.items = [obj('a', 1), obj('b', 2), obj('c', 3), obj('d', 4), obj('e', 5)];
@@ -229,10 +231,47 @@ describe('ListWatch', () => {
     await waiting;
   });
 
-  it('recognises 410 in an HTTP error and in a Status object', () => {
-    assert.equal(isGone({ statusCode: 410 }), true);
-    assert.equal(isGone({ code: 410, kind: 'Status' }), true);
-    assert.equal(isGone({ code: 500 }), false);
-    assert.equal(isGone(undefined), false);
+  it('lists the whole set at once when the continue token expired between pages', async () => {
+    const { source, rec, lw } = setup({ pageSize: 2 });
+    source.items = [obj('a', 1), obj('b', 2), obj('c', 3)];
+    source.listErrors = [undefined, new ApiError(410, 'Expired', 'widgets', 'The provided continue parameter is too old')];
+    lw.start();
+    await lw.whenSynced();
+    assert.deepEqual(source.listCalls, [
+      { pageSize: 2, continueToken: undefined },
+      { pageSize: 2, continueToken: '2' },
+      { pageSize: 0, continueToken: undefined },
+    ]);
+    assert.deepEqual(rec.calls, ['replace a,b,c']);
+    lw.stop();
+  });
+
+  it('ends a watch on an ERROR event other than 410, keeps the error and watches again from the same version', async () => {
+    const { source, lw } = setup();
+    lw.start();
+    const w = await source.watchNo(0);
+    w.emit('ERROR', { kind: 'Status', status: 'Failure', reason: 'InternalError', code: 500, message: 'etcd is sulking' });
+    assert.equal(w.aborted, true, 'the errored watch is closed');
+    const w2 = await source.watchNo(1);
+    const err = lw.lastError;
+    assert.ok(err instanceof ApiError);
+    assert.equal(err.status, 500);
+    assert.match(err.message, /WATCH widgets failed: 500 InternalError: etcd is sulking/);
+    assert.equal(w2.resourceVersion, '100');
+    assert.equal(source.listCalls.length, 1, 'no relist for an error that is not 410');
+    lw.stop();
+  });
+
+  it('whenSynced gives up when its signal aborts and keeps waiting for others', async () => {
+    const { source, lw } = setup({ retryMinMs: 60_000 });
+    source.listErrors = [new Error('down')];
+    lw.start();
+    const giveUp = new AbortController();
+    const patient = lw.whenSynced();
+    const impatient = lw.whenSynced(giveUp.signal);
+    giveUp.abort();
+    await assert.rejects(impatient, /widgets: gave up waiting for the first list/);
+    lw.stop();
+    await assert.rejects(patient, /widgets: stopped before the first list/);
   });
 });
