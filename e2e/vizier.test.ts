@@ -8,6 +8,7 @@ import { startKube, type KubeEnv } from './harness/kube.js';
 import { FakeKubelet } from './harness/kubelet.js';
 import { api, installCRDs, createNamespace, waitFor, list, get } from './harness/cluster.js';
 import { startOperator, spawnOperator } from './harness/operator.js';
+import { microTime } from '../lib/clock.js';
 import type { Manager } from '../operator/runtime/manager.js';
 import type { Vizier } from '../crds/kinds/vizier.js';
 import type { Condition } from '../crds/schema.js';
@@ -361,7 +362,7 @@ test('an operator process that loses its Lease exits instead of reconciling on',
     method: 'PATCH',
     path: leasePath,
     contentType: 'application/merge-patch+json',
-    body: { spec: { holderIdentity: 'thief', leaseDurationSeconds: 3600, renewTime: new Date().toISOString().replace('Z', '000Z') } },
+    body: { spec: { holderIdentity: 'thief', leaseDurationSeconds: 3600, renewTime: microTime(Date.now()) } },
   });
   const code = await Promise.race([proc.exited, new Promise<string>((r) => setTimeout(() => r('still running'), 15_000))]);
   assert.equal(code, 1);

@@ -1,5 +1,6 @@
-// Time as the runtime sees it. Queues and rate limiters take a Clock so tests can move time
-// by hand instead of sleeping.
+// Time as every process sees it. Queues and rate limiters take a Clock so tests can move time
+// by hand instead of sleeping; sleep() ends early when its signal aborts; wallClockNs() is the
+// `time_` of table rows; microTime() is how Kubernetes writes a MicroTime (Lease renewTime).
 
 export interface Clock {
   /** Milliseconds since the epoch. */
@@ -74,4 +75,14 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** Wall-clock time in nanoseconds since the epoch, to the microsecond (the `time_` column). */
+export function wallClockNs(): bigint {
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
+}
+
+/** A Kubernetes MicroTime: RFC 3339 with exactly six fractional digits. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/Z$/, '000Z');
 }

@@ -16,7 +16,7 @@ import { resolveTrackerOptions, type TrackerOptions } from '../protocols/options
 import type { ConnectionMeta } from '../protocols/types.js';
 import { ConnStatsAggregator, type PairStats } from './conn-stats.js';
 import { upidFor } from '../stats/process-stats.js';
-import { wallClockNs } from '../stats/proc.js';
+import { wallClockNs } from '../../lib/clock.js';
 import { HTTP_EVENTS, type ConnStatsRow, type HttpEventRow } from '../table-store/schemas.js';
 
 export interface CollectorOptions extends TracerOptions {

@@ -16,6 +16,7 @@
 // (just created, no IP yet, finished) and for a service that has no slice yet (the controller
 // lags, or no controller runs). Until slices are listed, e.g. when the API forbids reading
 // them, membership comes from selectors alone, as it did before slices were watched.
+import { wallClockNs } from '../../lib/clock.js';
 import type { ClusterView, ContainerInfo } from './cluster-view.js';
 import { selects, type EndpointSliceRecord, type PodRecord, type ServiceRecord } from './kube-objects.js';
 import type { PodInfo, ServiceInfo } from './types.js';
@@ -72,7 +73,6 @@ function removeFrom<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
   if (s.size === 0) m.delete(k);
 }
 
-const wallClockNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
 const nameOf = (r: { namespace: string; name: string }): string => `${r.namespace}/${r.name}`;
 const sameIds = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 

@@ -7,7 +7,7 @@ import { SocketTraceCollector, type CollectorOptions } from '../collectors/socke
 import { SampleCollector } from '../profiler/samples.js';
 import { toStackTraceRows } from '../profiler/stack-rows.js';
 import { NetworkStatsReader } from '../stats/network-stats.js';
-import { wallClockNs } from '../stats/proc.js';
+import { sleep, wallClockNs } from '../../lib/clock.js';
 import { ProcessStatsReader, upidFor } from '../stats/process-stats.js';
 import type { Table } from '../table-store/table.js';
 import type { TableStore } from '../table-store/table-store.js';
@@ -198,7 +198,7 @@ export class DataCollection {
     }
     const profiler = this.sources.get('cpu_profiler');
     if (this.profiler && profiler) {
-      while (this.profilerBusy) await new Promise((r) => setTimeout(r, 10));
+      while (this.profilerBusy) await sleep(10);
       await this.flushStacks(profiler, this.table(STACK_TRACES), true);
     }
     for (const s of this.sources.values()) if (s.state === 'running') s.state = 'stopped';

@@ -1,7 +1,7 @@
 // One profiling session: start the BPF profiler, drain and symbolize periodically until the
 // duration ends or the signal aborts, then drain a last time and detach.
 import { CpuProfiler, type DrainCounters, type ProfilerInfo, type StartOptions, type UserStackMode } from '../../native-bpf/index.js';
-import { wallClockNs } from '../stats/proc.js';
+import { sleep, wallClockNs } from '../../lib/clock.js';
 import { SampleCollector, type SymbolizedSample } from './samples.js';
 
 export interface SessionOptions {
@@ -31,19 +31,6 @@ export interface SessionResult {
   /** ns since the epoch. */
   startedAtNs: bigint;
   durationNs: bigint;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 export async function runSession(opts: SessionOptions, collector = new SampleCollector()): Promise<SessionResult> {

@@ -10,7 +10,7 @@ import type { ExecLimits } from '../pxl/exec/operator.js';
 import { compilePxl, type CompiledQuery } from '../pxl/compiler/compile.js';
 import { PxlCompileError } from '../pxl/parse/errors.js';
 import type { TableSchema, TableSource } from '../table-store/types.js';
-import { wallClockNs } from '../stats/proc.js';
+import { wallClockNs } from '../../lib/clock.js';
 import type { AgentRegistry, AgentState } from './agent-registry.js';
 import { toStatus } from './errors.js';
 import { StreamReceiverBridges, StreamSenderBridges } from './grpc-bridges.js';

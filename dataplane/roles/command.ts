@@ -5,8 +5,9 @@
 // Exit codes: 0 after a clean stop or --help; 2 for a flag or environment value that cannot be
 // used (the message names it); 1 when the role cannot start (NATS unreachable, address in use,
 // eBPF refused).
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { HealthServer } from '../../lib/health-server.js';
+import { createLogger } from '../../lib/logger.js';
 import type { CollectorOptions } from '../collectors/socket-trace-collector.js';
 import { TargetArgumentError } from '../targets.js';
 import { formatHostPort } from './address.js';
@@ -25,8 +26,8 @@ export interface RoleCommandOptions {
 }
 
 function roleLogger(role: QueryRole, pod: string | undefined): Logger {
-  const log = pino({ level: process.env['LOUPE_LOG_LEVEL'] ?? 'info', timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } });
-  return log.child({ component: role, ...(pod ? { pod } : {}) });
+  const log = createLogger(role);
+  return pod ? log.child({ pod }) : log;
 }
 
 async function startRole(c: RoleConfig, deps: RoleDeps, tracer: CollectorOptions | undefined): Promise<RunningRole> {

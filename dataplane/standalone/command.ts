@@ -1,7 +1,7 @@
 // `loupe standalone`: Loupe on this host alone (see server.ts). Runs until SIGINT/SIGTERM.
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
 import { Ports } from '../../crds/roles.js';
+import { createLogger } from '../../lib/logger.js';
 import type { CollectorOptions } from '../collectors/socket-trace-collector.js';
 import type { SourceName } from '../pem/collection.js';
 import { parseSources, parseTracerTarget, resolveTracerTarget } from '../roles/collection-flags.js';
@@ -81,7 +81,7 @@ export async function standaloneCommand(args: string[]): Promise<number> {
     return 2;
   }
 
-  const log = pino({ level: process.env['LOUPE_LOG_LEVEL'] ?? 'info', timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } }).child({ component: 'standalone' });
+  const log = createLogger('standalone');
   let server: StandaloneServer;
   try {
     server = await StandaloneServer.start({

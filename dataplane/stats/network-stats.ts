@@ -4,8 +4,9 @@
 // namespaces to pods).
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { wallClockNs } from '../../lib/clock.js';
 import type { NetworkStatsRow } from '../table-store/schemas.js';
-import { isGoneOrDenied, listPids, ProcParseError, wallClockNs, type Clock } from './proc.js';
+import { isGoneOrDenied, listPids, ProcParseError, type Clock } from './proc.js';
 
 export interface NetDevCounters {
   rx_bytes: number;

@@ -18,8 +18,6 @@ export class ProcParseError extends Error {
 /** Wall-clock time in nanoseconds since the epoch (the `time_` column). */
 export type Clock = () => bigint;
 
-export const wallClockNs: Clock = () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
-
 /** The kernel's USER_HZ (unit of the tick counters in /proc/PID/stat) and page size. */
 export interface KernelConstants {
   clockTicksPerSecond: number;

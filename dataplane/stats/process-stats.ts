@@ -2,8 +2,9 @@
 // Parsing is pure (text in, fields out); ProcessStatsReader does the reading from a /proc root.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { wallClockNs } from '../../lib/clock.js';
 import type { ProcessStatsRow } from '../table-store/schemas.js';
-import { hostKernelConstants, isGoneOrDenied, listPids, ProcParseError, wallClockNs, type Clock, type KernelConstants } from './proc.js';
+import { hostKernelConstants, isGoneOrDenied, listPids, ProcParseError, type Clock, type KernelConstants } from './proc.js';
 
 /** The fields of /proc/PID/stat that process_stats uses (proc(5) numbering in the comments). */
 export interface ProcStat {

@@ -5,6 +5,7 @@
 // sealed once it reaches the row limit or a quarter of the budget, so evicting whole sealed
 // batches (oldest first) can always make room for the hot one; a single row too large for the
 // budget is dropped and counted instead of stored.
+import { wallClockNs } from '../../lib/clock.js';
 import { BatchBuilder, batchOverheadBytes, rowWidthOf, type StoredBatch } from './batch-builder.js';
 import { cellFits, expectedValue } from './cells.js';
 import { describeValue, TableStoreError } from './errors.js';
@@ -13,8 +14,6 @@ import { DATA_TYPES, type CellValue, type DataType, type RowBatch, type ScanRequ
 
 /** Nanoseconds since the epoch. */
 export type Clock = () => bigint;
-
-export const wallClockNs: Clock = () => BigInt(Date.now()) * 1_000_000n;
 
 export const DEFAULT_BATCH_ROWS = 8192;
 export const DEFAULT_MAX_AGE_NS = 24n * 3600n * 1_000_000_000n;

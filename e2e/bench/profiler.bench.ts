@@ -18,6 +18,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sleep } from '../../lib/clock.js';
 import { profileCommand } from '../../dataplane/profiler/command.js';
 import { hostKernelConstants } from '../../dataplane/stats/proc.js';
 import { parseProcStat } from '../../dataplane/stats/process-stats.js';
@@ -49,7 +50,6 @@ interface Measurement {
   summary: string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tickS = 1 / hostKernelConstants().clockTicksPerSecond;
 
 /**

@@ -18,6 +18,7 @@ import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { KubeConfig, CoreV1Api } from '@kubernetes/client-node';
 import YAML from 'yaml';
+import { sleep } from '../../lib/clock.js';
 
 const execFileP = promisify(execFile);
 
@@ -227,8 +228,6 @@ function logTail(p: Managed, lines = 40): string {
     return '(no log)';
   }
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function waitReady(p: Managed, what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;

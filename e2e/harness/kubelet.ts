@@ -21,6 +21,7 @@ import {
   type V1Taint,
   type V1Toleration,
 } from '@kubernetes/client-node';
+import { microTime } from '../../lib/clock.js';
 
 /**
  * What the fake kubelet reports for a pod.
@@ -84,10 +85,6 @@ interface PodRecord {
 /** RFC 3339 with second precision, as Kubernetes writes metav1.Time. */
 export function kubeTime(d = new Date()): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-function microTime(d = new Date()): string {
-  return d.toISOString().replace(/Z$/, '000Z');
 }
 
 function hex(s: string, len = 64): string {
@@ -657,7 +654,7 @@ export class FakeKubelet {
   }
 
   private async renewLease(name: string): Promise<void> {
-    await this.coord.patchNamespacedLease({ name, namespace: NODE_LEASE_NS, body: { spec: { holderIdentity: name, renewTime: microTime() } } }, MERGE_PATCH);
+    await this.coord.patchNamespacedLease({ name, namespace: NODE_LEASE_NS, body: { spec: { holderIdentity: name, renewTime: microTime(Date.now()) } } }, MERGE_PATCH);
   }
 
   private async heartbeat(name: string): Promise<void> {

@@ -6,7 +6,7 @@
 // candidates cannot both win. A graceful stop empties holderIdentity so a standby takes
 // over at its next try instead of after leaseDuration.
 import type { Logger } from 'pino';
-import { sleep } from '../../lib/clock.js';
+import { microTime, sleep } from '../../lib/clock.js';
 import { isConflict, isNotFound } from '../../lib/kube/api-error.js';
 import { describeObject, objectPath, resourcePath } from './paths.js';
 import type { KubeTransport } from './rest.js';
@@ -43,11 +43,6 @@ interface Lease {
   kind: 'Lease';
   metadata: { name: string; namespace: string; resourceVersion?: string };
   spec?: LeaseSpec;
-}
-
-/** Lease times are MicroTime: RFC 3339 with exactly six fractional digits. */
-function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/Z$/, '000Z');
 }
 
 export class LeaderElector {
