@@ -3,11 +3,7 @@
 // system and fails with a message that says what to pass instead.
 import { existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-
-/** A --pid, --cgroup or --duration argument that cannot be used; the message says why. */
-export class TargetArgumentError extends Error {
-  override readonly name = 'TargetArgumentError';
-}
+import { UsageError } from '../lib/cli.js';
 
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 
@@ -22,22 +18,22 @@ export interface CgroupTarget {
 export function parseDuration(s: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim());
   const ms = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'] : NaN;
-  if (!(ms > 0)) throw new TargetArgumentError(`--duration "${s}": must be a positive duration such as 500ms, 10s or 2m`);
+  if (!(ms > 0)) throw new UsageError(`--duration "${s}": must be a positive duration such as 500ms, 10s or 2m`, '--duration');
   return Math.round(ms);
 }
 
 /** A process id that exists and is a process, not one of its threads. */
 export function checkPid(s: string): number {
-  if (!/^[1-9]\d*$/.test(s)) throw new TargetArgumentError(`--pid "${s}": must be a process id (a positive integer)`);
+  if (!/^[1-9]\d*$/.test(s)) throw new UsageError(`--pid "${s}": must be a process id (a positive integer)`, '--pid');
   const pid = Number(s);
   let status: string;
   try {
     status = readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
-    throw new TargetArgumentError(`--pid ${pid}: no such process`);
+    throw new UsageError(`--pid ${pid}: no such process`, '--pid');
   }
   const tgid = Number(/^Tgid:\s*(\d+)/m.exec(status)?.[1] ?? pid);
-  if (tgid !== pid) throw new TargetArgumentError(`--pid ${pid}: is a thread of process ${tgid}; pass --pid ${tgid}`);
+  if (tgid !== pid) throw new UsageError(`--pid ${pid}: is a thread of process ${tgid}; pass --pid ${tgid}`, '--pid');
   return pid;
 }
 
@@ -59,13 +55,13 @@ export function resolveCgroup(path: string): CgroupTarget {
   const candidates = isAbsolute(path) ? [path] : [resolve(path), ...(mount ? [join(mount, path)] : [])];
   const found = candidates.find((p) => existsSync(p));
   const where = mount ? `cgroup2 is mounted at ${mount}` : 'no cgroup2 file system is mounted here';
-  if (!found) throw new TargetArgumentError(`--cgroup "${path}": no such directory (${where})`);
+  if (!found) throw new UsageError(`--cgroup "${path}": no such directory (${where})`, '--cgroup');
   if (!statSync(found).isDirectory() || statfsSync(found).type !== CGROUP2_SUPER_MAGIC) {
-    throw new TargetArgumentError(`--cgroup "${path}": not a cgroup v2 directory (${where})`);
+    throw new UsageError(`--cgroup "${path}": not a cgroup v2 directory (${where})`, '--cgroup');
   }
   const below = mount ? relative(mount, resolve(found)) : '';
   if (!mount || below.startsWith('..')) {
-    throw new TargetArgumentError(`--cgroup "${path}": not under the cgroup2 mount (${where})`);
+    throw new UsageError(`--cgroup "${path}": not under the cgroup2 mount (${where})`, '--cgroup');
   }
   return { path: found, id: statSync(found, { bigint: true }).ino };
 }

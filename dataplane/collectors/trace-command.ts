@@ -1,6 +1,6 @@
 // `loupe trace`: HTTP traffic of a process, a cgroup or every process, as http_events rows.
-import { parseArgs } from 'node:util';
-import { checkPid, parseDuration, resolveCgroup, TargetArgumentError, type CgroupTarget } from '../targets.js';
+import { parseFlags, UsageError } from '../../lib/cli.js';
+import { checkPid, parseDuration, resolveCgroup, type CgroupTarget } from '../targets.js';
 import { SocketTraceCollector } from './socket-trace-collector.js';
 import { HTTP_EVENTS, type HttpEventRow } from '../table-store/schemas.js';
 
@@ -13,8 +13,6 @@ export const TRACE_USAGE = `usage: loupe trace [--pid N | --cgroup PATH] [--dura
   --duration D     how long to trace (default 10s; Ctrl-C stops early)
   --format F       table (default) or json: one http_events row per line, Pixie column names`;
 
-export class TraceUsageError extends Error {}
-
 export interface TraceRequest {
   pids?: number[];
   cgroup?: CgroupTarget;
@@ -23,32 +21,25 @@ export interface TraceRequest {
   bodyLimitBytes: number;
 }
 
-export function parseTraceArgs(args: string[]): TraceRequest | 'help' {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        pid: { type: 'string', multiple: true },
-        cgroup: { type: 'string' },
-        duration: { type: 'string', default: '10s' },
-        format: { type: 'string', default: 'table' },
-        'body-limit': { type: 'string', default: '1024' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    throw new TraceUsageError((err as Error).message);
-  }
-  if (values.help) return 'help';
-  if (values.pid && values.cgroup) throw new TraceUsageError('give --pid or --cgroup, not both');
+export function parseTraceArgs(args: string[]): TraceRequest {
+  const { values } = parseFlags({
+    args,
+    options: {
+      pid: { type: 'string', multiple: true },
+      cgroup: { type: 'string' },
+      duration: { type: 'string', default: '10s' },
+      format: { type: 'string', default: 'table' },
+      'body-limit': { type: 'string', default: '1024' },
+    },
+    strict: true,
+  });
+  if (values.pid && values.cgroup) throw new UsageError('give --pid or --cgroup, not both', '--pid');
   const pids = values.pid?.map(checkPid);
   const cgroup = values.cgroup !== undefined ? resolveCgroup(values.cgroup) : undefined;
   const durationMs = parseDuration(values.duration!);
-  if (values.format !== 'table' && values.format !== 'json') throw new TraceUsageError(`--format ${values.format}: use table or json`);
+  if (values.format !== 'table' && values.format !== 'json') throw new UsageError(`--format ${values.format}: use table or json`, '--format');
   const bodyLimitBytes = Number(values['body-limit']);
-  if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 0) throw new TraceUsageError(`--body-limit ${values['body-limit']}: a number of bytes`);
+  if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 0) throw new UsageError(`--body-limit ${values['body-limit']}: a number of bytes`, '--body-limit');
   return { ...(pids ? { pids } : {}), ...(cgroup ? { cgroup } : {}), durationMs, format: values.format, bodyLimitBytes };
 }
 
@@ -67,20 +58,7 @@ function rowToTable(r: HttpEventRow): string {
 }
 
 export async function traceCommand(args: string[]): Promise<number> {
-  let req: TraceRequest | 'help';
-  try {
-    req = parseTraceArgs(args);
-  } catch (err) {
-    if (err instanceof TraceUsageError || err instanceof TargetArgumentError) {
-      console.error(`loupe trace: ${(err as Error).message} (see loupe trace --help)`);
-      return 2;
-    }
-    throw err;
-  }
-  if (req === 'help') {
-    console.log(TRACE_USAGE);
-    return 0;
-  }
+  const req = parseTraceArgs(args);
   let collector: SocketTraceCollector;
   try {
     collector = await SocketTraceCollector.start({

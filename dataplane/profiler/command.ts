@@ -3,9 +3,9 @@
 // (capabilities, addon), 2 bad arguments.
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags, UsageError } from '../../lib/cli.js';
 import { capabilities, NativeBpfError, type StartOptions, type UserStackMode } from '../../native-bpf/index.js';
-import { checkPid, parseDuration, resolveCgroup, TargetArgumentError, type CgroupTarget } from '../targets.js';
+import { checkPid, parseDuration, resolveCgroup, type CgroupTarget } from '../targets.js';
 import { toFolded } from './folded.js';
 import { encodePprof, toPprof } from './pprof.js';
 import { runSession } from './session.js';
@@ -24,12 +24,6 @@ export const PROFILE_USAGE = `usage: loupe profile [--pid N | --cgroup PATH] [--
   --format F         folded (default; "comm;root;...;leaf count" lines) or pprof (gzipped protobuf)
   -o, --output FILE  write there instead of stdout`;
 
-
-/** A bad argument: what was wrong, in one line. */
-export class ProfileUsageError extends Error {
-  readonly code = 'PROFILE_USAGE';
-}
-
 export interface ProfileRequest {
   pid?: number;
   cgroup?: CgroupTarget;
@@ -41,44 +35,37 @@ export interface ProfileRequest {
   output?: string;
 }
 
-/** Validates the arguments (and the filesystem facts they name); throws ProfileUsageError. */
-export function parseProfileArgs(args: string[]): ProfileRequest | 'help' {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        pid: { type: 'string' },
-        cgroup: { type: 'string' },
-        duration: { type: 'string', default: '10s' },
-        frequency: { type: 'string', default: '99' },
-        'user-stacks': { type: 'string', default: 'ip' },
-        event: { type: 'string', default: 'auto' },
-        format: { type: 'string', default: 'folded' },
-        output: { type: 'string', short: 'o' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new ProfileUsageError((err as Error).message.replace(/\s*\n\s*/g, ' '));
-  }
-  if (values.help) return 'help';
-  if (values.pid !== undefined && values.cgroup !== undefined) throw new ProfileUsageError('--pid and --cgroup: pass one of them, not both');
+/** Validates the arguments (and the filesystem facts they name); throws UsageError. */
+export function parseProfileArgs(args: string[]): ProfileRequest {
+  const { values } = parseFlags({
+    args,
+    options: {
+      pid: { type: 'string' },
+      cgroup: { type: 'string' },
+      duration: { type: 'string', default: '10s' },
+      frequency: { type: 'string', default: '99' },
+      'user-stacks': { type: 'string', default: 'ip' },
+      event: { type: 'string', default: 'auto' },
+      format: { type: 'string', default: 'folded' },
+      output: { type: 'string', short: 'o' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.pid !== undefined && values.cgroup !== undefined) throw new UsageError('--pid and --cgroup: pass one of them, not both', '--pid');
   const durationMs = parseDuration(values.duration!);
   const frequencyHz = Number(values.frequency);
   if (!/^\d+$/.test(values.frequency!) || frequencyHz < 1 || frequencyHz > 10_000) {
-    throw new ProfileUsageError(`--frequency "${values.frequency}": must be an integer from 1 to 10000 (Hz)`);
+    throw new UsageError(`--frequency "${values.frequency}": must be an integer from 1 to 10000 (Hz)`, '--frequency');
   }
   const userStackMode = values['user-stacks'];
-  if (userStackMode !== 'ip' && userStackMode !== 'build-id') throw new ProfileUsageError(`--user-stacks "${userStackMode}": must be ip or build-id`);
+  if (userStackMode !== 'ip' && userStackMode !== 'build-id') throw new UsageError(`--user-stacks "${userStackMode}": must be ip or build-id`, '--user-stacks');
   const event = values.event;
-  if (event !== 'auto' && event !== 'cpu-clock' && event !== 'cycles') throw new ProfileUsageError(`--event "${event}": must be auto, cpu-clock or cycles`);
+  if (event !== 'auto' && event !== 'cpu-clock' && event !== 'cycles') throw new UsageError(`--event "${event}": must be auto, cpu-clock or cycles`, '--event');
   const format = values.format;
-  if (format !== 'folded' && format !== 'pprof') throw new ProfileUsageError(`--format "${format}": must be folded or pprof`);
+  if (format !== 'folded' && format !== 'pprof') throw new UsageError(`--format "${format}": must be folded or pprof`, '--format');
   if (values.output !== undefined && !existsSync(dirname(resolve(values.output)))) {
-    throw new ProfileUsageError(`-o "${values.output}": directory ${dirname(resolve(values.output))} does not exist`);
+    throw new UsageError(`-o "${values.output}": directory ${dirname(resolve(values.output))} does not exist`, '-o');
   }
   return {
     ...(values.pid !== undefined ? { pid: checkPid(values.pid) } : {}),
@@ -92,25 +79,15 @@ export function parseProfileArgs(args: string[]): ProfileRequest | 'help' {
   };
 }
 
-/** Runs `loupe profile ARGS`; returns the exit code. Errors go to stderr as one line. */
+/** Runs `loupe profile ARGS`; returns the exit code. Bad arguments throw UsageError; other errors go to stderr as one line. */
 export async function profileCommand(args: string[]): Promise<number> {
   const fail = (code: number, message: string): number => {
     process.stderr.write(`loupe profile: ${message}\n`);
     return code;
   };
-  let req: ProfileRequest | 'help';
-  try {
-    req = parseProfileArgs(args);
-    if (req !== 'help' && req.format === 'pprof' && req.output === undefined && process.stdout.isTTY) {
-      throw new ProfileUsageError('--format pprof writes binary data: pass -o FILE or redirect stdout');
-    }
-  } catch (err) {
-    if (err instanceof ProfileUsageError || err instanceof TargetArgumentError) return fail(2, `${err.message} (see loupe profile --help)`);
-    throw err;
-  }
-  if (req === 'help') {
-    process.stdout.write(`${PROFILE_USAGE}\n`);
-    return 0;
+  const req = parseProfileArgs(args);
+  if (req.format === 'pprof' && req.output === undefined && process.stdout.isTTY) {
+    throw new UsageError('--format pprof writes binary data: pass -o FILE or redirect stdout', '--format');
   }
 
   // From here on Ctrl-C / SIGTERM end the profile early; what was sampled is still written.

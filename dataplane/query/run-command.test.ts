@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import type { NatsConnection } from 'nats';
+import { UsageError } from '../../lib/cli.js';
 import { AgentRegistry } from './agent-registry.js';
 import { classifyCallFailure, watchConnection } from './errors.js';
 import { BROKER_SERVICE, callStream, openClient, startServer, statusError } from './grpc-services.js';
@@ -132,8 +133,7 @@ describe('loupe run --tls-dir', () => {
 
   it('takes the flag, else $LOUPE_TLS_DIR; the flag wins', () => {
     const parsed = (args: string[], env: NodeJS.ProcessEnv) => {
-      const r = parseRunArgs([...args, 'px/http_data'], env);
-      return r === 'help' ? undefined : r.tlsDir;
+      return parseRunArgs([...args, 'px/http_data'], env).tlsDir;
     };
     assert.deepEqual(parsed(['--tls-dir', '/a'], { LOUPE_TLS_DIR: '/b' }), { value: '/a', from: '--tls-dir' });
     assert.deepEqual(parsed([], { LOUPE_TLS_DIR: '/b' }), { value: '/b', from: '$LOUPE_TLS_DIR' });
@@ -171,13 +171,20 @@ describe('loupe run --tls-dir', () => {
     assert.match(r.err, new RegExp(`could not connect to .*: TLS handshake failed: .*; check that --tls-dir ${other} holds the CA that signed the server's certificate \\(ca\\.crt\\) and that the server's certificate names ${SERVER_NAME.replace(/\./g, '\\.')}`));
   });
 
-  it('names a missing file and exits 2', async () => {
+  it('names a missing file in a usage error (exit 2) before dialling', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'loupe-run-tls-'));
     scratch.push(empty);
-    const r = await run(['--server', broker, '--tls-dir', empty, 'px/http_data']);
-    assert.equal(r.code, 2);
-    assert.equal(r.err, `loupe run: --tls-dir "${empty}": ${join(empty, 'ca.crt')} does not exist; the directory must hold ca.crt, tls.crt, tls.key\n`);
-    const fromEnv = await run(['--server', broker, 'px/http_data'], { LOUPE_TLS_DIR: join(empty, 'nope') });
-    assert.match(fromEnv.err, /^loupe run: \$LOUPE_TLS_DIR ".*nope": .*nope\/ca\.crt does not exist/);
+    await assert.rejects(run(['--server', broker, '--tls-dir', empty, 'px/http_data']), (e: unknown) => {
+      assert.ok(e instanceof UsageError);
+      assert.equal(e.flag, '--tls-dir');
+      assert.equal(e.message, `--tls-dir "${empty}": ${join(empty, 'ca.crt')} does not exist; the directory must hold ca.crt, tls.crt, tls.key`);
+      return true;
+    });
+    await assert.rejects(run(['--server', broker, 'px/http_data'], { LOUPE_TLS_DIR: join(empty, 'nope') }), (e: unknown) => {
+      assert.ok(e instanceof UsageError);
+      assert.equal(e.flag, '$LOUPE_TLS_DIR');
+      assert.match(e.message, /^\$LOUPE_TLS_DIR ".*nope": .*nope\/ca\.crt does not exist/);
+      return true;
+    });
   });
 });

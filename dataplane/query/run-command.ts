@@ -1,12 +1,12 @@
 // `loupe run SCRIPT`: sends a PxL script (a bundled px/NAME or a file) to a query API — the
 // standalone server, or a Vizier's query broker — and prints the tables it displays.
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Env, Ports } from '../../crds/roles.js';
+import { parseFlags, UsageError } from '../../lib/cli.js';
 import { formatJsonLines, formatTable } from '../pxl/exec/format.js';
-import { bundledScripts, resolveScript, ScriptNotFoundError } from '../scripts/library.js';
-import { parseDuration, TargetArgumentError } from '../targets.js';
-import { pick, RoleConfigError, type Setting } from '../roles/settings.js';
+import { bundledScripts, resolveScript } from '../scripts/library.js';
+import { parseDuration } from '../targets.js';
+import { pick, type Setting } from '../roles/settings.js';
 import { clientSecurity, loadInternalTls, TLS_FILES, type InternalTls } from '../roles/tls.js';
 import { classifyCallFailure, watchConnection, type CallFailure } from './errors.js';
 import { BROKER_SERVICE, callStream, openClient, type ScriptRequest } from './grpc-services.js';
@@ -30,8 +30,8 @@ runs http_data), with --arg values converted by the function's argument annotati
 
 bundled scripts: `;
 
-export class RunUsageError extends Error {
-  override readonly name = 'RunUsageError';
+export function runUsage(): string {
+  return `${RUN_USAGE}${bundledScripts().join(', ')}`;
 }
 
 export interface RunRequest {
@@ -43,54 +43,46 @@ export interface RunRequest {
   readonly timeoutMs: number;
 }
 
-export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.env): RunRequest | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        arg: { type: 'string', multiple: true },
-        format: { type: 'string', default: 'table' },
-        server: { type: 'string' },
-        'tls-dir': { type: 'string' },
-        entry: { type: 'string' },
-        timeout: { type: 'string', default: '30s' },
-        'max-rows': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    });
-  } catch (err) {
-    throw new RunUsageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return 'help';
-  if (positionals.length !== 1) throw new RunUsageError(positionals.length === 0 ? 'name a script: px/NAME or a .pxl file' : `one script at a time (got ${positionals.join(', ')})`);
-  if (values.format !== 'table' && values.format !== 'json') throw new RunUsageError(`--format ${values.format}: use table or json`);
+export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.env): RunRequest {
+  const { values, positionals } = parseFlags({
+    args,
+    allowPositionals: true,
+    options: {
+      arg: { type: 'string', multiple: true },
+      format: { type: 'string', default: 'table' },
+      server: { type: 'string' },
+      'tls-dir': { type: 'string' },
+      entry: { type: 'string' },
+      timeout: { type: 'string', default: '30s' },
+      'max-rows': { type: 'string' },
+    },
+    strict: true,
+  });
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'name a script: px/NAME or a .pxl file' : `one script at a time (got ${positionals.join(', ')})`);
+  if (values.format !== 'table' && values.format !== 'json') throw new UsageError(`--format ${values.format}: use table or json`, '--format');
   const scriptArgs: Record<string, string> = {};
   for (const a of values.arg ?? []) {
     const eq = a.indexOf('=');
-    if (eq <= 0) throw new RunUsageError(`--arg ${a}: write NAME=VALUE (e.g. --arg start_time=-10m)`);
+    if (eq <= 0) throw new UsageError(`--arg ${a}: write NAME=VALUE (e.g. --arg start_time=-10m)`, '--arg');
     const name = a.slice(0, eq);
-    if (name in scriptArgs) throw new RunUsageError(`--arg ${name} is given twice`);
+    if (name in scriptArgs) throw new UsageError(`--arg ${name} is given twice`, '--arg');
     scriptArgs[name] = a.slice(eq + 1);
   }
   let timeoutMs: number;
   try {
     timeoutMs = parseDuration(values.timeout!);
   } catch (err) {
-    throw new RunUsageError((err as TargetArgumentError).message.replace('--duration', '--timeout'));
+    throw new UsageError((err as Error).message.replace('--duration', '--timeout'), '--timeout');
   }
   let maxRows: number | undefined;
   if (values['max-rows'] !== undefined) {
     maxRows = Number(values['max-rows']);
-    if (!Number.isSafeInteger(maxRows) || maxRows <= 0) throw new RunUsageError(`--max-rows ${values['max-rows']}: a positive number of rows`);
+    if (!Number.isSafeInteger(maxRows) || maxRows <= 0) throw new UsageError(`--max-rows ${values['max-rows']}: a positive number of rows`, '--max-rows');
   }
   const server = values.server ?? env['LOUPE_SERVER'] ?? `127.0.0.1:${Ports.queryBroker}`;
-  if (!/^[^\s:]+:\d+$/.test(server) && !/^\[[0-9a-fA-F:]+\]:\d+$/.test(server)) throw new RunUsageError(`--server ${server}: write HOST:PORT`);
+  if (!/^[^\s:]+:\d+$/.test(server) && !/^\[[0-9a-fA-F:]+\]:\d+$/.test(server)) throw new UsageError(`--server ${server}: write HOST:PORT`, '--server');
   const tlsDir = pick('tls-dir', values['tls-dir'], Env.tlsDir, env);
-  if (tlsDir?.value === '') throw new RunUsageError('--tls-dir: name a directory holding ca.crt, tls.crt and tls.key');
+  if (tlsDir?.value === '') throw new UsageError('--tls-dir: name a directory holding ca.crt, tls.crt and tls.key', '--tls-dir');
   const script = resolveScript(positionals[0]!);
   const hasArgs = Object.keys(scriptArgs).length > 0;
   const request: ScriptRequest = {
@@ -124,31 +116,9 @@ export function connectFailureMessage(server: string, failure: Extract<CallFailu
 }
 
 export async function runCommand(args: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s), env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let run: RunRequest | 'help';
-  try {
-    run = parseRunArgs(args, env);
-  } catch (e) {
-    if (e instanceof RunUsageError || e instanceof ScriptNotFoundError) {
-      err(`loupe run: ${e.message}\n\n${RUN_USAGE}${bundledScripts().join(', ')}\n`);
-      return 2;
-    }
-    throw e;
-  }
-  if (run === 'help') {
-    out(`${RUN_USAGE}${bundledScripts().join(', ')}\n`);
-    return 0;
-  }
-  let tls: InternalTls | undefined;
-  try {
-    tls = run.tlsDir ? loadInternalTls(run.tlsDir) : undefined;
-  } catch (e) {
-    // "--tls-dir "DIR": DIR/tls.key does not exist; the directory must hold ca.crt, tls.crt, tls.key"
-    if (e instanceof RoleConfigError) {
-      err(`loupe run: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
+  const run = parseRunArgs(args, env);
+  // A missing file is a UsageError: "--tls-dir "DIR": DIR/tls.key does not exist; the directory must hold ca.crt, tls.crt, tls.key"
+  const tls: InternalTls | undefined = run.tlsDir ? loadInternalTls(run.tlsDir) : undefined;
   const client = openClient(run.server, clientSecurity(tls));
   const connected = watchConnection(client);
   try {

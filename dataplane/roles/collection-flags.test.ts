@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TargetArgumentError } from '../targets.js';
+import { UsageError } from '../../lib/cli.js';
 import { parseSources, parseTracerTarget, resolveTracerTarget } from './collection-flags.js';
 
 describe('collection flags', () => {
@@ -22,7 +22,7 @@ describe('collection flags', () => {
 
   it('checks pids against /proc as loupe trace does', () => {
     assert.deepEqual(resolveTracerTarget({ pids: [String(process.pid), String(process.pid)] }), { pids: [process.pid] });
-    assert.throws(() => resolveTracerTarget({ pids: ['x1'] }), (e: unknown) => e instanceof TargetArgumentError && /--pid "x1": must be a process id/.test(e.message));
+    assert.throws(() => resolveTracerTarget({ pids: ['x1'] }), (e: unknown) => e instanceof UsageError && /--pid "x1": must be a process id/.test(e.message));
     assert.throws(() => resolveTracerTarget({ pids: ['999999999'] }), /--pid 999999999: no such process/);
     assert.throws(() => resolveTracerTarget({ cgroup: '/nonexistent/cgroup' }), /--cgroup "\/nonexistent\/cgroup": no such directory/);
   });

@@ -6,17 +6,16 @@
 // used (the message names it); 1 when the role cannot start (NATS unreachable, address in use,
 // eBPF refused).
 import type { Logger } from 'pino';
+import { UsageError } from '../../lib/cli.js';
 import { HealthServer } from '../../lib/health-server.js';
 import { createLogger } from '../../lib/logger.js';
 import type { CollectorOptions } from '../collectors/socket-trace-collector.js';
-import { TargetArgumentError } from '../targets.js';
 import { formatHostPort } from './address.js';
 import { resolveTracerTarget } from './collection-flags.js';
 import { parseRoleArgs, USAGE, type QueryRole, type RoleConfig } from './config.js';
 import { roleRegistry } from './health.js';
 import { untilSignal } from './lifecycle.js';
 import type { RoleDeps, RunningRole } from './role.js';
-import { RoleConfigError } from './settings.js';
 import { loadInternalTls, type InternalTls } from './tls.js';
 
 export const QUERY_ROLES: readonly QueryRole[] = ['pem', 'kelvin', 'query-broker'];
@@ -38,25 +37,15 @@ async function startRole(c: RoleConfig, deps: RoleDeps, tracer: CollectorOptions
 }
 
 export async function roleCommand(role: QueryRole, args: string[], opts: RoleCommandOptions = {}): Promise<number> {
-  const usageError = (message: string) => {
-    console.error(`loupe ${role}: ${message} (see loupe ${role} --help)`);
-    return 2;
-  };
-  let config: RoleConfig | 'help';
-  let tls: InternalTls | undefined;
-  let tracer: CollectorOptions | undefined;
-  try {
-    config = parseRoleArgs(role, args, opts.env ?? process.env);
-    if (config === 'help') {
-      console.log(USAGE[role]);
-      return 0;
-    }
-    tls = config.tlsDir ? loadInternalTls(config.tlsDir) : undefined;
-    tracer = config.role === 'pem' ? resolveTracerTarget(config.target) : undefined;
-  } catch (err) {
-    if (err instanceof RoleConfigError || err instanceof TargetArgumentError) return usageError(err.message);
-    throw err;
+  // Flags, variables, TLS files and the tracer's processes are checked before anything starts:
+  // a UsageError from any of them exits 2 (bin/cli.ts).
+  const config: RoleConfig | 'help' = parseRoleArgs(role, args, opts.env ?? process.env);
+  if (config === 'help') {
+    console.log(USAGE[role]);
+    return 0;
   }
+  const tls: InternalTls | undefined = config.tlsDir ? loadInternalTls(config.tlsDir) : undefined;
+  const tracer: CollectorOptions | undefined = config.role === 'pem' ? resolveTracerTarget(config.target) : undefined;
 
   const log = roleLogger(role, config.pod);
   let running: RunningRole | undefined;
@@ -74,6 +63,8 @@ export async function roleCommand(role: QueryRole, args: string[], opts: RoleCom
     running = await startRole(config, { log, registry, ...(tls ? { tls } : {}) }, tracer);
   } catch (err) {
     await health.close();
+    // A kubeconfig that cannot be loaded is a UsageError too, found only when the role starts.
+    if (err instanceof UsageError) throw err;
     console.error(`loupe ${role}: ${(err as Error).message}`);
     return 1;
   }

@@ -1,19 +1,20 @@
 // Where a role's setting comes from: a command-line flag wins over the environment variable the
 // operator sets (crds/roles.ts `Env`), which wins over the default. Every parse error names the
 // flag or variable it came from, so `loupe pem` by hand and a pod's log say the same thing.
+import { UsageError } from '../../lib/cli.js';
 import { parseQuantity } from '../../lib/quantity.js';
 import { durationToMs } from '../../crds/schema.js';
 import { parseDuration } from '../targets.js';
 
 /** A flag or environment value a role cannot use; the message names it and says what to pass. */
-export class RoleConfigError extends Error {
+export class RoleConfigError extends UsageError {
   override readonly name = 'RoleConfigError';
   constructor(
     /** "--listen" or "$LOUPE_HEALTH_ADDR". */
     readonly setting: string,
     message: string,
   ) {
-    super(message);
+    super(message, setting);
   }
 }
 

@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UsageError } from '../../lib/cli.js';
 
 export interface ScriptSource {
   /** "px/http_data" or the path given. */
@@ -12,10 +13,6 @@ export interface ScriptSource {
   readonly text: string;
   /** The function to call when the module level displays nothing: the file's base name. */
   readonly entry: string;
-}
-
-export class ScriptNotFoundError extends Error {
-  override readonly name = 'ScriptNotFoundError';
 }
 
 /** dist/dataplane/scripts/library.js and dataplane/scripts/library.ts both find dataplane/scripts/px. */
@@ -37,7 +34,7 @@ const entryOf = (path: string) => basename(path).replace(/\.pxl$/, '').replace(/
 export function resolveScript(nameOrPath: string): ScriptSource {
   if (/^px\/[A-Za-z0-9_]+$/.test(nameOrPath)) {
     const path = resolve(libraryDir(), `${nameOrPath.slice(3)}.pxl`);
-    if (!existsSync(path)) throw new ScriptNotFoundError(`no bundled script ${nameOrPath}; bundled scripts: ${bundledScripts().join(', ')}`);
+    if (!existsSync(path)) throw new UsageError(`no bundled script ${nameOrPath}; bundled scripts: ${bundledScripts().join(', ')}`);
     return { name: nameOrPath, path, text: readFileSync(path, 'utf8'), entry: entryOf(path) };
   }
   const path = resolve(nameOrPath);
@@ -46,7 +43,7 @@ export function resolveScript(nameOrPath: string): ScriptSource {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ScriptNotFoundError(`cannot read script ${nameOrPath} (${code ?? (err as Error).message})${nameOrPath.startsWith('px/') ? `; bundled scripts: ${bundledScripts().join(', ')}` : ''}`);
+    throw new UsageError(`cannot read script ${nameOrPath} (${code ?? (err as Error).message})${nameOrPath.startsWith('px/') ? `; bundled scripts: ${bundledScripts().join(', ')}` : ''}`);
   }
   return { name: nameOrPath, path, text, entry: entryOf(path) };
 }

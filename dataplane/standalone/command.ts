@@ -1,12 +1,12 @@
 // `loupe standalone`: Loupe on this host alone (see server.ts). Runs until SIGINT/SIGTERM.
-import { parseArgs } from 'node:util';
 import { Ports } from '../../crds/roles.js';
+import { parseFlags } from '../../lib/cli.js';
 import { createLogger } from '../../lib/logger.js';
 import type { CollectorOptions } from '../collectors/socket-trace-collector.js';
 import type { SourceName } from '../pem/collection.js';
 import { parseSources, parseTracerTarget, resolveTracerTarget } from '../roles/collection-flags.js';
-import { bytesSetting, intervalSetting, RoleConfigError } from '../roles/settings.js';
-import { TargetArgumentError } from '../targets.js';
+import { formatHostPort, parseHostPort } from '../roles/address.js';
+import { bytesSetting, intervalSetting } from '../roles/settings.js';
 import { ManifestError } from './cron-manifests.js';
 import { StandaloneServer } from './server.js';
 
@@ -28,64 +28,35 @@ an in-memory table store and serves PxL queries: \`loupe run px/http_data\` in a
   --stats-interval D     process_stats / network_stats / conn_stats period (default 10s)
   --profile-interval D   how often CPU stacks become stack_traces.beta rows (default 30s)`;
 
-export class StandaloneUsageError extends Error {
-  override readonly name = 'StandaloneUsageError';
-}
-
 export async function standaloneCommand(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        listen: { type: 'string', default: `127.0.0.1:${Ports.queryBroker}` },
-        'memory-limit': { type: 'string', default: '1Gi' },
-        sources: { type: 'string' },
-        pid: { type: 'string', multiple: true },
-        cgroup: { type: 'string' },
-        manifests: { type: 'string' },
-        'stats-interval': { type: 'string', default: '10s' },
-        'profile-interval': { type: 'string', default: '30s' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    console.error(`loupe standalone: ${(err as Error).message}\n\n${STANDALONE_USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(STANDALONE_USAGE);
-    return 0;
-  }
-  let memoryBytes: number;
-  let sources: SourceName[] | undefined;
-  let tracer: CollectorOptions | undefined;
-  let statsIntervalMs: number;
-  let profilerIntervalMs: number;
-  try {
-    try {
-      // The same parsing and messages as `loupe pem` (roles/settings.ts).
-      memoryBytes = bytesSetting({ value: values['memory-limit']!, from: '--memory-limit' }, 16 * 2 ** 20);
-      sources = parseSources(values.sources);
-      tracer = resolveTracerTarget(parseTracerTarget(values.pid, values.cgroup));
-      statsIntervalMs = intervalSetting({ value: values['stats-interval']!, from: '--stats-interval' });
-      profilerIntervalMs = intervalSetting({ value: values['profile-interval']!, from: '--profile-interval' });
-    } catch (err) {
-      if (err instanceof RoleConfigError || err instanceof TargetArgumentError) throw new StandaloneUsageError(err.message);
-      throw err;
-    }
-  } catch (err) {
-    if (!(err instanceof StandaloneUsageError)) throw err;
-    console.error(`loupe standalone: ${err.message}\n\n${STANDALONE_USAGE}`);
-    return 2;
-  }
+  const { values } = parseFlags({
+    args,
+    options: {
+      listen: { type: 'string', default: `127.0.0.1:${Ports.queryBroker}` },
+      'memory-limit': { type: 'string', default: '1Gi' },
+      sources: { type: 'string' },
+      pid: { type: 'string', multiple: true },
+      cgroup: { type: 'string' },
+      manifests: { type: 'string' },
+      'stats-interval': { type: 'string', default: '10s' },
+      'profile-interval': { type: 'string', default: '30s' },
+    },
+    strict: true,
+  });
+  // The same parsing and messages as `loupe pem` (roles/settings.ts, roles/address.ts); each
+  // throws a UsageError naming the flag.
+  const listen = formatHostPort(parseHostPort({ value: values.listen, from: '--listen' }));
+  const memoryBytes = bytesSetting({ value: values['memory-limit'], from: '--memory-limit' }, 16 * 2 ** 20);
+  const sources: SourceName[] | undefined = parseSources(values.sources);
+  const tracer: CollectorOptions | undefined = resolveTracerTarget(parseTracerTarget(values.pid, values.cgroup));
+  const statsIntervalMs = intervalSetting({ value: values['stats-interval'], from: '--stats-interval' });
+  const profilerIntervalMs = intervalSetting({ value: values['profile-interval'], from: '--profile-interval' });
 
   const log = createLogger('standalone');
   let server: StandaloneServer;
   try {
     server = await StandaloneServer.start({
-      listen: values.listen!,
+      listen,
       tableStoreBytes: Math.floor(memoryBytes * 0.6),
       ...(sources ? { sources } : {}),
       ...(tracer ? { tracer } : {}),

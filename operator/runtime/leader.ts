@@ -45,6 +45,25 @@ interface Lease {
   spec?: LeaseSpec;
 }
 
+export interface LeaderTimings {
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+export const DEFAULT_LEADER_TIMINGS: LeaderTimings = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
+
+/**
+ * client-go's rules: the lease outlives the renew deadline, and the renew deadline outlives a
+ * retry period stretched by its jitter (1.2×), or a leader could lose its lease between two
+ * tries. Says which rule `t` breaks, naming each setting through `name`; undefined when none.
+ */
+export function leaderTimingProblem(t: LeaderTimings, name: (setting: keyof LeaderTimings) => string): string | undefined {
+  if (t.leaseDurationMs <= t.renewDeadlineMs) return `${name('leaseDurationMs')} must be longer than ${name('renewDeadlineMs')}`;
+  if (t.renewDeadlineMs <= t.retryPeriodMs * 1.2) return `${name('renewDeadlineMs')} must be longer than 1.2 × ${name('retryPeriodMs')} (retries are jittered by up to 20%)`;
+  return undefined;
+}
+
 export class LeaderElector {
   private readonly leaseDurationMs: number;
   private readonly renewDeadlineMs: number;
@@ -61,15 +80,16 @@ export class LeaderElector {
     private readonly transport: KubeTransport,
     private readonly opts: LeaderElectionOptions,
   ) {
-    this.leaseDurationMs = opts.leaseDurationMs ?? 15_000;
-    this.renewDeadlineMs = opts.renewDeadlineMs ?? 10_000;
-    this.retryPeriodMs = opts.retryPeriodMs ?? 2_000;
-    if (this.leaseDurationMs <= this.renewDeadlineMs) {
-      throw new Error(`leader election: leaseDuration (${this.leaseDurationMs} ms) must be longer than renewDeadline (${this.renewDeadlineMs} ms)`);
-    }
-    if (this.renewDeadlineMs <= this.retryPeriodMs * 1.2) {
-      throw new Error(`leader election: renewDeadline (${this.renewDeadlineMs} ms) must be longer than 1.2 × retryPeriod (${this.retryPeriodMs} ms)`);
-    }
+    const timings: LeaderTimings = {
+      leaseDurationMs: opts.leaseDurationMs ?? DEFAULT_LEADER_TIMINGS.leaseDurationMs,
+      renewDeadlineMs: opts.renewDeadlineMs ?? DEFAULT_LEADER_TIMINGS.renewDeadlineMs,
+      retryPeriodMs: opts.retryPeriodMs ?? DEFAULT_LEADER_TIMINGS.retryPeriodMs,
+    };
+    const problem = leaderTimingProblem(timings, (setting) => `${setting.replace(/Ms$/, '')} (${timings[setting]} ms)`);
+    if (problem) throw new Error(`leader election: ${problem}`);
+    this.leaseDurationMs = timings.leaseDurationMs;
+    this.renewDeadlineMs = timings.renewDeadlineMs;
+    this.retryPeriodMs = timings.retryPeriodMs;
     this.key = { namespace: opts.namespace, name: opts.name };
   }
 

@@ -1,0 +1,118 @@
+// `loupe operator`: flags → OperatorOptions, every one checked before anything starts (the
+// leader-election timings included, so a bad combination exits 2 naming the flags instead of
+// failing inside the elector), then the operator until SIGINT/SIGTERM.
+import { UsageError, parseFlags } from '../lib/cli.js';
+import { defaultLeaseNamespace, runOperator, type OperatorOptions } from './main.js';
+import { DEFAULT_LEADER_TIMINGS, leaderTimingProblem, type LeaderTimings } from './runtime/leader.js';
+
+export const OPERATOR_USAGE = `usage: loupe operator [flags]
+
+Reconciles Vizier (and, as they land, the other Loupe kinds) against the API server.
+
+  --kubeconfig PATH        kubeconfig (default: $KUBECONFIG, ~/.kube/config, or in-cluster)
+  --leader-elect BOOL      run leader election (default true)
+  --lease-namespace NS     namespace of the leader Lease (default $POD_NAMESPACE or loupe-system)
+  --workers N              concurrent reconciles per controller (default 4)
+  --health-addr HOST:PORT  /healthz, /readyz, /metrics (default 127.0.0.1:8081; in a pod 0.0.0.0:8081)
+  --identity ID            leader-election identity (default hostname + random suffix)
+  --lease-duration SEC     how long a leader's Lease is valid without renewal (default ${DEFAULT_LEADER_TIMINGS.leaseDurationMs / 1000})
+  --renew-deadline SEC     how long a leader retries renewing before it steps down (default ${DEFAULT_LEADER_TIMINGS.renewDeadlineMs / 1000})
+  --retry-period SEC       how often candidates try to acquire / leaders renew (default ${DEFAULT_LEADER_TIMINGS.retryPeriodMs / 1000});
+                           --lease-duration > --renew-deadline > 1.2 × --retry-period`;
+
+const TIMING_FLAGS: Record<keyof LeaderTimings, string> = {
+  leaseDurationMs: '--lease-duration',
+  renewDeadlineMs: '--renew-deadline',
+  retryPeriodMs: '--retry-period',
+};
+
+function parseHostPort(s: string): { host: string; port: number } {
+  const i = s.lastIndexOf(':');
+  const port = Number(s.slice(i + 1));
+  if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--health-addr: "${s}" is not HOST:PORT (e.g. 0.0.0.0:8081)`, '--health-addr');
+  return { host: s.slice(0, i) || '0.0.0.0', port };
+}
+
+function parseBool(flag: string, s: string): boolean {
+  if (s === 'true') return true;
+  if (s === 'false') return false;
+  throw new UsageError(`${flag}: "${s}" is not true or false`, flag);
+}
+
+function parseSeconds(flag: string, s: string): number {
+  const v = Number(s);
+  if (s.trim() === '' || !Number.isFinite(v) || v <= 0 || v > 3600) throw new UsageError(`${flag}: "${s}" must be a number of seconds above 0 (at most 3600)`, flag);
+  return Math.round(v * 1000);
+}
+
+export function parseOperatorArgs(args: string[], env: NodeJS.ProcessEnv = process.env): OperatorOptions {
+  const { values } = parseFlags({
+    args,
+    options: {
+      kubeconfig: { type: 'string' },
+      'leader-elect': { type: 'string', default: 'true' },
+      'lease-namespace': { type: 'string' },
+      workers: { type: 'string', default: '4' },
+      'health-addr': { type: 'string' },
+      identity: { type: 'string' },
+      'lease-duration': { type: 'string', default: String(DEFAULT_LEADER_TIMINGS.leaseDurationMs / 1000) },
+      'renew-deadline': { type: 'string', default: String(DEFAULT_LEADER_TIMINGS.renewDeadlineMs / 1000) },
+      'retry-period': { type: 'string', default: String(DEFAULT_LEADER_TIMINGS.retryPeriodMs / 1000) },
+    },
+    strict: true,
+  });
+  const workers = Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError(`--workers: "${values.workers}" must be an integer from 1 to 64`, '--workers');
+  const timings: LeaderTimings = {
+    leaseDurationMs: parseSeconds('--lease-duration', values['lease-duration']),
+    renewDeadlineMs: parseSeconds('--renew-deadline', values['renew-deadline']),
+    retryPeriodMs: parseSeconds('--retry-period', values['retry-period']),
+  };
+  const problem = leaderTimingProblem(timings, (setting) => `${TIMING_FLAGS[setting]} (${timings[setting] / 1000} s)`);
+  if (problem) throw new UsageError(`leader election: ${problem}`, TIMING_FLAGS.renewDeadlineMs);
+  const inCluster = !!env['KUBERNETES_SERVICE_HOST'];
+  const health = parseHostPort(values['health-addr'] ?? (inCluster ? '0.0.0.0:8081' : '127.0.0.1:8081'));
+  return {
+    ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+    leaderElect: parseBool('--leader-elect', values['leader-elect']),
+    leaseNamespace: values['lease-namespace'] ?? defaultLeaseNamespace(env),
+    leaseName: 'loupe-operator',
+    workers,
+    healthHost: health.host,
+    healthPort: health.port,
+    ...(values.identity ? { identity: values.identity } : {}),
+    ...timings,
+  };
+}
+
+/** Runs until SIGINT/SIGTERM (exit 0) or until this replica loses the leader Lease it held (exit 1). */
+export async function operatorCommand(args: string[]): Promise<number> {
+  const manager = await runOperator(parseOperatorArgs(args));
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    // Like client-go: a leader that loses its Lease exits, so no reconcile of the old term can
+    // overlap with the new leader's; the pod restarts and stands by.
+    let led = false;
+    manager.onLeadershipChange((leading) => {
+      if (leading) led = true;
+      else if (led && !stopping) {
+        console.error('loupe operator: lost the leader Lease; exiting so a restart can stand by');
+        resolve(1);
+      }
+    });
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      console.error(`loupe operator: ${signal}, shutting down`);
+      manager.stop().then(
+        () => resolve(0),
+        (err: unknown) => {
+          console.error(err);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+}
