@@ -1,8 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-
-// native-bpf/ is reached only through its one entry (ARCHITECTURE.md: which way imports point).
-const NATIVE_BPF_DOOR = { group: ['**/native-bpf/*', '!**/native-bpf/index.js'], message: 'import native-bpf/index.js, the one door to native-bpf/.' };
+import { importDirection } from './scripts/import-direction.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.cache/**'] },
@@ -13,35 +11,15 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
-      'no-restricted-imports': 'off',
     },
   },
   {
-    files: ['dataplane/**/*.ts', 'cloud/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/operator/**', '**/controllers/**'], message: 'dataplane/ and cloud/ must not depend on the operator (ARCHITECTURE.md: which way imports point).' }, NATIVE_BPF_DOOR] }],
-    },
-  },
-  {
-    files: ['bin/**/*.ts', 'e2e/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [NATIVE_BPF_DOOR] }],
-    },
-  },
-  {
-    // crds/ is the leaf every side may import: the kinds, the role contract (roles.ts) and the few
-    // pieces operator/ and dataplane/ share (quantity.ts, schema.ts, health-server.ts). Keeping it
-    // free of our other folders is what lets both sides use it without pointing at each other.
-    files: ['crds/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/operator/**', '**/controllers/**', '**/dataplane/**', '**/cloud/**', '**/e2e/**'], message: 'crds/ imports nothing else of ours.' }] }],
-    },
-  },
-  {
-    files: ['controllers/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/dataplane/**', '**/cloud/**', '**/e2e/**'], message: 'controllers/ render manifests; they never import dataplane/ or cloud/ code.' }] }],
-    },
+    // Which way imports between our top-level folders point, native-bpf/ reached only through
+    // native-bpf/index.ts included (scripts/import-direction.js). Folder cycles are checked by
+    // scripts/folder-cycles.test.ts: a cycle belongs to the whole graph, not to one file.
+    files: ['**/*.ts'],
+    plugins: { loupe: { rules: { 'import-direction': importDirection } } },
+    rules: { 'loupe/import-direction': 'error' },
   },
   {
     files: ['**/*.mjs', 'bin/loupe'],

@@ -33,8 +33,8 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'run',
     summary: 'run a PxL script (px/NAME or a file) against a query API',
-    usage: async () => (await import('../dataplane/query/run-command.js')).runUsage(),
-    run: async (args) => (await import('../dataplane/query/run-command.js')).runCommand(args),
+    usage: async () => (await import('../dataplane/roles/run-command.js')).runUsage(),
+    run: async (args) => (await import('../dataplane/roles/run-command.js')).runCommand(args),
   },
   {
     name: 'profile',
@@ -52,7 +52,10 @@ export const COMMANDS: readonly Command[] = [
     name: 'operator',
     summary: 'reconcile Vizier (and, as they land, the other Loupe kinds)',
     usage: async () => (await import('../operator/command.js')).OPERATOR_USAGE,
-    run: async (args) => (await import('../operator/command.js')).operatorCommand(args),
+    run: async (args) => {
+      const [{ operatorCommand }, { operatorControllers }] = await Promise.all([import('../operator/command.js'), import('../controllers/index.js')]);
+      return operatorCommand(args, operatorControllers());
+    },
   },
   queryRole('pem', "a node's agent: collectors, table store, query fragments, NATS announce"),
   queryRole('kelvin', "merges the PEMs' partial results for a query"),

@@ -4,6 +4,7 @@
 import { UsageError, parseFlags } from '../lib/cli.js';
 import { defaultLeaseNamespace, runOperator, type OperatorOptions } from './main.js';
 import { DEFAULT_LEADER_TIMINGS, leaderTimingProblem, type LeaderTimings } from './runtime/leader.js';
+import type { Controller } from './runtime/types.js';
 
 export const OPERATOR_USAGE = `usage: loupe operator [flags]
 
@@ -86,8 +87,8 @@ export function parseOperatorArgs(args: string[], env: NodeJS.ProcessEnv = proce
 }
 
 /** Runs until SIGINT/SIGTERM (exit 0) or until this replica loses the leader Lease it held (exit 1). */
-export async function operatorCommand(args: string[]): Promise<number> {
-  const manager = await runOperator(parseOperatorArgs(args));
+export async function operatorCommand(args: string[], controllers: readonly Controller[]): Promise<number> {
+  const manager = await runOperator(parseOperatorArgs(args), controllers);
   return new Promise<number>((resolve) => {
     let stopping = false;
     // Like client-go: a leader that loses its Lease exits, so no reconcile of the old term can

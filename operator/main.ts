@@ -1,8 +1,9 @@
-// `loupe operator`: the manager with every reconciler, against KUBECONFIG or in-cluster config.
-import { Manager } from './runtime/manager.js';
+// `loupe operator`: the manager with the reconcilers it is given (controllers/index.ts, handed
+// over by bin/commands.ts), against KUBECONFIG or in-cluster config.
 import { loadKubeConfig } from '../lib/kube/kubeconfig.js';
 import { createLogger } from '../lib/logger.js';
-import { vizierController } from '../controllers/vizier/reconciler.js';
+import { Manager } from './runtime/manager.js';
+import type { Controller } from './runtime/types.js';
 
 export interface OperatorOptions {
   kubeconfig?: string;
@@ -22,7 +23,7 @@ export function defaultLeaseNamespace(env: NodeJS.ProcessEnv = process.env): str
   return env['POD_NAMESPACE'] || 'loupe-system';
 }
 
-export async function runOperator(opts: OperatorOptions): Promise<Manager> {
+export async function runOperator(opts: OperatorOptions, controllers: readonly Controller[]): Promise<Manager> {
   const log = createLogger('operator');
   const kc = loadKubeConfig(opts.kubeconfig ? { kind: 'file', path: opts.kubeconfig } : { kind: 'default' });
   const manager = new Manager({
@@ -40,7 +41,7 @@ export async function runOperator(opts: OperatorOptions): Promise<Manager> {
       ...(opts.retryPeriodMs ? { retryPeriodMs: opts.retryPeriodMs } : {}),
     },
   });
-  manager.register(vizierController());
+  for (const controller of controllers) manager.register(controller);
   await manager.start();
   log.info({ server: kc.getCurrentCluster()?.server, leaseNamespace: opts.leaseNamespace, healthPort: manager.healthPort }, 'operator started');
   return manager;

@@ -3,7 +3,7 @@
 // Services. Servers require client certificates signed by that CA; clients present the same
 // leaf. Agents are dialled by IP, so clients check the server's certificate against the leaf's
 // first DNS name instead of the address (gRPC's ssl_target_name_override; NATS's servername).
-// `loupe run --tls-dir` (query/run-command.ts) dials the broker the same way.
+// `loupe run --tls-dir` (run-command.ts) dials the broker the same way.
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';

@@ -11,12 +11,12 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import type { NatsConnection } from 'nats';
 import { UsageError } from '../../lib/cli.js';
-import { AgentRegistry } from './agent-registry.js';
-import { classifyCallFailure, watchConnection } from './errors.js';
-import { BROKER_SERVICE, callStream, openClient, startServer, statusError } from './grpc-services.js';
-import { collectFrames } from './results.js';
+import { AgentRegistry } from '../query/agent-registry.js';
+import { classifyCallFailure, watchConnection } from '../query/errors.js';
+import { BROKER_SERVICE, callStream, openClient, startServer, statusError } from '../query/grpc-services.js';
+import { collectFrames } from '../query/results.js';
+import { brokerHandlers } from '../query/services.js';
 import { parseRunArgs, runCommand } from './run-command.js';
-import { brokerHandlers } from './services.js';
 
 const SERVER_NAME = 'vizier-query-broker.loupe.svc';
 

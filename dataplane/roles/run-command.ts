@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { Env, Ports } from '../../crds/roles.js';
 import { parseFlags, UsageError } from '../../lib/cli.js';
 import { formatJsonLines, formatTable } from '../pxl/exec/format.js';
+import { classifyCallFailure, watchConnection, type CallFailure } from '../query/errors.js';
+import { BROKER_SERVICE, callStream, openClient, type ScriptRequest } from '../query/grpc-services.js';
+import { collectFrames } from '../query/results.js';
 import { bundledScripts, resolveScript } from '../scripts/library.js';
 import { parseDuration } from '../targets.js';
-import { pick, type Setting } from '../roles/settings.js';
-import { clientSecurity, loadInternalTls, TLS_FILES, type InternalTls } from '../roles/tls.js';
-import { classifyCallFailure, watchConnection, type CallFailure } from './errors.js';
-import { BROKER_SERVICE, callStream, openClient, type ScriptRequest } from './grpc-services.js';
-import { collectFrames } from './results.js';
+import { pick, type Setting } from './settings.js';
+import { clientSecurity, loadInternalTls, TLS_FILES, type InternalTls } from './tls.js';
 
 export const RUN_USAGE = `usage: loupe run SCRIPT [--arg NAME=VALUE]... [--format table|json] [--server HOST:PORT]
                  [--tls-dir DIR] [--entry FUNCTION] [--timeout 30s] [--max-rows N]
