@@ -9,8 +9,7 @@
 // retrying, switching membership to slices once it succeeds.
 import { hostname as osHostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Logger } from 'pino';
-import { Reflector, type ListWatchSource } from '../../lib/kube/reflector.js';
+import { Reflector, type ListWatchSource, type ReflectorLog } from '../../lib/kube/reflector.js';
 import { ClusterIndex, type ClusterIndexCounts, type ClusterIndexOptions } from './cluster-index.js';
 import type { ClusterView, ContainerInfo } from './cluster-view.js';
 import { endpointSliceRecord, podRecord, serviceRecord, type EndpointSliceRecord, type PodRecord, type ServiceRecord } from './kube-objects.js';
@@ -39,7 +38,7 @@ export interface KubeMetadataOptions extends Omit<ClusterIndexOptions, 'now'> {
   pageSize?: number;
   /** First retry delay after an API error (default 500 ms, doubling to 30 s). */
   retryMinMs?: number;
-  log?: Logger;
+  log?: ReflectorLog;
   /** How often tombstones past their retention are forgotten (default 60 s). */
   pruneIntervalMs?: number;
 }

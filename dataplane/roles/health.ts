@@ -1,5 +1,5 @@
 // /healthz, /readyz and /metrics for the query roles, served by the HealthServer every Loupe
-// process uses (crds/health-server.ts). Readiness is a list of named checks; /readyz says which
+// process uses (lib/health-server.ts). Readiness is a list of named checks; /readyz says which
 // ones still wait.
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';

@@ -4,7 +4,6 @@
 // stops at start with what failed instead of retrying quietly; after that the watches retry on
 // their own and readiness reports whether pods and services have been listed.
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import type { Logger } from 'pino';
 import { ApiError, toApiError } from '../../lib/kube/api-error.js';
 import { loadKubeConfig } from '../../lib/kube/kubeconfig.js';
 import { KubeMetadata } from '../metadata/kube.js';
@@ -49,9 +48,7 @@ export async function startClusterMetadata(src: KubeSource, opts: { log: RoleLog
   const kc = loadKubeConfig(src, { hint: 'or --no-kube for /proc only' });
   const server = kc.getCurrentCluster()!.server;
   await preflight(kc, server);
-  const metadata = KubeMetadata.fromKubeConfig(kc, {
-    // ListWatch logs its retries with warn only, which every RoleLog has.
-    log: opts.log as Logger, ...(opts.nodeName ? { nodeName: opts.nodeName } : {}) });
+  const metadata = KubeMetadata.fromKubeConfig(kc, { log: opts.log, ...(opts.nodeName ? { nodeName: opts.nodeName } : {}) });
   metadata.start().then(
     () => opts.log.info({ server, ...metadata.counts() }, 'Kubernetes metadata synced'),
     (err: Error) => opts.log.error({ server, err: err.message }, 'Kubernetes metadata not synced yet; still retrying'),

@@ -41,6 +41,9 @@ export interface ReflectorHandler<R> {
   remove(record: R): void;
 }
 
+/** What a Reflector logs with: warn for retries, info for re-lists, debug (when there is one) for the rest. */
+export type ReflectorLog = Pick<Logger, 'info' | 'warn'> & { debug?: Logger['debug'] };
+
 export interface ReflectorOptions {
   /** LIST page size (default 500). */
   pageSize?: number;
@@ -51,7 +54,7 @@ export interface ReflectorOptions {
    */
   retryMinMs?: number;
   retryMaxMs?: number;
-  log?: Logger;
+  log?: ReflectorLog;
 }
 
 /** A watch that ends sooner than this with no event counts as a failure, so it backs off. */
@@ -161,7 +164,7 @@ export class Reflector<R> {
         if (this.resourceVersion === undefined) await this.relist();
         if (this.stopped) break;
         if (!(await this.watchOnce())) throw new Error(`watch of ${this.name} closed right after it opened`);
-        this.opts.log?.debug({ resource: this.name, resourceVersion: this.resourceVersion }, 'watch closed; resuming');
+        this.opts.log?.debug?.({ resource: this.name, resourceVersion: this.resourceVersion }, 'watch closed; resuming');
         failures = 0;
       } catch (err) {
         if (this.stopped) break;
@@ -190,7 +193,7 @@ export class Reflector<R> {
     this.failure = undefined;
     if (!this.synced) {
       this.synced = true;
-      this.opts.log?.debug({ resource: this.name, objects: records.length }, 'first list done');
+      this.opts.log?.debug?.({ resource: this.name, objects: records.length }, 'first list done');
       for (const w of this.syncWaiters.splice(0)) w.resolve();
       this.settle();
     }
