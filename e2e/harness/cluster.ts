@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { KubeTransport } from '../../operator/runtime/rest.js';
+import { sleep } from '../../lib/clock.js';
 import { isNotFound } from '../../lib/kube/api-error.js';
 import { repoRoot } from '../../crds/generate.js';
 
@@ -23,7 +24,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
       last = err;
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
+    await sleep(intervalMs);
   }
 }
 

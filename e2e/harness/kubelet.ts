@@ -21,7 +21,7 @@ import {
   type V1Taint,
   type V1Toleration,
 } from '@kubernetes/client-node';
-import { microTime } from '../../lib/clock.js';
+import { microTime, sleep } from '../../lib/clock.js';
 
 /**
  * What the fake kubelet reports for a pod.
@@ -337,7 +337,7 @@ export class FakeKubelet {
         } catch (err) {
           if (first) { firstFailed(err as Error); return; }
           this.report(err);
-          await new Promise((r) => setTimeout(r, 500));
+          await sleep(500);
           continue;
         }
         if (first) { first = false; firstListed(); }
@@ -353,7 +353,7 @@ export class FakeKubelet {
             resolve();
           });
         });
-        if (!this.stopped) await new Promise((r) => setTimeout(r, 100));
+        if (!this.stopped) await sleep(100);
       }
     })();
     this.loops.push(loop);
