@@ -14,49 +14,27 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-function queryRole(name: 'pem' | 'kelvin' | 'query-broker', summary: string): Command {
-  return {
-    name,
-    summary,
-    usage: async () => (await import('../dataplane/roles/config.js')).USAGE[name],
-    run: async (args) => (await import('../dataplane/roles/command.js')).roleCommand(name, args),
-  };
+/** A command whose code is the module `load` imports, asked for only when the command is used. */
+function lazy<M>(name: string, summary: string, load: () => Promise<M>, usage: (m: M) => string, run: (m: M, args: string[]) => Promise<number>): Command {
+  return { name, summary, usage: async () => usage(await load()), run: async (args) => run(await load(), args) };
 }
 
+const queryRole = (name: 'pem' | 'kelvin' | 'query-broker', summary: string): Command =>
+  lazy(name, summary, () => Promise.all([import('../dataplane/roles/config.js'), import('../dataplane/roles/command.js')]),
+    ([config]) => config.USAGE[name], ([, command], args) => command.roleCommand(name, args));
+
 export const COMMANDS: readonly Command[] = [
-  {
-    name: 'standalone',
-    summary: 'Loupe on this host alone: collectors, table store, PxL API',
-    usage: async () => (await import('../dataplane/standalone/command.js')).STANDALONE_USAGE,
-    run: async (args) => (await import('../dataplane/standalone/command.js')).standaloneCommand(args),
-  },
-  {
-    name: 'run',
-    summary: 'run a PxL script (px/NAME or a file) against a query API',
-    usage: async () => (await import('../dataplane/roles/run-command.js')).runUsage(),
-    run: async (args) => (await import('../dataplane/roles/run-command.js')).runCommand(args),
-  },
-  {
-    name: 'profile',
-    summary: 'CPU-profile a process, a cgroup or every process',
-    usage: async () => (await import('../dataplane/profiler/command.js')).PROFILE_USAGE,
-    run: async (args) => (await import('../dataplane/profiler/command.js')).profileCommand(args),
-  },
-  {
-    name: 'trace',
-    summary: 'record HTTP traffic of a process, a cgroup or every process',
-    usage: async () => (await import('../dataplane/collectors/trace-command.js')).TRACE_USAGE,
-    run: async (args) => (await import('../dataplane/collectors/trace-command.js')).traceCommand(args),
-  },
-  {
-    name: 'operator',
-    summary: 'reconcile Vizier (and, as they land, the other Loupe kinds)',
-    usage: async () => (await import('../operator/command.js')).OPERATOR_USAGE,
-    run: async (args) => {
-      const [{ operatorCommand }, { operatorControllers }] = await Promise.all([import('../operator/command.js'), import('../controllers/index.js')]);
-      return operatorCommand(args, operatorControllers());
-    },
-  },
+  lazy('standalone', 'Loupe on this host alone: collectors, table store, PxL API', () => import('../dataplane/standalone/command.js'),
+    (m) => m.STANDALONE_USAGE, (m, args) => m.standaloneCommand(args)),
+  lazy('run', 'run a PxL script (px/NAME or a file) against a query API', () => import('../dataplane/roles/run-command.js'),
+    (m) => m.runUsage(), (m, args) => m.runCommand(args)),
+  lazy('profile', 'CPU-profile a process, a cgroup or every process', () => import('../dataplane/profiler/command.js'),
+    (m) => m.PROFILE_USAGE, (m, args) => m.profileCommand(args)),
+  lazy('trace', 'record HTTP traffic of a process, a cgroup or every process', () => import('../dataplane/collectors/trace-command.js'),
+    (m) => m.TRACE_USAGE, (m, args) => m.traceCommand(args)),
+  // operator/ does not know the controllers (eslint: operator/ never imports controllers/); they meet here.
+  lazy('operator', 'reconcile Vizier (and, as they land, the other Loupe kinds)', () => Promise.all([import('../operator/command.js'), import('../controllers/index.js')]),
+    ([command]) => command.OPERATOR_USAGE, ([command, controllers], args) => command.operatorCommand(args, controllers.operatorControllers())),
   queryRole('pem', "a node's agent: collectors, table store, query fragments, NATS announce"),
   queryRole('kelvin', "merges the PEMs' partial results for a query"),
   queryRole('query-broker', 'the query API over the PEMs and Kelvins NATS announced'),
