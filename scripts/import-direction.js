@@ -10,8 +10,8 @@ const EVERYTHING = ['bin', 'lib', 'crds', 'operator', 'controllers', 'dataplane'
 
 /** What each top-level folder may import besides itself, and why (the message says it). */
 export const ALLOWED = {
-  crds: { may: [], why: 'crds/ is the API (kinds, schemas, generator, role contract) that every side imports; it imports nothing else of ours' },
-  lib: { may: ['crds'], why: 'lib/ is role-neutral plumbing that every side imports; it may read crds/ and nothing else of ours' },
+  crds: { may: ['lib'], why: 'crds/ is the API (kinds, schemas, generator, role contract) that every side imports; it uses only lib/ (the value grammars: durations, quantities, host:port)' },
+  lib: { may: [], why: 'lib/ is role-neutral plumbing that every side imports, crds/ included; it imports nothing else of ours' },
   controllers: { may: ['crds', 'lib', 'operator/runtime'], why: 'controllers/ render manifests with crds/, lib/ and the runtime (operator/runtime/); a role reaches them only through the role contract' },
   operator: { may: ['crds', 'lib'], why: 'operator/ is the controller runtime; bin/ hands it the controllers, so it never imports them' },
   dataplane: { may: ['crds', 'lib', 'native-bpf'], why: 'a PEM does not know an operator exists, so standalone mode and any deployment run it unchanged' },
