@@ -12,7 +12,7 @@ Reconciles Vizier (and, as they land, the other Loupe kinds) against the API ser
 
   --kubeconfig PATH        kubeconfig (default: $KUBECONFIG, ~/.kube/config, or in-cluster)
   --leader-elect BOOL      run leader election (default true)
-  --lease-namespace NS     namespace of the leader Lease (default $POD_NAMESPACE or loupe-system)
+  --lease-namespace NS     namespace of the leader Lease, which must exist (default $POD_NAMESPACE or loupe-system)
   --workers N              concurrent reconciles per controller (default 4)
   --health-addr HOST:PORT  /healthz, /readyz, /metrics (default 127.0.0.1:8081; in a pod 0.0.0.0:8081)
   --identity ID            leader-election identity (default hostname + random suffix)
@@ -86,21 +86,14 @@ export function parseOperatorArgs(args: string[], env: NodeJS.ProcessEnv = proce
   };
 }
 
-/** Runs until SIGINT/SIGTERM (exit 0) or until this replica loses the leader Lease it held (exit 1). */
+/**
+ * Runs until SIGINT/SIGTERM (exit 0). A replica that loses the leader Lease stays up as a
+ * standby: the manager aborts the term's reconciles and campaigns again (operator/README.md).
+ */
 export async function operatorCommand(args: string[], controllers: readonly Controller[]): Promise<number> {
   const manager = await runOperator(parseOperatorArgs(args), controllers);
   return new Promise<number>((resolve) => {
     let stopping = false;
-    // Like client-go: a leader that loses its Lease exits, so no reconcile of the old term can
-    // overlap with the new leader's; the pod restarts and stands by.
-    let led = false;
-    manager.onLeadershipChange((leading) => {
-      if (leading) led = true;
-      else if (led && !stopping) {
-        console.error('loupe operator: lost the leader Lease; exiting so a restart can stand by');
-        resolve(1);
-      }
-    });
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;

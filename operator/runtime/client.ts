@@ -15,6 +15,8 @@ export interface KubeClientOptions {
   countWrite?: WriteCounter;
   /** Shared with other clients to avoid repeated discovery requests. */
   discovery?: Discovery;
+  /** Carried by every request; an aborted signal fails requests in flight and refuses new ones. */
+  signal?: AbortSignal;
 }
 
 const MERGE_PATCH = 'application/merge-patch+json';
@@ -23,6 +25,7 @@ const APPLY_PATCH = 'application/apply-patch+yaml';
 export class KubeClient implements ApplyClient {
   readonly discovery: Discovery;
   private readonly countWrite: WriteCounter;
+  private readonly signal?: AbortSignal;
 
   constructor(
     private readonly transport: KubeTransport,
@@ -30,6 +33,12 @@ export class KubeClient implements ApplyClient {
   ) {
     this.discovery = opts.discovery ?? new Discovery(transport);
     this.countWrite = opts.countWrite ?? (() => undefined);
+    this.signal = opts.signal;
+  }
+
+  /** The same client (transport, discovery, write counter) with every request carrying `signal`. */
+  withSignal(signal: AbortSignal): KubeClient {
+    return new KubeClient(this.transport, { countWrite: this.countWrite, discovery: this.discovery, signal });
   }
 
   async apply<T extends KubernetesObject>(obj: T): Promise<T> {
@@ -38,7 +47,7 @@ export class KubeClient implements ApplyClient {
     if (!apiVersion || !kind || !name) {
       throw new Error(`cannot apply an object without apiVersion, kind and metadata.name (got ${apiVersion}/${kind} "${name ?? ''}")`);
     }
-    const type = await this.discovery.resourceFor(apiVersion, kind);
+    const type = await this.discovery.resourceFor(apiVersion, kind, this.signal);
     const key = { namespace: type.namespaced ? (obj.metadata?.namespace ?? '') : '', name };
     if (type.namespaced && !key.namespace) throw new Error(`cannot apply ${kind} ${name}: ${kind} is namespaced and metadata.namespace is empty`);
     this.countWrite('apply', kind);
@@ -49,6 +58,7 @@ export class KubeClient implements ApplyClient {
       body: obj,
       contentType: APPLY_PATCH,
       object: describeObject(kind, key),
+      signal: this.signal,
     });
     return applied as T;
   }
@@ -61,6 +71,7 @@ export class KubeClient implements ApplyClient {
       body: { status },
       contentType: MERGE_PATCH,
       object: describeObject(type.kind, key),
+      signal: this.signal,
     });
   }
 
@@ -72,6 +83,7 @@ export class KubeClient implements ApplyClient {
         path: objectPath(type, key),
         body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: propagation },
         object: describeObject(type.kind, key),
+        signal: this.signal,
       });
     } catch (err) {
       if (!isNotFound(err)) throw err;
@@ -86,12 +98,13 @@ export class KubeClient implements ApplyClient {
       body: { metadata },
       contentType: MERGE_PATCH,
       object: describeObject(type.kind, key),
+      signal: this.signal,
     });
   }
 
   async get<T extends KubernetesObject>(type: ResourceType, key: ObjectKey): Promise<T | undefined> {
     try {
-      return (await this.transport.request({ method: 'GET', path: objectPath(type, key), object: describeObject(type.kind, key) })) as T;
+      return (await this.transport.request({ method: 'GET', path: objectPath(type, key), object: describeObject(type.kind, key), signal: this.signal })) as T;
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;

@@ -21,7 +21,8 @@ import {
   type ResourceType,
 } from './types.js';
 
-export type ReconcileResultKind = 'success' | 'error' | 'requeue_after';
+/** `aborted`: the term ended (leadership lost or the manager stopping) while it ran; not retried by this term. */
+export type ReconcileResultKind = 'success' | 'error' | 'requeue_after' | 'aborted';
 
 export interface ReconcileOutcome {
   controller: string;
@@ -34,8 +35,11 @@ export interface ReconcileOutcome {
 
 export interface ControllerRunnerDeps {
   factory: SharedInformerFactory;
+  /** Its requests should carry `signal` (KubeClient.withSignal). */
   client: ApplyClient;
   events: EventRecorder;
+  /** The term's signal, handed to every reconcile. */
+  signal: AbortSignal;
   metrics: RuntimeMetrics;
   log: Logger;
   now: () => Date;
@@ -134,12 +138,18 @@ export class ControllerRunner {
   private async reconcile(key: string): Promise<void> {
     const name = this.controller.name;
     const log = this.log.child({ object: key, reconcileId: randomBytes(4).toString('hex') });
+    const { signal, events } = this.deps;
     const ctx: ReconcileContext = {
       log,
       client: this.deps.client,
-      events: this.deps.events,
+      events: {
+        event: (...args) => {
+          if (!signal.aborted) events.event(...args);
+        },
+      },
       lister: <T extends KubernetesObject>(type: ResourceType) => this.lister<T>(type),
       now: this.deps.now,
+      signal,
     };
     const started = performance.now();
     let result: ReconcileResultKind = 'success';
@@ -152,11 +162,17 @@ export class ControllerRunner {
         this.queue.addAfter(key, res.requeueAfterMs);
       }
     } catch (err) {
-      result = 'error';
       error = err;
-      log.error({ err, retries: this.queue.numRequeues(key) }, 'reconcile failed');
-      this.deps.metrics.reconcileErrors.inc({ controller: name });
-      this.queue.addRateLimited(key);
+      if (signal.aborted) {
+        // Whatever failed, the term is over: the next leader reconciles this key from scratch.
+        result = 'aborted';
+        log.info({ err }, 'reconcile aborted: this instance stopped leading or is stopping');
+      } else {
+        result = 'error';
+        log.error({ err, retries: this.queue.numRequeues(key) }, 'reconcile failed');
+        this.deps.metrics.reconcileErrors.inc({ controller: name });
+        this.queue.addRateLimited(key);
+      }
     }
     const durationMs = performance.now() - started;
     this.deps.metrics.reconcileTotal.inc({ controller: name, result });

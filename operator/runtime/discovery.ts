@@ -19,26 +19,27 @@ export class Discovery {
     this.known.set(apiVersion, kinds);
   }
 
-  async resourceFor(apiVersion: string, kind: string): Promise<ResourceType> {
+  async resourceFor(apiVersion: string, kind: string, signal?: AbortSignal): Promise<ResourceType> {
     let kinds = this.known.get(apiVersion);
     // A miss re-reads the group version: its CRD may have been installed since.
-    if (!kinds?.has(kind)) kinds = await this.fetch(apiVersion);
+    if (!kinds?.has(kind)) kinds = await this.fetch(apiVersion, signal);
     const type = kinds.get(kind);
     if (!type) throw new Error(`the API server serves no kind ${kind} in ${apiVersion}; is its CRD installed?`);
     return type;
   }
 
-  private fetch(apiVersion: string): Promise<Map<string, ResourceType>> {
+  /** Concurrent misses share one request, which carries the first caller's signal. */
+  private fetch(apiVersion: string, signal?: AbortSignal): Promise<Map<string, ResourceType>> {
     let pending = this.inFlight.get(apiVersion);
     if (!pending) {
-      pending = this.read(apiVersion).finally(() => this.inFlight.delete(apiVersion));
+      pending = this.read(apiVersion, signal).finally(() => this.inFlight.delete(apiVersion));
       this.inFlight.set(apiVersion, pending);
     }
     return pending;
   }
 
-  private async read(apiVersion: string): Promise<Map<string, ResourceType>> {
-    const list = await this.transport.request({ method: 'GET', path: groupVersionPath(apiVersion), object: `API group version ${apiVersion}` });
+  private async read(apiVersion: string, signal?: AbortSignal): Promise<Map<string, ResourceType>> {
+    const list = await this.transport.request({ method: 'GET', path: groupVersionPath(apiVersion), object: `API group version ${apiVersion}`, signal });
     const [group, version] = apiVersion.includes('/') ? apiVersion.split('/', 2) : ['', apiVersion];
     const kinds = new Map<string, ResourceType>(this.known.get(apiVersion));
     const resources = isRecord(list) && Array.isArray(list.resources) ? list.resources : [];

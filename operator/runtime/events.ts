@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import type { WriteCounter } from './client.js';
 import { realClock, type Clock } from '../../lib/clock.js';
 import { isNotFound } from '../../lib/kube/api-error.js';
-import { describeObject } from './paths.js';
+import { describeObject, resourcePath } from './paths.js';
+import { EVENTS } from './resources.js';
 import { TokenBucket } from './ratelimit.js';
 import type { KubeTransport } from './rest.js';
 import type { EventRecorder, EventType } from './types.js';
@@ -53,15 +54,14 @@ export class KubeEventSink implements EventSink {
 
   async create(event: CoreEvent): Promise<void> {
     this.countWrite('create', 'Event');
-    const ns = encodeURIComponent(event.metadata.namespace);
-    await this.transport.request({ method: 'POST', path: `/api/v1/namespaces/${ns}/events`, body: event, object: `Event ${event.metadata.namespace}/${event.metadata.name}` });
+    await this.transport.request({ method: 'POST', path: resourcePath(EVENTS, event.metadata.namespace), body: event, object: `Event ${event.metadata.namespace}/${event.metadata.name}` });
   }
 
   async bump(namespace: string, name: string, count: number, lastTimestamp: string): Promise<void> {
     this.countWrite('patch', 'Event');
     await this.transport.request({
       method: 'PATCH',
-      path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/events/${encodeURIComponent(name)}`,
+      path: resourcePath(EVENTS, namespace, name),
       body: { count, lastTimestamp },
       contentType: 'application/merge-patch+json',
       object: `Event ${namespace}/${name}`,

@@ -4,13 +4,15 @@
 // between nodes does not matter); the leader renews every retryPeriod and gives up when it
 // could not renew within renewDeadline; updates carry the resourceVersion read, so two
 // candidates cannot both win. A graceful stop empties holderIdentity so a standby takes
-// over at its next try instead of after leaseDuration.
+// over at its next try instead of after leaseDuration. The lease namespace must exist: a
+// least-privilege operator does not create namespaces, so a missing one is reported, and
+// retried, until someone creates it.
 import type { Logger } from 'pino';
 import { microTime, sleep } from '../../lib/clock.js';
 import { isConflict, isNotFound } from '../../lib/kube/api-error.js';
 import { describeObject, objectPath, resourcePath } from './paths.js';
 import type { KubeTransport } from './rest.js';
-import { LEASES, NAMESPACES } from './resources.js';
+import { LEASES } from './resources.js';
 
 export interface LeaderElectionOptions {
   namespace: string;
@@ -62,6 +64,22 @@ export function leaderTimingProblem(t: LeaderTimings, name: (setting: keyof Lead
   if (t.leaseDurationMs <= t.renewDeadlineMs) return `${name('leaseDurationMs')} must be longer than ${name('renewDeadlineMs')}`;
   if (t.renewDeadlineMs <= t.retryPeriodMs * 1.2) return `${name('renewDeadlineMs')} must be longer than 1.2 × ${name('retryPeriodMs')} (retries are jittered by up to 20%)`;
   return undefined;
+}
+
+export class LeaseNamespaceMissingError extends Error {
+  override readonly name = 'LeaseNamespaceMissingError';
+
+  constructor(
+    readonly namespace: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `the leader election namespace "${namespace}" does not exist, so the Lease cannot be created there: ` +
+        `create it (kubectl create namespace ${namespace}) or give the operator an existing one with --lease-namespace; ` +
+        'the operator does not create namespaces',
+      options,
+    );
+  }
 }
 
 export class LeaderElector {
@@ -166,7 +184,8 @@ export class LeaderElector {
       await this.write('PUT', this.newRecord(current, now), signal);
       return true;
     } catch (err) {
-      if (!isConflict(err)) this.opts.log?.warn({ err, lease: this.leaseName() }, 'could not acquire or renew the lease');
+      if (err instanceof LeaseNamespaceMissingError) this.opts.log?.error({ lease: this.leaseName() }, err.message);
+      else if (!isConflict(err)) this.opts.log?.warn({ err, lease: this.leaseName() }, 'could not acquire or renew the lease');
       return false;
     }
   }
@@ -216,32 +235,15 @@ export class LeaderElector {
 
   private async write(method: 'POST' | 'PUT', lease: Lease, signal: AbortSignal): Promise<void> {
     const path = method === 'POST' ? resourcePath(LEASES, this.key.namespace) : objectPath(LEASES, this.key);
-    const send = async (): Promise<Lease> =>
-      (await this.transport.request({ method, path, body: lease, object: this.leaseName(), signal })) as Lease;
     let written: Lease;
     try {
-      written = await send();
+      written = (await this.transport.request({ method, path, body: lease, object: this.leaseName(), signal })) as Lease;
     } catch (err) {
-      if (method !== 'POST' || !isNotFound(err)) throw err;
-      await this.ensureNamespace(signal);
-      written = await send();
+      // Creating an object in a namespace that does not exist answers 404.
+      if (method === 'POST' && isNotFound(err)) throw new LeaseNamespaceMissingError(this.key.namespace, { cause: err });
+      throw err;
     }
     this.observe(written, Date.now());
-  }
-
-  private async ensureNamespace(signal: AbortSignal): Promise<void> {
-    try {
-      await this.transport.request({
-        method: 'POST',
-        path: resourcePath(NAMESPACES),
-        body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.key.namespace } },
-        object: `Namespace ${this.key.namespace}`,
-        signal,
-      });
-      this.opts.log?.info({ namespace: this.key.namespace }, 'created the namespace for the leader lease');
-    } catch (err) {
-      if (!isConflict(err)) throw err;
-    }
   }
 
   private observe(lease: Lease, at: number): void {

@@ -2,11 +2,12 @@
 // instance leads (or always, without leader election), shared informers for every type the
 // controllers declared, a work queue and N workers per controller.
 //
-// Losing the lease stops the controllers (reconciles in flight finish or time out, caches are
-// dropped) and the manager campaigns again, so an API server blip costs a re-list instead of
-// a process restart. Reconcilers are level-triggered and each term starts from fresh caches,
-// so nothing carries over from the old term. An entrypoint that prefers client-go's
-// exit-on-loss can exit from an `onLeadershipChange` listener.
+// Leadership-loss policy (operator/README.md): losing the lease ends the term but not the
+// process. The term's AbortSignal fires, so a reconcile in flight fails at its current or next
+// request and no write of the old term reaches the API server; its queue and caches are dropped;
+// the manager waits for its reconciles to unwind (up to shutdownTimeoutMs) and campaigns again
+// as a standby. Reconcilers are level-triggered and each term starts from fresh caches, so
+// nothing carries over, and an API server blip costs a re-list instead of a restart.
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -47,7 +48,7 @@ export interface ManagerOptions {
   healthAddr?: { host: string; port: number };
   log?: Logger;
   now?: () => Date;
-  /** How long stop() and a lost lease wait for reconciles in flight. Default 30 s. */
+  /** How long stop() and a lost lease wait for reconciles in flight to unwind after the abort. Default 30 s. */
   shutdownTimeoutMs?: number;
   rateLimiter?: RateLimiterOptions;
 }
@@ -119,8 +120,9 @@ export class Manager {
   }
 
   /**
-   * Graceful stop: stops handing out work, waits for reconciles in flight (up to
-   * shutdownTimeoutMs), stops the informers, releases the lease, closes the server.
+   * Graceful stop: aborts the term (reconciles in flight end at their next request), stops
+   * handing out work, waits for them (up to shutdownTimeoutMs), stops the informers, releases
+   * the lease, closes the server.
    */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
@@ -168,8 +170,7 @@ export class Manager {
   }
 
   private beginTerm(): void {
-    const runnerDeps: Omit<ControllerRunnerDeps, 'factory'> = {
-      client: this.client,
+    const runnerDeps: TermRunnerDeps = {
       events: this.events,
       metrics: this.runtimeMetrics,
       log: this.log,
@@ -178,7 +179,7 @@ export class Manager {
       rateLimiter: this.opts.rateLimiter,
       onReconciled: (outcome) => this.notify(this.reconciledListeners, outcome),
     };
-    this.term = new Term(this.transport, this.controllers, runnerDeps, {
+    this.term = new Term(this.transport, this.client, this.controllers, runnerDeps, {
       resyncMs: this.opts.resyncMs,
       log: this.log,
       shutdownTimeoutMs: this.opts.shutdownTimeoutMs ?? 30_000,
@@ -208,7 +209,13 @@ export class Manager {
   }
 }
 
-/** The informers, queues and workers of one leadership term (or of the whole run without election). */
+type TermRunnerDeps = Omit<ControllerRunnerDeps, 'factory' | 'client' | 'signal'>;
+
+/**
+ * The informers, queues and workers of one leadership term (or of the whole run without
+ * election), and the AbortSignal that ends them: every reconcile gets it, and the client they
+ * write through carries it on every request.
+ */
 class Term {
   private readonly factory: SharedInformerFactory;
   private readonly runners: ControllerRunner[];
@@ -218,12 +225,15 @@ class Term {
 
   constructor(
     transport: KubeTransport,
+    client: KubeClient,
     controllers: Controller[],
-    runnerDeps: Omit<ControllerRunnerDeps, 'factory'>,
+    runnerDeps: TermRunnerDeps,
     private readonly opts: { resyncMs?: number; log: Logger; shutdownTimeoutMs: number },
   ) {
     this.factory = new SharedInformerFactory(transport, { resyncMs: opts.resyncMs, log: opts.log });
-    this.runners = controllers.map((c) => new ControllerRunner(c, { ...runnerDeps, factory: this.factory }));
+    const signal = this.aborter.signal;
+    const termClient = client.withSignal(signal);
+    this.runners = controllers.map((c) => new ControllerRunner(c, { ...runnerDeps, factory: this.factory, client: termClient, signal }));
   }
 
   /** Starts the informers and, once every cache has synced, the workers. */
@@ -242,6 +252,7 @@ class Term {
     })();
   }
 
+  /** Aborts the term's signal, then waits (up to shutdownTimeoutMs) for its reconciles to unwind. */
   async stop(): Promise<void> {
     this.aborter.abort();
     await this.started;

@@ -20,7 +20,7 @@ export class RuntimeMetrics {
     collectDefaultMetrics({ register: this.registry });
     this.reconcileTotal = new Counter({
       name: 'loupe_reconcile_total',
-      help: 'Reconciles by controller and result (success, error, requeue_after).',
+      help: 'Reconciles by controller and result (success, error, requeue_after, aborted).',
       labelNames: ['controller', 'result'],
       registers,
     });

@@ -37,6 +37,7 @@ export class KubeTransport {
 
   /** Sends the request; resolves with the parsed JSON body of a 2xx answer, else throws ApiError. */
   async request(req: ApiRequest): Promise<unknown> {
+    req.signal?.throwIfAborted();
     const cluster = this.kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster: set current-context');
     const url = new URL(cluster.server.replace(/\/+$/, '') + req.path);
@@ -46,6 +47,7 @@ export class KubeTransport {
     // Credentials are read per request so rotated tokens are picked up.
     const auth: https.RequestOptions = {};
     await this.kc.applyToHTTPSOptions(auth);
+    req.signal?.throwIfAborted();
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
     const headers: http.OutgoingHttpHeaders = { ...(isRecord(auth.headers) ? auth.headers : {}), Accept: 'application/json' };
     if (body !== undefined) {

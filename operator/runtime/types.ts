@@ -56,8 +56,16 @@ export interface ApplyClient {
 
 export interface ReconcileContext {
   log: Logger;
+  /** Every request it makes carries `signal`. */
   client: ApplyClient;
+  /** Drops what is recorded once `signal` has fired. */
   events: EventRecorder;
+  /**
+   * Fires when this instance stops leading or the manager stops: requests in flight fail with
+   * an AbortError and later ones fail at once, so no write of an ended term reaches the API
+   * server after the next leader may have started. Long pure steps may check it too.
+   */
+  signal: AbortSignal;
   /** Cached view of any type the controller declared in `for`, `owns` or `watches`. */
   lister<T extends KubernetesObject>(type: ResourceType): Lister<T>;
   /** Now, injectable for tests. */
@@ -69,12 +77,31 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
 }
 
+/** An RBAC verb the operator may need. */
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
+
+/** An RBAC PolicyRule (rbac.authorization.k8s.io/v1). */
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: Verb[];
+}
+
+/** Rules a controller needs beyond what its for/owns/watches imply, and why. */
+export interface ExtraPermission {
+  /** Why the operator holds these rules; a comment above them in the generated RBAC. */
+  reason: string;
+  rules: PolicyRule[];
+}
+
 /** How events on a watched (non-owned) type map to keys of the primary type. */
 export interface Watch {
   type: ResourceType;
   map(obj: KubernetesObject, lister: Lister): ObjectKey[];
   /** Optional server-side label selector for the watch, e.g. 'app.kubernetes.io/managed-by=loupe-operator'. */
   labelSelector?: string;
+  /** Verbs beyond list and watch the reconciler uses on this type, e.g. delete for pods it restarts. */
+  verbs?: Verb[];
 }
 
 export interface Controller {
@@ -91,6 +118,11 @@ export interface Controller {
   watches?: Watch[];
   /** Label selector applied to the owned types' list/watch, to keep the caches small. */
   ownedLabelSelector?: string;
+  /**
+   * The operator's RBAC is generated from for, owns and watches (operator/runtime/rbac.ts);
+   * anything else the reconciler reads or writes, or grants to others, is declared here.
+   */
+  extraPermissions?: ExtraPermission[];
   reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | void>;
 }
 
