@@ -13,7 +13,7 @@ import type { Manager } from '../operator/runtime/manager.js';
 import type { Vizier } from '../crds/kinds/vizier.js';
 import type { Condition } from '../crds/schema.js';
 import { renderVizier } from '../controllers/vizier/render.js';
-import { withDefaults } from '../controllers/vizier/reconciler.js';
+import { withDefaults } from '../controllers/vizier/kind.js';
 import { issueTls } from '../controllers/common/tls.js';
 
 let env: KubeEnv;

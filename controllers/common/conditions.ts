@@ -15,6 +15,9 @@ export const ConditionType = {
   Stalled: 'Stalled',
 } as const;
 
+/** Stalled=False's reason. */
+export const NOT_STALLED = 'NotStalled';
+
 export type ConditionInput = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
 
 export function mergeConditions(previous: Condition[] | undefined, next: ConditionInput[], generation: number | undefined, now: Date): Condition[] {
@@ -23,4 +26,18 @@ export function mergeConditions(previous: Condition[] | undefined, next: Conditi
     const lastTransitionTime = prev && prev.status === c.status ? prev.lastTransitionTime : now.toISOString();
     return { ...c, ...(generation !== undefined ? { observedGeneration: generation } : {}), lastTransitionTime };
   });
+}
+
+/**
+ * kstatus's two conditions. Reconciling mirrors Progressing (the controller is still moving
+ * towards the spec); Stalled is True only with a `stall` (what the user must change), and then
+ * Reconciling is False, since kstatus reads a True Reconciling first.
+ */
+export function kstatusConditions(progressing: ConditionInput, stall: Pick<ConditionInput, 'reason' | 'message'> | undefined): ConditionInput[] {
+  return [
+    { type: ConditionType.Reconciling, status: progressing.status === 'True' && !stall ? 'True' : 'False', reason: progressing.reason, message: progressing.message },
+    stall
+      ? { type: ConditionType.Stalled, status: 'True', reason: stall.reason, message: stall.message }
+      : { type: ConditionType.Stalled, status: 'False', reason: NOT_STALLED, message: 'not stalled' },
+  ];
 }

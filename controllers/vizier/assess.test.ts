@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import type { V1Pod } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { assessVizier, type AssessInput } from './assess.js';
 import { componentsOf, type Component } from './components.js';
@@ -21,6 +22,58 @@ function assess(vz: Vizier, o: Map<Component, WorkloadObservation>, extra: Parti
   return assessVizier({ vizier: vz, present: componentsOf(vz.spec), observed: o, pods: [], nodes: [node('n1', '6.1.0')], now: NOW, ...extra });
 }
 const cond = (a: ReturnType<typeof assess>, type: string) => a.conditions.find((c) => c.type === type)!;
+const createdAgo = (p: V1Pod, ms: number): V1Pod => ({ ...p, metadata: { ...p.metadata, creationTimestamp: new Date(NOW.getTime() - ms) } });
+
+const crashLoop = { ready: false, restartCount: 5, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { reason: 'Error', exitCode: 2 } } };
+const oomLoop = { ready: false, restartCount: 4, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { reason: 'OOMKilled', exitCode: 137, finishedAt: new Date(NOW.getTime() - 60_000) } } };
+const pullBackOff = { ready: false, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } } };
+const unschedulablePod = pod('pem', 'p3', {}, { phase: 'Pending', containerStatuses: [], conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available: 3 Insufficient memory.' }] });
+const rollingOut = vizier({ version: '0.2.0', updateTimeoutSeconds: 60 }, {}, { version: '0.1.0', rollout: { targetVersion: '0.2.0', fromVersion: '0.1.0', startedAt: NOW.toISOString() } });
+const rolloutStartedAgo = (ms: number) =>
+  vizier({ version: '0.2.0', updateTimeoutSeconds: 60 }, {}, { version: '0.1.0', rollout: { targetVersion: '0.2.0', fromVersion: '0.1.0', startedAt: new Date(NOW.getTime() - ms).toISOString() } });
+
+interface KstatusCase {
+  name: string;
+  vizier?: Vizier;
+  observed: Map<Component, WorkloadObservation>;
+  extra?: Partial<AssessInput>;
+  phase: string;
+  ready: [string, string];
+  reconciling: string;
+  stalled: [string, string];
+}
+
+// kstatus: Stalled=True only when nothing but a change from the user lets the operator go on;
+// Reconciling=True while it is still getting there (kstatus reads Reconciling first).
+const KSTATUS: KstatusCase[] = [
+  { name: 'all ready', observed: observed('0.1.0'), phase: 'Healthy', ready: ['True', 'AllComponentsReady'], reconciling: 'False', stalled: ['False', 'NotStalled'] },
+  { name: 'a fresh install', observed: new Map(), phase: 'Pending', ready: ['False', 'NATSUnavailable'], reconciling: 'True', stalled: ['False', 'NotStalled'] },
+  { name: 'a rollout under way', vizier: rollingOut, observed: observed('0.1.0', { nats: { version: '0.2.0' } }), phase: 'Updating', ready: ['False', 'ControlPlaneNotReady'], reconciling: 'True', stalled: ['False', 'NotStalled'] },
+  { name: 'a rollout past spec.updateTimeoutSeconds', vizier: rolloutStartedAgo(61_000), observed: observed('0.1.0', { nats: { version: '0.2.0' } }), phase: 'Failed', ready: ['False', 'UpdateFailed'], reconciling: 'False', stalled: ['True', 'UpdateFailed'] },
+  { name: 'a spec that cannot be rendered', observed: observed('0.1.0'), extra: { invalidSpec: 'spec.patches[0]: bad' }, phase: 'Failed', ready: ['False', 'InvalidSpec'], reconciling: 'False', stalled: ['True', 'InvalidSpec'] },
+  { name: 'a child the API server refuses', observed: observed('0.1.0'), extra: { applyErrors: ['Deployment vz-kelvin: bad'] }, phase: 'Failed', ready: ['False', 'ApplyFailed'], reconciling: 'False', stalled: ['True', 'ApplyFailed'] },
+  { name: 'crash-looping PEMs', observed: observed('0.1.0', { pem: { ready: 2 } }), extra: { pods: [pod('pem', 'p1', crashLoop)] }, phase: 'Degraded', ready: ['False', 'PEMsNotReady'], reconciling: 'True', stalled: ['False', 'NotStalled'] },
+  { name: 'OOMKilled PEMs', observed: observed('0.1.0', { pem: { ready: 2 } }), extra: { pods: [pod('pem', 'p1', oomLoop)] }, phase: 'Degraded', ready: ['False', 'PEMsNotReady'], reconciling: 'True', stalled: ['False', 'NotStalled'] },
+  { name: 'PEMs that cannot be scheduled yet', observed: observed('0.1.0', { pem: { ready: 2 } }), extra: { pods: [unschedulablePod] }, phase: 'Degraded', ready: ['False', 'PEMsNotReady'], reconciling: 'True', stalled: ['False', 'NotStalled'] },
+  { name: 'crash-looping NATS (the operator restarts it)', observed: observed('0.1.0', { nats: { ready: 0 } }), extra: { pods: [pod('nats', 'vz-nats-0', crashLoop)] }, phase: 'Degraded', ready: ['False', 'NATSUnavailable'], reconciling: 'True', stalled: ['False', 'NotStalled'] },
+  { name: 'all ready, some nodes with old kernels', observed: observed('0.1.0'), extra: { nodes: [node('old', '4.19.0')] }, phase: 'Degraded', ready: ['True', 'AllComponentsReady'], reconciling: 'False', stalled: ['False', 'NotStalled'] },
+  { name: 'an image pull failing for a minute', observed: observed('0.1.0', { kelvin: { ready: 0 } }), extra: { pods: [createdAgo(pod('kelvin', 'k1', pullBackOff), 60_000)] }, phase: 'Degraded', ready: ['False', 'ControlPlaneNotReady'], reconciling: 'True', stalled: ['False', 'NotStalled'] },
+  { name: 'an image pull failing for longer than spec.updateTimeoutSeconds', vizier: vizier({ updateTimeoutSeconds: 60 }), observed: observed('0.1.0', { kelvin: { ready: 0 } }), extra: { pods: [createdAgo(pod('kelvin', 'k1', pullBackOff), 61_000)] }, phase: 'Failed', ready: ['False', 'KelvinImagePullFailed'], reconciling: 'False', stalled: ['True', 'KelvinImagePullFailed'] },
+  { name: 'an invalid image name', observed: observed('0.1.0', { pem: { ready: 2 } }), extra: { pods: [pod('pem', 'p1', { ready: false, state: { waiting: { reason: 'InvalidImageName' } } })] }, phase: 'Failed', ready: ['False', 'PEMsImagePullFailed'], reconciling: 'False', stalled: ['True', 'PEMsImagePullFailed'] },
+  { name: 'paused', vizier: vizier({ paused: true }), observed: observed('0.1.0', { kelvin: { ready: 0 } }), phase: 'Paused', ready: ['Unknown', 'Paused'], reconciling: 'False', stalled: ['False', 'NotStalled'] },
+];
+
+for (const c of KSTATUS) {
+  test(`kstatus: ${c.name} -> ${c.phase}, Reconciling=${c.reconciling}, Stalled=${c.stalled[0]}`, () => {
+    const a = assess(c.vizier ?? vizier(), c.observed, c.extra);
+    assert.equal(a.phase, c.phase);
+    assert.deepEqual([cond(a, 'Ready').status, cond(a, 'Ready').reason], c.ready);
+    assert.equal(cond(a, 'Reconciling').status, c.reconciling);
+    assert.deepEqual([cond(a, 'Stalled').status, cond(a, 'Stalled').reason], c.stalled);
+    assert.equal(a.phase === 'Failed', cond(a, 'Stalled').status === 'True', 'Failed is exactly Stalled');
+    if (c.stalled[0] === 'True') assert.equal(cond(a, 'Stalled').message, cond(a, 'Ready').message, 'Stalled says what to change');
+  });
+}
 
 test('every component ready -> Healthy, Ready=True, version recorded', () => {
   const a = assess(vizier(), observed('0.1.0'));
@@ -60,7 +113,7 @@ test('OOMKilled PEMs -> Degraded PEMsOOMKilled naming memory, the limit and the 
   assert.equal(d.reason, 'PEMsOOMKilled');
   assert.equal(a.reason, 'PEMsOOMKilled');
   assert.match(d.message, /2 pem pods of 3 OOMKilled \(8 restarts\) with memory limit 2Gi; raise spec\.pem\.resources\.memoryLimit/);
-  assert.equal(cond(a, 'Stalled').status, 'True');
+  assert.equal(cond(a, 'Stalled').status, 'False', 'OOM kills may stop under less load: degraded, not stalled');
   assert.equal(a.message, d.message);
 });
 
@@ -84,11 +137,13 @@ test('unschedulable PEMs -> PEMsUnschedulable quoting the scheduler and the memo
   assert.match(cond(a, 'Degraded').message, /Insufficient memory\. \(memory request 2Gi\)/);
 });
 
-test('image pull failures name the registry and pull secrets fields', () => {
+test('image pull failures name the registry and pull secrets fields, and the deadline once past it', () => {
   const p = pod('kelvin', 'k1', { ready: false, state: { waiting: { reason: 'ImagePullBackOff' } } });
   const a = assess(vizier(), observed('0.1.0', { kelvin: { ready: 0 } }), { pods: [p] });
   assert.equal(cond(a, 'Degraded').reason, 'KelvinImagePullFailed');
-  assert.match(cond(a, 'Degraded').message, /spec\.registry/);
+  assert.match(cond(a, 'Degraded').message, /1 kelvin pod cannot pull x; check spec\.registry/);
+  const stuck = assess(vizier({ updateTimeoutSeconds: 60 }), observed('0.1.0', { kelvin: { ready: 0 } }), { pods: [createdAgo(p, 61_000)] });
+  assert.match(cond(stuck, 'Ready').message, /1 kelvin pod cannot pull x for over 60s \(spec\.updateTimeoutSeconds\); check spec\.registry, spec\.version and spec\.podPolicy\.imagePullSecrets/);
 });
 
 test('nodes with kernels older than 5.8 -> KernelUnsupported naming them; unselected nodes are ignored', () => {
@@ -144,7 +199,7 @@ test('an invalid spec -> Failed with InvalidSpec and the message', () => {
   const a = assess(vizier(), observed('0.1.0'), { invalidSpec: 'spec.patches[0]: bad' });
   assert.equal(a.phase, 'Failed');
   assert.equal(cond(a, 'Ready').reason, 'InvalidSpec');
-  assert.equal(cond(a, 'Stalled').status, 'True');
+  assert.equal(cond(a, 'Ready').message, 'spec.patches[0]: bad');
 });
 
 test('a NATS pod that was OOMKilled but is Ready again is left alone', () => {

@@ -1,8 +1,17 @@
 // Observed children, pods and nodes -> phase, conditions and actionable reasons. Pure.
+//
+// kstatus semantics: Stalled=True (phase Failed) only when the operator cannot make progress
+// until the user changes something: a spec that cannot be rendered, a child the API server
+// refuses, a rollout past spec.updateTimeoutSeconds, an image that cannot be pulled (an
+// invalid name at once, any other pull failure once it lasted spec.updateTimeoutSeconds). A
+// Vizier that is degraded but may still get there (crash-looping or OOMKilled pods, pods that
+// cannot be scheduled yet, NATS down) is Degraded with Stalled=False, and Reconciling=True
+// while components are not ready.
 import type { V1Node, V1Pod, V1ContainerStatus } from '@kubernetes/client-node';
 import type { Vizier, VizierPhase, VizierStatus } from '../../crds/kinds/vizier.js';
-import type { ConditionInput } from '../common/conditions.js';
-import { REASON_PREFIX, MEMORY_FIELD, TIERS, type Component, type WorkloadKind } from './components.js';
+import { ConditionType, kstatusConditions, type ConditionInput } from '../common/conditions.js';
+import { MEMORY_FIELD, TIERS, type Component, type WorkloadKind } from './components.js';
+import { PodProblem, VizierReason, componentReason } from './reasons.js';
 import { readyAt, type WorkloadObservation } from './rollout.js';
 
 /** PEMs need BPF ring buffers (5.8) and BTF for CO-RE. */
@@ -27,9 +36,12 @@ export interface AssessInput {
 export interface Finding {
   reason: string;
   message: string;
+  /** The operator cannot make progress until the user changes something (kstatus Stalled). */
+  stalls: boolean;
 }
 
 export interface Assessment {
+  /** Failed exactly when Stalled=True; Degraded when something is wrong that may still recover. */
   phase: VizierPhase;
   /** Why the Vizier is in this phase, CamelCase: the reason of Ready when Failed, of Degraded when Degraded, else the phase. */
   reason: string;
@@ -69,37 +81,56 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+const IMAGE_PULL_WAITING = ['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName'];
+
+/** How long `p` has existed; a pod without a creation time counts as new. */
+function ageMs(p: V1Pod, now: Date): number {
+  const created = p.metadata?.creationTimestamp;
+  return created ? now.getTime() - new Date(created).getTime() : 0;
+}
+
 /** Problems visible on the pods of one component, each with what to do about it. */
-function podFindings(c: Component, pods: V1Pod[], now: Date): Finding[] {
-  const prefix = REASON_PREFIX[c];
+function podFindings(c: Component, pods: V1Pod[], now: Date, progressDeadlineMs: number): Finding[] {
   const out: Finding[] = [];
   const oom = pods.filter((p) => oomKilled(p, now));
   if (oom.length) {
     const limit = limitOf(oom, 'limits') ?? 'none';
     out.push({
-      reason: `${prefix}OOMKilled`,
+      reason: componentReason(c, PodProblem.OOMKilled),
       message: `${plural(oom.length, `${c} pod`)} of ${pods.length} OOMKilled (${plural(oom.reduce((n, p) => n + restarts(p), 0), 'restart')}) with memory limit ${limit}; raise ${MEMORY_FIELD[c]}`,
+      stalls: false,
     });
   }
   const looping = pods.filter((p) => !oom.includes(p) && waitingReason(p) === 'CrashLoopBackOff');
   if (looping.length) {
     const exit = statuses(looping[0]!).map((cs) => cs.lastState?.terminated?.exitCode).find((e) => e !== undefined);
     out.push({
-      reason: `${prefix}CrashLooping`,
+      reason: componentReason(c, PodProblem.CrashLooping),
       message: `${plural(looping.length, `${c} pod`)} of ${pods.length} in CrashLoopBackOff${exit !== undefined ? ` (last exit code ${exit})` : ''}; see \`kubectl logs --previous ${looping[0]!.metadata?.name}\``,
+      stalls: false,
     });
   }
-  const pulls = pods.filter((p) => ['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName'].includes(waitingReason(p) ?? ''));
+  const pulls = pods.filter((p) => IMAGE_PULL_WAITING.includes(waitingReason(p) ?? ''));
   if (pulls.length) {
     const image = pulls[0]!.spec?.containers?.[0]?.image;
-    out.push({ reason: `${prefix}ImagePullFailed`, message: `${plural(pulls.length, `${c} pod`)} cannot pull ${image}; check spec.registry, spec.version and spec.podPolicy.imagePullSecrets` });
+    // The kubelet retries pulls on its own, so a registry hiccup heals; a malformed name or a
+    // pull failing for the whole progress deadline (no such image, no access) needs the user.
+    const invalid = pulls.some((p) => waitingReason(p) === 'InvalidImageName');
+    const stuck = pulls.some((p) => ageMs(p, now) > progressDeadlineMs);
+    const why = invalid ? ' (invalid image name)' : stuck ? ` for over ${progressDeadlineMs / 1000}s (spec.updateTimeoutSeconds)` : '';
+    out.push({
+      reason: componentReason(c, PodProblem.ImagePullFailed),
+      message: `${plural(pulls.length, `${c} pod`)} cannot pull ${image}${why}; check spec.registry, spec.version and spec.podPolicy.imagePullSecrets`,
+      stalls: invalid || stuck,
+    });
   }
   const pending = pods.map((p) => ({ p, cond: unschedulable(p) })).filter((x) => !!x.cond);
   if (pending.length) {
     const request = limitOf(pending.map((x) => x.p), 'requests');
     out.push({
-      reason: `${prefix}Unschedulable`,
+      reason: componentReason(c, PodProblem.Unschedulable),
       message: `${plural(pending.length, `${c} pod`)} cannot be scheduled: ${pending[0]!.cond!.message ?? 'no node fits'}${request ? ` (memory request ${request})` : ''}; lower the request, add capacity or adjust node selectors and tolerations`,
+      stalls: false,
     });
   }
   return out;
@@ -124,8 +155,9 @@ function kernelFindings(vz: Vizier, nodes: V1Node[]): Finding[] {
   const list = old.slice(0, 5).map((n) => `${n.metadata?.name} (${n.status?.nodeInfo?.kernelVersion})`).join(', ');
   return [
     {
-      reason: 'KernelUnsupported',
+      reason: VizierReason.KernelUnsupported,
       message: `PEMs need Linux ${MIN_KERNEL.join('.')} or newer (BPF ring buffers, BTF); ${plural(old.length, 'node')} ${old.length === 1 ? 'runs an older kernel and collects' : 'run older kernels and collect'} nothing: ${list}${old.length > 5 ? ', ...' : ''}. Upgrade them or exclude them with spec.pem.nodeSelector`,
+      stalls: false,
     },
   ];
 }
@@ -165,20 +197,24 @@ export function assessVizier(input: AssessInput): Assessment {
   if (!vz.spec.paused && !allReady && ((previous && previous !== target) || strayVersion)) {
     rollout = vz.status?.rollout?.targetVersion === target ? vz.status.rollout : { targetVersion: target, fromVersion: previous && previous !== target ? previous : strayVersion!, startedAt: now.toISOString() };
   }
-  const timedOut = !!rollout && now.getTime() - new Date(rollout.startedAt).getTime() > vz.spec.updateTimeoutSeconds * 1000;
+
+  const progressDeadlineMs = vz.spec.updateTimeoutSeconds * 1000;
+  const timedOut = !!rollout && now.getTime() - new Date(rollout.startedAt).getTime() > progressDeadlineMs;
 
   const findings: Finding[] = [];
-  if (input.invalidSpec) findings.push({ reason: 'InvalidSpec', message: input.invalidSpec });
-  const applyFailed = input.applyErrors?.length ? `the API server refused ${plural(input.applyErrors.length, 'child', 'children')}: ${input.applyErrors.join('; ')}` : undefined;
-  if (applyFailed) findings.push({ reason: 'ApplyFailed', message: applyFailed });
+  if (input.invalidSpec) findings.push({ reason: VizierReason.InvalidSpec, message: input.invalidSpec, stalls: true });
+  if (input.applyErrors?.length) {
+    const message = `the API server refused ${plural(input.applyErrors.length, 'child', 'children')}: ${input.applyErrors.join('; ')}`;
+    findings.push({ reason: VizierReason.ApplyFailed, message, stalls: true });
+  }
   const nats = observed.get('nats');
   if (nats && nats.desired > 0 && nats.ready === 0 && input.pods.some((p) => componentOf(p) === 'nats' && (waitingReason(p) || oomKilled(p, now)))) {
-    findings.push({ reason: 'NATSUnavailable', message: 'NATS has no ready pod and every component depends on it; the operator restarts failing NATS pods' });
+    findings.push({ reason: VizierReason.NATSUnavailable, message: 'NATS has no ready pod and every component depends on it; the operator restarts failing NATS pods', stalls: false });
   }
   for (const tier of TIERS) {
     for (const c of tier) {
       if (!present.has(c)) continue;
-      findings.push(...podFindings(c, input.pods.filter((p) => componentOf(p) === c), now));
+      findings.push(...podFindings(c, input.pods.filter((p) => componentOf(p) === c), now, progressDeadlineMs));
     }
   }
   findings.push(...kernelFindings(vz, input.nodes));
@@ -194,56 +230,47 @@ export function assessVizier(input: AssessInput): Assessment {
       .join(', ');
   const controlPlane = notReady.filter((c) => c !== 'pem' && c !== 'nats');
 
+  // What keeps the operator from making progress without a change from the user, if anything.
+  const stall: Omit<Finding, 'stalls'> | undefined =
+    findings.find((f) => f.stalls) ??
+    (timedOut
+      ? { reason: VizierReason.UpdateFailed, message: `update from ${rollout!.fromVersion} to ${target} did not finish within ${vz.spec.updateTimeoutSeconds}s; not ready: ${describe(notReady)}` }
+      : undefined);
+
   let phase: VizierPhase;
   let ready: ConditionInput;
   if (vz.spec.paused) {
     phase = 'Paused';
-    ready = { type: 'Ready', status: 'Unknown', reason: 'Paused', message: 'spec.paused is true: the operator does not touch the children' };
-  } else if (input.invalidSpec) {
+    ready = { type: ConditionType.Ready, status: 'Unknown', reason: VizierReason.Paused, message: 'spec.paused is true: the operator does not touch the children' };
+  } else if (stall) {
     phase = 'Failed';
-    ready = { type: 'Ready', status: 'False', reason: 'InvalidSpec', message: input.invalidSpec };
-  } else if (applyFailed) {
-    phase = 'Failed';
-    ready = { type: 'Ready', status: 'False', reason: 'ApplyFailed', message: applyFailed };
-  } else if (timedOut) {
-    phase = 'Failed';
-    ready = {
-      type: 'Ready',
-      status: 'False',
-      reason: 'UpdateFailed',
-      message: `update from ${rollout!.fromVersion} to ${target} did not finish within ${vz.spec.updateTimeoutSeconds}s; not ready: ${describe(notReady)}`,
-    };
+    ready = { type: ConditionType.Ready, status: 'False', reason: stall.reason, message: stall.message };
   } else if (allReady) {
     phase = findings.length ? 'Degraded' : 'Healthy';
-    ready = { type: 'Ready', status: 'True', reason: 'AllComponentsReady', message: `all ${present.size} components ready at ${target} (${pems} PEMs)` };
+    ready = { type: ConditionType.Ready, status: 'True', reason: VizierReason.AllComponentsReady, message: `all ${present.size} components ready at ${target} (${pems} PEMs)` };
   } else {
     phase = findings.length ? 'Degraded' : rollout ? 'Updating' : 'Pending';
-    if (notReady.includes('nats')) ready = { type: 'Ready', status: 'False', reason: 'NATSUnavailable', message: `NATS is not ready (${describe(['nats'])})` };
-    else if (controlPlane.length) ready = { type: 'Ready', status: 'False', reason: 'ControlPlaneNotReady', message: `not ready: ${describe(controlPlane)}` };
-    else ready = { type: 'Ready', status: 'False', reason: 'PEMsNotReady', message: pem && pem.desired === 0 ? 'no node runs a PEM: check spec.pem.nodeSelector and tolerations' : `PEMs ready: ${pems}` };
+    if (notReady.includes('nats')) ready = { type: ConditionType.Ready, status: 'False', reason: VizierReason.NATSUnavailable, message: `NATS is not ready (${describe(['nats'])})` };
+    else if (controlPlane.length) ready = { type: ConditionType.Ready, status: 'False', reason: VizierReason.ControlPlaneNotReady, message: `not ready: ${describe(controlPlane)}` };
+    else {
+      const message = pem && pem.desired === 0 ? 'no node runs a PEM: check spec.pem.nodeSelector and tolerations' : `PEMs ready: ${pems}`;
+      ready = { type: ConditionType.Ready, status: 'False', reason: VizierReason.PEMsNotReady, message };
+    }
   }
 
   const progressing: ConditionInput = vz.spec.paused
-    ? { type: 'Progressing', status: 'False', reason: 'Paused', message: 'reconciliation is paused' }
+    ? { type: ConditionType.Progressing, status: 'False', reason: VizierReason.Paused, message: 'reconciliation is paused' }
     : phase === 'Failed'
-      ? { type: 'Progressing', status: 'False', reason: ready.reason, message: ready.message }
+      ? { type: ConditionType.Progressing, status: 'False', reason: ready.reason, message: ready.message }
       : rollout
-        ? { type: 'Progressing', status: 'True', reason: 'RollingOut', message: `rolling out ${target} from ${rollout.fromVersion} in dependency order; waiting for: ${describe(notReady)}` }
+        ? { type: ConditionType.Progressing, status: 'True', reason: VizierReason.RollingOut, message: `rolling out ${target} from ${rollout.fromVersion} in dependency order; waiting for: ${describe(notReady)}` }
         : !allReady
-          ? { type: 'Progressing', status: 'True', reason: 'Deploying', message: `waiting for: ${describe(notReady)}` }
-          : { type: 'Progressing', status: 'False', reason: 'Complete', message: `running ${target}` };
+          ? { type: ConditionType.Progressing, status: 'True', reason: VizierReason.Deploying, message: `waiting for: ${describe(notReady)}` }
+          : { type: ConditionType.Progressing, status: 'False', reason: VizierReason.Complete, message: `running ${target}` };
   const degraded: ConditionInput = findings.length
-    ? { type: 'Degraded', status: 'True', reason: findings[0]!.reason, message: findings.map((f) => f.message).join('; ') }
-    : { type: 'Degraded', status: 'False', reason: 'NoProblems', message: 'no problems found' };
-  // kstatus (Flux, kubectl wait, cli-utils) reads Reconciling and Stalled.
-  const stalled = phase === 'Failed' || phase === 'Degraded';
-  const conditions: ConditionInput[] = [
-    ready,
-    progressing,
-    degraded,
-    { type: 'Reconciling', status: progressing.status === 'True' && !stalled ? 'True' : 'False', reason: progressing.reason, message: progressing.message },
-    { type: 'Stalled', status: stalled ? 'True' : 'False', reason: stalled ? (phase === 'Failed' ? ready.reason : degraded.reason) : 'NotStalled', message: stalled ? (phase === 'Failed' ? ready.message : degraded.message) : 'not stalled' },
-  ];
+    ? { type: ConditionType.Degraded, status: 'True', reason: findings[0]!.reason, message: findings.map((f) => f.message).join('; ') }
+    : { type: ConditionType.Degraded, status: 'False', reason: VizierReason.NoProblems, message: 'no problems found' };
+  const conditions: ConditionInput[] = [ready, progressing, degraded, ...kstatusConditions(progressing, phase === 'Failed' ? ready : undefined)];
 
   const message = phase === 'Degraded' ? degraded.message : phase === 'Healthy' ? ready.message : phase === 'Updating' || phase === 'Pending' ? progressing.message : ready.message;
   return {

@@ -1,7 +1,7 @@
 // Builders for unit tests of the Vizier controller.
 import type { V1Pod, V1Node, V1ContainerStatus } from '@kubernetes/client-node';
 import type { Vizier } from '../../crds/kinds/vizier.js';
-import { withDefaults } from './reconciler.js';
+import { withDefaults } from './kind.js';
 import { issueTls, type TlsMaterial } from '../common/tls.js';
 import { tlsDnsNames } from './components.js';
 

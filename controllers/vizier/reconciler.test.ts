@@ -2,80 +2,11 @@
 // writes nothing and asks for no short requeue (no hot loops), and removed fields are removed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import pino from 'pino';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { ApplyClient, Lister, ObjectKey, ReconcileContext, ResourceType } from '../../operator/runtime/types.js';
 import { reconcileVizier } from './reconciler.js';
-import { mergePatch } from '../common/patches.js';
+import { MemoryCluster } from '../common/memory-cluster.test-util.js';
 import { pod } from './fixtures.test-util.js';
 import type { Vizier } from '../../crds/kinds/vizier.js';
-
-class MemoryCluster {
-  readonly objects = new Map<string, KubernetesObject>();
-  writes: string[] = [];
-  now = new Date('2026-11-22T10:00:00Z');
-  private id = (t: { kind: string }, ns: string, name: string) => `${t.kind}/${ns}/${name}`;
-
-  put(o: KubernetesObject): void {
-    this.objects.set(this.id({ kind: o.kind! }, o.metadata?.namespace ?? '', o.metadata!.name!), structuredClone(o));
-  }
-  find(kind: string, ns: string, name: string): KubernetesObject | undefined {
-    return this.objects.get(this.id({ kind }, ns, name));
-  }
-  lister(t: ResourceType): Lister {
-    const all = () => [...this.objects.values()].filter((o) => o.kind === t.kind);
-    return {
-      get: (ns, name) => this.find(t.kind, ns, name),
-      list: (ns, sel) => all().filter((o) => (!ns || o.metadata?.namespace === ns) && Object.entries(sel ?? {}).every(([k, v]) => o.metadata?.labels?.[k] === v)),
-    };
-  }
-  client(): ApplyClient {
-    const key = (t: ResourceType, k: ObjectKey) => this.id(t, k.namespace, k.name);
-    return {
-      apply: async <T extends KubernetesObject>(obj: T) => {
-        this.writes.push(`apply ${obj.kind}/${obj.metadata!.name}`);
-        const prev = this.find(obj.kind!, obj.metadata?.namespace ?? '', obj.metadata!.name!);
-        this.put({ ...obj, metadata: { ...obj.metadata, uid: prev?.metadata?.uid ?? `uid-${obj.metadata!.name}` } });
-        return obj;
-      },
-      patchStatus: async (t, k, status) => {
-        this.writes.push(`status ${k.name}`);
-        const o = this.objects.get(key(t, k)) as KubernetesObject & { status?: unknown };
-        this.objects.set(key(t, k), { ...o, status: mergePatch(o.status ?? {}, status) } as KubernetesObject);
-      },
-      patchMetadata: async (t, k, metadata) => {
-        this.writes.push(`metadata ${k.name}`);
-        const o = this.objects.get(key(t, k))!;
-        const rest = { ...metadata };
-        delete rest['resourceVersion'];
-        this.objects.set(key(t, k), { ...o, metadata: { ...o.metadata, ...rest } });
-      },
-      delete: async (t, k) => {
-        this.writes.push(`delete ${t.kind}/${k.name}`);
-        this.objects.delete(key(t, k));
-      },
-      get: async <T extends KubernetesObject>(t: ResourceType, k: ObjectKey) => this.objects.get(key(t, k)) as T | undefined,
-    };
-  }
-  ctx(): ReconcileContext {
-    return {
-      log: pino({ level: 'silent' }),
-      client: this.client(),
-      events: { event: () => undefined },
-      lister: <T extends KubernetesObject>(t: ResourceType) => this.lister(t) as Lister<T>,
-      now: () => this.now,
-    };
-  }
-  /** Plays the workload controllers: every workload fully ready at what its spec says. */
-  settle(): void {
-    for (const o of this.objects.values()) {
-      const w = o as KubernetesObject & { spec?: { replicas?: number }; status?: Record<string, unknown> };
-      if (o.kind === 'Deployment') w.status = { observedGeneration: 0, replicas: w.spec?.replicas ?? 1, readyReplicas: w.spec?.replicas ?? 1, updatedReplicas: w.spec?.replicas ?? 1 };
-      if (o.kind === 'StatefulSet') w.status = { observedGeneration: 0, readyReplicas: w.spec?.replicas ?? 1 };
-      if (o.kind === 'DaemonSet') w.status = { observedGeneration: 0, desiredNumberScheduled: 2, numberReady: 2, updatedNumberScheduled: 2 };
-    }
-  }
-}
 
 function cluster(spec: Record<string, unknown> = {}, status?: Vizier['status']): MemoryCluster {
   const c = new MemoryCluster();
@@ -177,5 +108,5 @@ test('a child name already controlled by another owner is not taken over and is 
   assert.equal((c.find('ConfigMap', 'obs', 'vz-config') as unknown as { data: Record<string, string> }).data['mine'], 'yes');
   const status = vizierOf(c).status!;
   assert.equal(status.phase, 'Failed');
-  assert.match(status.conditions!.find((x) => x.type === 'Ready')!.message, /ConfigMap vz-config already belongs to Vizier vz-other/);
+  assert.match(status.conditions!.find((x) => x.type === 'Ready')!.message, /ConfigMap vz-config: already belongs to Vizier vz-other/);
 });

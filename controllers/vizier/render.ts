@@ -12,6 +12,7 @@ import { commonLabels, selectorLabels, controllerRef, ownerAnnotation, childName
 import { applyPodPolicy, toRequirements, type ResourceSpec } from '../common/podpolicy.js';
 import { applyPatches } from '../common/patches.js';
 import type { TlsMaterial } from '../common/tls.js';
+import type { PolicyRule } from '../../operator/runtime/types.js';
 import { APP, componentsOf, serviceNames, type Component } from './components.js';
 
 export const NATS_IMAGE = 'nats:2.9.25-alpine';
@@ -38,6 +39,17 @@ const DEFAULT_RESOURCES: Record<'nats' | 'etcd' | 'metadata' | 'query-broker' | 
 export function tlsSecretName(instance: string): string {
   return childName(instance, 'tls');
 }
+
+/**
+ * What the metadata ClusterRole grants. The operator must hold these rules itself (RBAC lets
+ * no one grant more than they have), so its own RBAC is generated with them.
+ */
+export const METADATA_READ_RULES: readonly PolicyRule[] = [
+  { apiGroups: [''], resources: ['pods', 'services', 'nodes', 'namespaces', 'endpoints'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['apps'], resources: ['replicasets', 'deployments', 'statefulsets', 'daemonsets'], verbs: ['get', 'list', 'watch'] },
+  // Service membership comes from EndpointSlices (dataplane/metadata/cluster-index.ts).
+  { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+];
 
 /** ':' cannot occur in namespace or object names, so no two Viziers share this name. */
 export function metadataClusterRoleName(namespace: string, instance: string): string {
@@ -194,12 +206,7 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRole',
     metadata: clusterMeta,
-    rules: [
-      { apiGroups: [''], resources: ['pods', 'services', 'nodes', 'namespaces', 'endpoints'], verbs: ['get', 'list', 'watch'] },
-      { apiGroups: ['apps'], resources: ['replicasets', 'deployments', 'statefulsets', 'daemonsets'], verbs: ['get', 'list', 'watch'] },
-      // Service membership comes from EndpointSlices (dataplane/metadata/cluster-index.ts).
-      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
-    ],
+    rules: structuredClone(METADATA_READ_RULES) as PolicyRule[],
   } as V1ClusterRole);
   out.push({
     apiVersion: 'rbac.authorization.k8s.io/v1',

@@ -11,7 +11,7 @@ import { startKube } from '../harness/kube.js';
 import { api, installCRDs, createNamespace, waitFor, freePort } from '../harness/cluster.js';
 import { spawnOperator, type OperatorProcess } from '../harness/operator.js';
 import { renderVizier } from '../../controllers/vizier/render.js';
-import { withDefaults } from '../../controllers/vizier/reconciler.js';
+import { withDefaults } from '../../controllers/vizier/kind.js';
 import { issueTls } from '../../controllers/common/tls.js';
 import { tlsDnsNames } from '../../controllers/vizier/components.js';
 import type { Vizier } from '../../crds/kinds/vizier.js';

@@ -91,7 +91,7 @@ export interface PolicyRule {
 export interface ExtraPermission {
   /** Why the operator holds these rules; a comment above them in the generated RBAC. */
   reason: string;
-  rules: PolicyRule[];
+  rules: readonly PolicyRule[];
 }
 
 /** How events on a watched (non-owned) type map to keys of the primary type. */
