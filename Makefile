@@ -20,11 +20,14 @@ node_modules/.loupe-stamp: package.json package-lock.json
 build: deps
 	npx tsc -p tsconfig.json
 
+# The CRD YAML (from crds/kinds/*.ts) and the operator's RBAC (from what its controllers declare).
 gen: build
 	node dist/crds/generate.js
+	node dist/operator/generate-rbac.js
 
 check-gen: build
 	node dist/crds/generate.js --check
+	node dist/operator/generate-rbac.js --check
 
 # A real kube-apiserver + kube-controller-manager + kubectl, built once from Debian's
 # kubernetes source package and cached in $(LOUPE_CACHE_DIR) (about 5 minutes cold).

@@ -90,7 +90,7 @@ export const VizierSpec = Obj(
       enum: [false],
       description: 'Reserved for following new releases automatically; not implemented yet, so only false is accepted. Versions change only when spec.version changes.',
     }),
-    updateTimeoutSeconds: Type.Integer({ default: 600, minimum: 30, maximum: 86400, description: 'How long a version rollout may take before the Vizier is marked Failed.' }),
+    updateTimeoutSeconds: Type.Integer({ default: 600, minimum: 30, maximum: 86400, description: 'How long a version rollout, or pulling a component image, may take before the Vizier is marked Failed (Stalled).' }),
     paused: Type.Boolean({ default: false, description: 'Stop reconciling children (they stay as they are) until unpaused.' }),
   },
   { description: 'Desired state of a Vizier, the per-cluster data plane.' },

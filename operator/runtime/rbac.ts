@@ -21,7 +21,7 @@ export const RUNTIME_PERMISSIONS: readonly ExtraPermission[] = [
 
 /** In the lease namespace only: the LeaderElector reads, creates once and renews one Lease. */
 export const LEADER_ELECTION_PERMISSIONS: ExtraPermission = {
-  reason: 'leader election: the Lease is read, created once and renewed; the namespace must exist (it is not created)',
+  reason: 'leader election: one Lease in the operator\'s namespace, read, created once and renewed (the namespace must exist: the operator does not create namespaces)',
   rules: [rule(LEASES, ['get', 'create', 'update'])],
 };
 
