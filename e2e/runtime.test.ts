@@ -23,6 +23,7 @@ const CONFIGMAPS: ResourceType = { group: '', version: 'v1', kind: 'ConfigMap', 
 const SECRETS: ResourceType = { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true };
 const LEASES: ResourceType = { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true };
 const TOYS: ResourceType = { group: 'e2e.loupe.dev', version: 'v1', kind: 'Toy', plural: 'toys', namespaced: true };
+const NAMESPACES: ResourceType = { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false };
 
 const TOY_LABEL = 'loupe-e2e/toy';
 /** On every ConfigMap the tests create, so informers skip the controller-manager's kube-root-ca.crt. */
@@ -37,25 +38,42 @@ function capturedLogger(): { log: Logger; lines: () => Record<string, unknown>[]
   return { log, lines: () => raw.map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
-/** A TCP relay to the API server that a test can cut, to break watches and lease renewals. */
+/**
+ * A TCP relay to the API server that a test can cut (connections dropped, new ones refused),
+ * to break watches and lease renewals, or freeze (connections held open, nothing forwarded),
+ * so that requests hang as they do behind a partitioned network.
+ */
 class CuttableProxy {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
+  private readonly pairs = new Set<{ client: net.Socket; upstream?: net.Socket }>();
   private cut = false;
+  private frozen = false;
 
   constructor(private readonly target: number) {
     this.server = net.createServer((client) => {
       if (this.cut) return client.destroy();
-      const upstream = net.connect(this.target, '127.0.0.1');
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
+      this.track(client);
+      const pair: { client: net.Socket; upstream?: net.Socket } = { client };
+      this.pairs.add(pair);
+      client.on('close', () => this.pairs.delete(pair));
+      if (!this.frozen) this.connect(pair);
     });
+  }
+
+  private track(s: net.Socket): void {
+    this.sockets.add(s);
+    s.on('close', () => this.sockets.delete(s));
+    s.on('error', () => undefined);
+  }
+
+  private connect(pair: { client: net.Socket; upstream?: net.Socket }): void {
+    const upstream = net.connect(this.target, '127.0.0.1');
+    pair.upstream = upstream;
+    this.track(upstream);
+    pair.client.pipe(upstream).pipe(pair.client);
+    pair.client.on('close', () => upstream.destroy());
+    upstream.on('close', () => pair.client.destroy());
   }
 
   async start(): Promise<number> {
@@ -66,6 +84,22 @@ class CuttableProxy {
   setCut(cut: boolean): void {
     this.cut = cut;
     if (cut) for (const s of this.sockets) s.destroy();
+  }
+
+  /** Stops forwarding in both directions; connections stay open and new ones are accepted and held. */
+  freeze(): void {
+    this.frozen = true;
+    for (const { client, upstream } of this.pairs) {
+      if (!upstream) continue;
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+    }
+  }
+
+  /** Drops every connection that saw the freeze (their requests timed out or were aborted) and forwards again. */
+  thaw(): void {
+    for (const s of this.sockets) s.destroy();
+    this.frozen = false;
   }
 
   async close(): Promise<void> {
@@ -500,6 +534,8 @@ describe('controller runtime against a real API server', { timeout: 300_000 }, (
     const leaseNs = 'loupe-leader-e2e';
     const timing = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 };
 
+    before(() => createNamespace(admin, leaseNs));
+
     function candidate(kc: KubeConfig, identity: string): { m: Manager; reconciled: string[] } {
       const m = new Manager({
         kc,
@@ -520,7 +556,7 @@ describe('controller runtime against a real API server', { timeout: 300_000 }, (
       return l?.spec;
     }
 
-    it('elects exactly one of two managers, creating the lease namespace, and hands over on stop', async () => {
+    it('elects exactly one of two managers and hands over on stop', async () => {
       const a = candidate(env.kc, 'manager-a');
       const b = candidate(env.kc, 'manager-b');
       try {
@@ -578,6 +614,98 @@ describe('controller runtime against a real API server', { timeout: 300_000 }, (
         assert.equal(a.reconciled.length, countA, 'the old leader reconciles nothing more');
       } finally {
         await Promise.all([a.m.stop(), b.m.stop()]);
+        await proxy.close();
+      }
+    });
+    it('reports a missing lease namespace instead of creating it, and leads once someone creates it', async () => {
+      const missing = 'loupe-leader-missing';
+      const { log, lines } = capturedLogger();
+      const m = new Manager({
+        kc: env.kc,
+        identity: 'early',
+        leaderElection: { enabled: true, namespace: missing, leaseName: 'toy-leader', ...timing },
+        healthAddr: { host: '127.0.0.1', port: 0 },
+        log,
+      });
+      try {
+        await m.start();
+        const reported = await waitFor('the missing namespace reported', async () => lines().find((l) => String(l.msg).includes(`namespace "${missing}" does not exist`)), 10_000);
+        assert.match(String(reported.msg), /create it \(kubectl create namespace loupe-leader-missing\) or give the operator an existing one with --lease-namespace/);
+        assert.equal(reported.level, 'error');
+        assert.ok(!m.isLeader);
+        assert.equal(await client.get(NAMESPACES, { namespace: '', name: missing }), undefined, 'even with the rights to, it creates no namespace');
+        await createNamespace(admin, missing);
+        await waitFor('it leads once the namespace exists', async () => m.isLeader, 10_000);
+      } finally {
+        await m.stop();
+      }
+    });
+
+    it('aborts a reconcile blocked in a request when leadership is lost, then stands by and leads again once it can renew', async () => {
+      const ns = 'leader-abort';
+      await createNamespace(admin, ns);
+      const proxy = new CuttableProxy(apiServerPort(env));
+      const kc = viaProxy(env.kc, await proxy.start());
+      let entered!: () => void;
+      const blocked = new Promise<void>((resolve) => (entered = resolve));
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const requestErrors: unknown[] = [];
+      let calls = 0;
+      const m = new Manager({
+        kc,
+        identity: 'blocked',
+        leaderElection: { enabled: true, namespace: leaseNs, leaseName: 'abort-leader', ...timing },
+        healthAddr: { host: '127.0.0.1', port: 0 },
+        log: createLogger('e2e', { level: process.env.LOUPE_LOG_LEVEL ?? 'silent' }),
+        // Longer than the transport's own 30 s timeout: only the abort can end the term sooner.
+        shutdownTimeoutMs: 60_000,
+      });
+      m.register({
+        name: 'blocker',
+        for: CONFIGMAPS,
+        owns: [],
+        async reconcile(key, ctx) {
+          // Only the test's ConfigMap: the controller-manager adds kube-root-ca.crt to every namespace.
+          if (key.namespace !== ns || key.name !== 'cm') return;
+          if (++calls === 1) {
+            entered();
+            await gate;
+          }
+          try {
+            await ctx.client.get(SECRETS, { namespace: ns, name: 'anything' });
+          } catch (err) {
+            requestErrors.push(err);
+            throw err;
+          }
+        },
+      });
+      const seen: string[] = [];
+      m.onLeadershipChange((leading) => seen.push(leading ? 'leading' : 'stopped leading'));
+      m.onReconciled((o) => o.key === `${ns}/cm` && seen.push(`reconcile ${o.result}`));
+      try {
+        await m.start();
+        await waitFor('it leads', async () => m.isLeader, 10_000);
+        await client.apply(configMap(ns, 'cm', { v: '1' }));
+        await blocked;
+        proxy.freeze();
+        release(); // the reconcile now sends its GET into the frozen relay
+
+        await waitFor('leadership lost', async () => seen.includes('stopped leading'), 20_000);
+        assert.equal(requestErrors.length, 1);
+        assert.equal((requestErrors[0] as Error).name, 'AbortError', `the request was aborted, not timed out: ${String(requestErrors[0])}`);
+        assert.deepEqual(seen, ['leading', 'reconcile aborted', 'stopped leading'], 'the term ended once its reconcile had unwound');
+        const metrics = (await httpGet(m.healthPort, '/metrics')).body;
+        assert.match(metrics, /loupe_reconcile_total\{controller="blocker",result="aborted"\} 1/);
+        assert.doesNotMatch(metrics, /loupe_reconcile_errors_total\{controller="blocker"\} [1-9]/, 'an aborted reconcile is not an error');
+
+        proxy.thaw();
+        await waitFor('leading again in the same process', async () => m.isLeader, 20_000);
+        await waitFor('the key reconciled in the new term', async () => seen.includes('reconcile success'), 10_000);
+        assert.equal(seen.filter((x) => x === 'leading').length, 2);
+      } finally {
+        release();
+        await m.stop();
         await proxy.close();
       }
     });

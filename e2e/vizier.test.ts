@@ -2,12 +2,15 @@
 // playing the kubelet: create, heal, assess, roll out, fail over, delete, and stay idle.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Watch, type KubernetesObject, type V1Deployment, type V1Pod, type V1DaemonSet, type V1StatefulSet } from '@kubernetes/client-node';
 import { startKube, type KubeEnv } from './harness/kube.js';
 import { FakeKubelet } from './harness/kubelet.js';
 import { api, installCRDs, createNamespace, waitFor, list, get } from './harness/cluster.js';
-import { startOperator, spawnOperator } from './harness/operator.js';
+import { startOperator, spawnOperator, operatorIdentity, healthPortOf } from './harness/operator.js';
+import type { UserKubeConfig } from './harness/kube.js';
+import { ApiError } from '../lib/kube/api-error.js';
 import { microTime } from '../lib/clock.js';
 import type { Manager } from '../operator/runtime/manager.js';
 import type { Vizier } from '../crds/kinds/vizier.js';
@@ -19,14 +22,26 @@ import { issueTls } from '../controllers/common/tls.js';
 let env: KubeEnv;
 let kubelet: FakeKubelet;
 let operator: Manager | undefined;
+/** The operator's own identity: its ServiceAccount with nothing but operator/deploy/rbac.yaml. */
+let sa: UserKubeConfig;
+/** Requests of in-process operators that RBAC refused. */
+const forbidden: string[] = [];
+
+async function startOperatorAs(identity: string): Promise<Manager> {
+  const m = await startOperator(sa.kc, identity);
+  m.onReconciled((o) => {
+    if (o.error instanceof ApiError && o.error.status === 403) forbidden.push(`${o.key}: ${o.error.message}`);
+  });
+  return m;
+}
 
 before(async () => {
   env = await startKube({ beforeControllerManager: async (e) => installCRDs(e.kc) });
   kubelet = new FakeKubelet(env.kc, { heartbeatIntervalMs: 5000 });
   await kubelet.addNode('node-1', { kernelVersion: '6.1.0-13-amd64' });
   await kubelet.start();
-  await createNamespace(env.kc, 'loupe-system');
-  operator = await startOperator(env.kc, 'op-a');
+  sa = await operatorIdentity(env);
+  operator = await startOperatorAs('op-a');
 });
 after(async () => {
   await operator?.stop();
@@ -147,6 +162,8 @@ test('OOMKilled PEMs make the Vizier Degraded with a reason naming memory and th
   }, 20_000);
   assert.equal(vz.status!.phase, 'Degraded');
   assert.match(cond(vz, 'Degraded')!.message, /OOMKilled .*memory limit 2Gi; raise spec\.pem\.resources\.memoryLimit/);
+  assert.equal(cond(vz, 'Stalled')!.status, 'False', 'OOM kills may pass: degraded, not stalled');
+  assert.equal(cond(vz, 'Reconciling')!.status, 'True', 'the PEMs are not ready yet, so it is still reconciling');
   const events = await list<{ reason: string; type: string; involvedObject: { name: string } }>(env.kc, '/api/v1/namespaces/t1/events');
   assert.ok(events.some((e) => e.reason === 'PEMsOOMKilled' && e.type === 'Warning' && e.involvedObject.name === 'vz'), 'a Warning event says so');
   kubelet.setPolicy(() => undefined);
@@ -247,7 +264,7 @@ test('a rollout that cannot finish is marked Failed with a reason after the time
 test('an operator killed mid-reconcile and restarted converges with no duplicates', async () => {
   await operator!.stop();
   operator = undefined;
-  const first = spawnOperator(env.kubeconfigPath, env.dir, 'crash-1', ['--leader-elect', 'false']);
+  const first = spawnOperator(sa.kubeconfigPath, env.dir, 'crash-1', ['--leader-elect', 'false']);
   await createNamespace(env.kc, 't9');
   // SIGKILL the moment the first child appears, while the rest of the reconcile is in flight.
   const firstChild = new Promise<void>((resolve, reject) => {
@@ -260,7 +277,7 @@ test('an operator killed mid-reconcile and restarted converges with no duplicate
   first.child.kill('SIGKILL');
   await first.exited;
   const partial = (await liveChildren('t9')).length;
-  const second = spawnOperator(env.kubeconfigPath, env.dir, 'crash-2', ['--leader-elect', 'false']);
+  const second = spawnOperator(sa.kubeconfigPath, env.dir, 'crash-2', ['--leader-elect', 'false']);
   const want = expectedChildren(vz);
   assert.ok(partial > 0 && partial < want.length, `killed mid-reconcile (${partial}/${want.length} children written)`);
   await waitFor('all children after restart', async () => names(await liveChildren('t9')).join() === want.join(), 20_000);
@@ -273,16 +290,16 @@ test('an operator killed mid-reconcile and restarted converges with no duplicate
   second.child.kill('SIGTERM');
   assert.equal(await second.exited, 0, 'SIGTERM shuts down cleanly');
   assert.match(readFileSync(second.logPath, 'utf8'), /SIGTERM, shutting down/);
-  operator = await startOperator(env.kc, 'op-a');
+  operator = await startOperatorAs('op-a');
 });
 
 test('two operators: exactly one leads, and a standby takes over when the leader dies', async () => {
   await operator!.stop();
   operator = undefined;
-  const leader = spawnOperator(env.kubeconfigPath, env.dir, 'leader-proc');
+  const leader = spawnOperator(sa.kubeconfigPath, env.dir, 'leader-proc');
   const leaseHolder = async () => ((await get<{ spec?: { holderIdentity?: string } }>(env.kc, '/apis/coordination.k8s.io/v1/namespaces/loupe-system/leases/loupe-operator'))?.spec?.holderIdentity);
   await waitFor('process leads', async () => (await leaseHolder()) === 'leader-proc', 15_000);
-  const standby = await startOperator(env.kc, 'standby');
+  const standby = await startOperatorAs('standby');
   await new Promise((r) => setTimeout(r, 2000));
   assert.equal(standby.isLeader, false, 'the standby does not lead while the leader renews');
   assert.equal(await leaseHolder(), 'leader-proc');
@@ -352,19 +369,48 @@ test('a new node with an old kernel -> KernelUnsupported; a PEM that cannot be s
   await kubelet.removeNode('old-node');
 });
 
-test('an operator process that loses its Lease exits instead of reconciling on', async () => {
+test('an operator process that loses its Lease stops reconciling, stays up as a standby, and leads again once the Lease is free', async () => {
   await operator?.stop();
   operator = undefined;
-  const proc = spawnOperator(env.kubeconfigPath, env.dir, 'victim');
+  const proc = spawnOperator(sa.kubeconfigPath, env.dir, 'victim');
   const leasePath = '/apis/coordination.k8s.io/v1/namespaces/loupe-system/leases/loupe-operator';
-  await waitFor('victim leads', async () => (await get<{ spec?: { holderIdentity?: string } }>(env.kc, leasePath))?.spec?.holderIdentity === 'victim', 20_000);
+  const lease = () => get<{ spec?: { holderIdentity?: string; leaseTransitions?: number } }>(env.kc, leasePath);
+  await waitFor('victim leads', async () => (await lease())?.spec?.holderIdentity === 'victim', 20_000);
+  const port = await waitFor('the health port in the log', async () => healthPortOf(proc));
+  const metric = async (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())?.[1]);
+  await waitFor('victim reports leading', async () => (await metric('loupe_leader')) === 1);
+  const transitions = (await lease())?.spec?.leaseTransitions ?? 0;
+
+  // Another candidate takes the Lease for 8 s; the victim cannot renew and must step down.
   await t().request({
     method: 'PATCH',
     path: leasePath,
     contentType: 'application/merge-patch+json',
-    body: { spec: { holderIdentity: 'thief', leaseDurationSeconds: 3600, renewTime: microTime(Date.now()) } },
+    body: { spec: { holderIdentity: 'thief', leaseDurationSeconds: 8, renewTime: microTime(Date.now()) } },
   });
-  const code = await Promise.race([proc.exited, new Promise<string>((r) => setTimeout(() => r('still running'), 15_000))]);
-  assert.equal(code, 1);
-  assert.match(readFileSync(proc.logPath, 'utf8'), /lost the leader Lease; exiting/);
+  await waitFor('victim stops leading', async () => (await metric('loupe_leader')) === 0, 10_000);
+  assert.equal(proc.child.exitCode, null, 'the process keeps running');
+  assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200, 'as a ready standby');
+  assert.equal((await lease())?.spec?.holderIdentity, 'thief');
+
+  await waitFor('victim leads again once the Lease expired', async () => (await lease())?.spec?.holderIdentity === 'victim', 20_000);
+  assert.equal((await lease())?.spec?.leaseTransitions, transitions + 1, 'the victim took it back from the thief');
+  const before = await get<V1Deployment>(env.kc, '/apis/apps/v1/namespaces/t9/deployments/vz-kelvin');
+  await t().request({ method: 'DELETE', path: '/apis/apps/v1/namespaces/t9/deployments/vz-kelvin' });
+  await waitFor('the new term heals', async () => {
+    const d = await get<V1Deployment>(env.kc, '/apis/apps/v1/namespaces/t9/deployments/vz-kelvin');
+    return d && d.metadata!.uid !== before!.metadata!.uid;
+  }, 15_000);
+  const log = readFileSync(proc.logPath, 'utf8');
+  assert.match(log, /stopped leading/);
+  assert.doesNotMatch(log, /lost the leader Lease; exiting/);
+  proc.child.kill('SIGTERM');
+  assert.equal(await proc.exited, 0);
+});
+
+test('the operator ran with nothing but its generated RBAC and was never refused', () => {
+  assert.deepEqual(forbidden, []);
+  for (const f of readdirSync(env.dir).filter((n) => n.startsWith('operator-') && n.endsWith('.log'))) {
+    assert.doesNotMatch(readFileSync(join(env.dir, f), 'utf8'), /"status":403|forbidden/i, `${f} has no RBAC refusal`);
+  }
 });

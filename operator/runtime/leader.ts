@@ -1,5 +1,5 @@
 // Leader election on a coordination.k8s.io/v1 Lease, after client-go's leaderelection:
-// a candidate takes the lease when its holder has not renewed it for leaseDuration (timed
+// a candidate takes the lease when its holder has not renewed it for the lease's duration (timed
 // on the candidate's own clock from when it last saw the record change, so clock skew
 // between nodes does not matter); the leader renews every retryPeriod and gives up when it
 // could not renew within renewDeadline; updates carry the resourceVersion read, so two
@@ -180,7 +180,9 @@ export class LeaderElector {
       }
       this.observe(current, now);
       const holder = current.spec?.holderIdentity ?? '';
-      if (holder && holder !== this.opts.identity && this.observedAt + this.leaseDurationMs > now) return false;
+      // The holder's own leaseDurationSeconds says how long its record stays valid, as in client-go.
+      const validMs = (current.spec?.leaseDurationSeconds ?? this.leaseDurationMs / 1000) * 1000;
+      if (holder && holder !== this.opts.identity && this.observedAt + validMs > now) return false;
       await this.write('PUT', this.newRecord(current, now), signal);
       return true;
     } catch (err) {
