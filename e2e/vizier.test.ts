@@ -105,6 +105,17 @@ async function liveChildren(ns: string, name = 'vz'): Promise<KubernetesObject[]
 }
 const names = (objs: KubernetesObject[]) => objs.map((o) => `${o.kind}/${o.metadata!.name}`).sort();
 
+/** Deletes the kelvin Deployment of `ns` and waits for the (leading) operator to recreate it. */
+async function deleteKelvinAndWaitForIt(ns: string, what: string, timeoutMs: number): Promise<V1Deployment> {
+  const path = `/apis/apps/v1/namespaces/${ns}/deployments/vz-kelvin`;
+  const before = await get<V1Deployment>(env.kc, path);
+  await t().request({ method: 'DELETE', path });
+  return waitFor(what, async () => {
+    const d = await get<V1Deployment>(env.kc, path);
+    return d && d.metadata!.uid !== before!.metadata!.uid ? d : undefined;
+  }, timeoutMs, 50);
+}
+
 test('an empty-spec Vizier gets every child with ownerReferences within seconds, then becomes Ready', async () => {
   const started = Date.now();
   const vz = await createVizier('t1');
@@ -129,12 +140,7 @@ test('an empty-spec Vizier gets every child with ownerReferences within seconds,
 });
 
 test('a deleted child is restored', async () => {
-  const before = await get<V1Deployment>(env.kc, '/apis/apps/v1/namespaces/t1/deployments/vz-kelvin');
-  await t().request({ method: 'DELETE', path: '/apis/apps/v1/namespaces/t1/deployments/vz-kelvin' });
-  const after = await waitFor('kelvin Deployment recreated', async () => {
-    const d = await get<V1Deployment>(env.kc, '/apis/apps/v1/namespaces/t1/deployments/vz-kelvin');
-    return d && d.metadata!.uid !== before!.metadata!.uid ? d : undefined;
-  }, 10_000, 50);
+  const after = await deleteKelvinAndWaitForIt('t1', 'kelvin Deployment recreated', 10_000);
   assert.equal(after.spec!.replicas, 1);
   await waitHealthy('t1');
 });
@@ -308,12 +314,7 @@ test('two operators: exactly one leads, and a standby takes over when the leader
   const killedAt = Date.now();
   await waitFor('standby leads', async () => standby.isLeader && (await leaseHolder()) === 'standby', 15_000, 50);
   console.log(`# failover after leader SIGKILL: ${Date.now() - killedAt} ms (lease duration 3000 ms)`);
-  const before = await get<V1Deployment>(env.kc, '/apis/apps/v1/namespaces/t1/deployments/vz-kelvin');
-  await t().request({ method: 'DELETE', path: '/apis/apps/v1/namespaces/t1/deployments/vz-kelvin' });
-  await waitFor('new leader heals', async () => {
-    const d = await get<V1Deployment>(env.kc, '/apis/apps/v1/namespaces/t1/deployments/vz-kelvin');
-    return d && d.metadata!.uid !== before!.metadata!.uid;
-  }, 15_000);
+  await deleteKelvinAndWaitForIt('t1', 'new leader heals', 15_000);
   operator = standby;
 });
 
@@ -395,12 +396,7 @@ test('an operator process that loses its Lease stops reconciling, stays up as a 
 
   await waitFor('victim leads again once the Lease expired', async () => (await lease())?.spec?.holderIdentity === 'victim', 20_000);
   assert.equal((await lease())?.spec?.leaseTransitions, transitions + 1, 'the victim took it back from the thief');
-  const before = await get<V1Deployment>(env.kc, '/apis/apps/v1/namespaces/t9/deployments/vz-kelvin');
-  await t().request({ method: 'DELETE', path: '/apis/apps/v1/namespaces/t9/deployments/vz-kelvin' });
-  await waitFor('the new term heals', async () => {
-    const d = await get<V1Deployment>(env.kc, '/apis/apps/v1/namespaces/t9/deployments/vz-kelvin');
-    return d && d.metadata!.uid !== before!.metadata!.uid;
-  }, 15_000);
+  await deleteKelvinAndWaitForIt('t9', 'the new term heals', 15_000);
   const log = readFileSync(proc.logPath, 'utf8');
   assert.match(log, /stopped leading/);
   assert.doesNotMatch(log, /lost the leader Lease; exiting/);
