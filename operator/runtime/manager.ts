@@ -4,7 +4,7 @@
 //
 // Leadership-loss policy (operator/README.md): losing the lease ends the term but not the
 // process. The term's AbortSignal fires, so a reconcile in flight fails at its current or next
-// request and no write of the old term reaches the API server; its queue and caches are dropped;
+// request and the old term sends no more writes; its queue and caches are dropped;
 // the manager waits for its reconciles to unwind (up to shutdownTimeoutMs) and campaigns again
 // as a standby. Reconcilers are level-triggered and each term starts from fresh caches, so
 // nothing carries over, and an API server blip costs a re-list instead of a restart.

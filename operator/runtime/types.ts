@@ -62,8 +62,8 @@ export interface ReconcileContext {
   events: EventRecorder;
   /**
    * Fires when this instance stops leading or the manager stops: requests in flight fail with
-   * an AbortError and later ones fail at once, so no write of an ended term reaches the API
-   * server after the next leader may have started. Long pure steps may check it too.
+   * an AbortError and later ones fail before they are sent, so an ended term writes nothing
+   * more. Long pure steps may check it too.
    */
   signal: AbortSignal;
   /** Cached view of any type the controller declared in `for`, `owns` or `watches`. */
