@@ -23,11 +23,11 @@ build: deps
 # The CRD YAML (from crds/kinds/*.ts) and the operator's RBAC (from what its controllers declare).
 gen: build
 	node dist/crds/generate.js
-	node dist/operator/generate-rbac.js
+	node dist/controllers/generate-rbac.js
 
 check-gen: build
 	node dist/crds/generate.js --check
-	node dist/operator/generate-rbac.js --check
+	node dist/controllers/generate-rbac.js --check
 
 # A real kube-apiserver + kube-controller-manager + kubectl, built once from Debian's
 # kubernetes source package and cached in $(LOUPE_CACHE_DIR) (about 5 minutes cold).

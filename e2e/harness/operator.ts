@@ -9,8 +9,8 @@ import { Manager } from '../../operator/runtime/manager.js';
 import { createLogger } from '../../lib/logger.js';
 import { KubeClient } from '../../operator/runtime/client.js';
 import { KubeTransport } from '../../operator/runtime/rest.js';
-import { operatorControllers } from '../../operator/controllers.js';
-import { OPERATOR_ACCOUNT, OPERATOR_NAMESPACE } from '../../operator/generate-rbac.js';
+import { operatorControllers } from '../../controllers/index.js';
+import { OPERATOR_ACCOUNT, OPERATOR_NAMESPACE } from '../../controllers/generate-rbac.js';
 import { repoRoot } from '../../crds/generate.js';
 import type { KubeEnv, UserKubeConfig } from './kube.js';
 

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseAllDocuments } from 'yaml';
 import { rbacIsCurrent, renderRbac, RBAC_FILE } from './generate-rbac.js';
-import { operatorControllers } from './controllers.js';
-import type { Controller, PolicyRule, Verb } from './runtime/types.js';
+import { operatorControllers } from './index.js';
+import type { Controller, PolicyRule, Verb } from '../operator/runtime/types.js';
 
 interface RbacObject {
   kind: string;
