@@ -153,6 +153,9 @@ export interface TracerBatch {
   roles: Uint8Array;
   directions: Uint8Array;
   syscalls: Uint8Array;
+  /** open: 1 when the kernel captures no payload for the connection past its first
+   * SOCK_DETECT_BYTES (a client side whose remote end is in the inside networks). */
+  noPayload: Uint8Array;
   families: Uint16Array;
   sockTypes: Uint16Array;
   localPorts: Uint16Array;
@@ -184,6 +187,8 @@ export interface SocketTracerNative {
   startTracer(opts: TracerOptions): Promise<TracerHandle>;
   /** Synchronous: moves the events the poller thread collected since the last drain. */
   drainTracer(handle: TracerHandle): TracerBatch;
+  /** Synchronous: replaces the inside networks with `keys` (20 bytes each: prefix length, 16 address bytes); returns how many are installed. */
+  setTracerInsideNets(handle: TracerHandle, keys: Uint8Array): number;
   /** Detaches, reads the ring buffer to its end and frees the kernel objects; drain once more afterwards. */
   stopTracer(handle: TracerHandle): Promise<void>;
 }

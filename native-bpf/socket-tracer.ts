@@ -2,7 +2,7 @@
 // chosen processes, per connection (tgid, fd, generation), from the BTF tracepoint sys_exit (tp_btf)
 // (src/socket_tracer.bpf.c). The addon polls the ring buffer on its own thread; drain() turns the
 // columns collected since the last drain into events.
-import { requireBpf, type SocketTracerNative, type TracerBatch, type TracerCounters, type TracerOptions, type TracerHandle } from './addon.js';
+import { NativeBpfError, requireBpf, type SocketTracerNative, type TracerBatch, type TracerCounters, type TracerOptions, type TracerHandle } from './addon.js';
 
 /** A connection: the fd of a process, and which of the fd's successive connections. */
 export interface ConnId {
@@ -38,6 +38,8 @@ export interface SocketOpenEvent extends EventBase {
   localPort: number;
   remoteAddr: string;
   remotePort: number;
+  /** The kernel captures at most the first DETECT_BYTES of payload: the remote end is inside (see setInsideNetworks). */
+  noPayload: boolean;
 }
 
 export interface SocketDataEvent extends EventBase {
@@ -102,6 +104,21 @@ export function formatAddress(bytes: Uint8Array, family: 'ipv4' | 'ipv6'): strin
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
+/** Blocks the kernel holds in its inside networks (socket_tracer.h SOCK_INSIDE_NETS_ENTRIES). */
+export const MAX_KERNEL_INSIDE_NETS = 16384;
+/** Payload bytes a no-payload connection still captures (SOCK_DETECT_BYTES): its protocol's first bytes. */
+export const DETECT_BYTES = 64;
+/** One key of the inside networks: prefix length (u32, host order), then 16 address bytes. */
+const INSIDE_KEY_BYTES = 20;
+
+/** A block of the inside networks: an IPv6 prefix; IPv4 blocks as IPv4-mapped (::ffff:a.b.c.d, 96 + n bits). */
+export interface InsideBlock {
+  /** 16 bytes, network order. */
+  readonly addr: Uint8Array;
+  /** 0..128. */
+  readonly prefixLength: number;
+}
+
 /** Row kinds of a TracerBatch (`kinds[i]`). */
 export const BATCH_KIND = { open: 1, data: 2, close: 3 } as const;
 /** `directions[i]` of an egress data row (anything else is ingress). */
@@ -127,6 +144,7 @@ export function openEventAt(b: TracerBatch, i: number, timestampNs: bigint = b.t
     localPort: b.localPorts[i]!,
     remoteAddr: formatAddress(b.remoteAddrs.subarray(i * 16, i * 16 + 16), family),
     remotePort: b.remotePorts[i]!,
+    noPayload: b.noPayload[i] === 1,
   };
 }
 
@@ -197,6 +215,26 @@ export class SocketTracer {
   drainBatch(): TracerBatch | undefined {
     if (this.stopped) return undefined;
     return this.take(this.native.drainTracer(this.handle));
+  }
+
+  /**
+   * The networks whose client sides get no payload: a connect() to an address inside them makes a
+   * connection whose data events carry sizes only, after its first DETECT_BYTES. Replaces the
+   * previous set; the first MAX_KERNEL_INSIDE_NETS blocks are installed (give the widest first).
+   * Returns how many were installed.
+   */
+  setInsideNetworks(blocks: readonly InsideBlock[]): number {
+    if (this.stopped) throw new NativeBpfError('ESTOPPED', 'setInsideNetworks: the tracer is stopped');
+    const keys = new Uint8Array(blocks.length * INSIDE_KEY_BYTES);
+    const view = new DataView(keys.buffer);
+    for (const [i, b] of blocks.entries()) {
+      if (b.addr.length !== 16 || !Number.isInteger(b.prefixLength) || b.prefixLength < 0 || b.prefixLength > 128) {
+        throw new NativeBpfError('EINVAL', `setInsideNetworks: block ${i} needs 16 address bytes and a prefix length of 0..128`);
+      }
+      view.setUint32(i * INSIDE_KEY_BYTES, b.prefixLength, true);
+      keys.set(b.addr, i * INSIDE_KEY_BYTES + 4);
+    }
+    return this.native.setTracerInsideNets(this.handle, keys);
   }
 
   /** stop(), as batches. */

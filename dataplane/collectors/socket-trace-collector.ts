@@ -1,20 +1,26 @@
 // Socket tracer -> per-connection protocol trackers -> table rows (http_events, conn_stats).
 // The kernel side reports opens, payload chunks and closes; this module gives every connection
-// a ConnectionTracker, feeds it in order, and collects what the parsers produce.
+// a ConnectionTracker, feeds it in order, and collects what the parsers produce. Client sides
+// whose remote end is inside are not parsed (trace-roles.ts): the kernel captures no payload for
+// those it can tell at connect(), the rest are dropped here; all of them still count in conn_stats.
 import {
   BATCH_DIR_EGRESS,
   BATCH_KIND,
+  DETECT_BYTES,
   SocketTracer,
   openEventAt,
   type TracerBatch,
   type TracerCounters,
   type TracerOptions,
 } from '../../native-bpf/index.js';
+import { ipFromBytes, ipToBytes, type CidrSet } from '../metadata/cidr.js';
+import { HostNetworks, type InsideNetworks } from '../metadata/inside-networks.js';
 import { ConnectionTracker } from '../protocols/connection-tracker.js';
 import { defaultProtocolRegistry } from '../protocols/registry.js';
 import { resolveTrackerOptions, type TrackerOptions } from '../protocols/options.js';
-import type { ConnectionMeta } from '../protocols/types.js';
+import type { ConnectionMeta, Direction, ResolvedRole } from '../protocols/types.js';
 import { ConnStatsAggregator, type PairStats } from './conn-stats.js';
+import { decideSide, DEFAULT_TRACE_ROLES, type SideDecision, type TraceRoles } from './trace-roles.js';
 import { upidFor } from '../stats/process-stats.js';
 import { wallClockNs } from '../../lib/clock.js';
 import { HTTP_EVENTS, type ConnStatsRow, type HttpEventRow } from '../table-store/schemas.js';
@@ -22,6 +28,10 @@ import { HTTP_EVENTS, type ConnStatsRow, type HttpEventRow } from '../table-stor
 export interface CollectorOptions extends TracerOptions {
   /** Body limit, data-access mode, buffer bounds (validated by resolveTrackerOptions). */
   tracker?: Partial<TrackerOptions>;
+  /** Which sides of a connection make http_events rows (default 'server', Pixie's rule: see trace-roles.ts). */
+  traceRoles?: TraceRoles;
+  /** With 'server': where a client side's remote end counts as inside (default this host's addresses and loopback). */
+  insideNetworks?: InsideNetworks;
 }
 
 export interface CollectedRows {
@@ -29,10 +39,31 @@ export interface CollectedRows {
   connStats: ConnStatsRow[];
 }
 
+/** What the trace-roles rule left out, cumulative (client sides whose remote end is inside). */
+export interface TraceRoleCounters {
+  /** Client-side connections not parsed: their remote end is inside, where the server side is traced. */
+  skippedConnections: number;
+  /** Data events of those connections: counted in conn_stats, not parsed. */
+  skippedEvents: number;
+  /** Rows already made for such a connection and dropped: its side showed only from its protocol (it was open before tracing), or it waited for the inside networks. */
+  skippedRows: number;
+  /** Rows of client sides that waited for the inside networks and were dropped: over the hold limit, or the tracer stopped first. */
+  heldRowsDropped: number;
+}
+
+/** Rows one waiting client side may hold until the inside networks are known. */
+const MAX_HELD_ROWS = 256;
 
 interface TracedConnection {
-  readonly tracker: ConnectionTracker;
+  /** Undefined when the connection is not parsed (a client side into the inside networks): only its bytes and protocol count. */
+  tracker: ConnectionTracker | undefined;
   readonly pair: PairStats;
+  /** The remote address, in the 128-bit space of metadata/cidr.ts. */
+  readonly remote: bigint;
+  /** 'undecided' until the protocol shows the side of a connection found open (role unknown). */
+  side: SideDecision | 'undecided';
+  /** Rows of a 'pending' side. */
+  held: HttpEventRow[] | undefined;
   protocolKnown: boolean;
   /** Stream offset the next data event should start at, per direction. */
   nextEgress: number;
@@ -47,18 +78,54 @@ interface TracedConnection {
 export class SocketEventRouter {
   /** Open connections by generation (unique per tracer, unlike (tgid, fd)). */
   private readonly connections = new Map<number, TracedConnection>();
+  /** Client sides waiting for the inside networks (open or closed). */
+  private readonly pending = new Set<TracedConnection>();
   private readonly upids = new Map<number, string>();
   private readonly registry = defaultProtocolRegistry();
   private readonly options: TrackerOptions;
+  private inside: CidrSet | undefined;
+  private readonly counts: TraceRoleCounters = { skippedConnections: 0, skippedEvents: 0, skippedRows: 0, heldRowsDropped: 0 };
   readonly connStats = new ConnStatsAggregator();
   private http: HttpEventRow[] = [];
 
-  constructor(tracker: Partial<TrackerOptions> = {}) {
+  constructor(
+    tracker: Partial<TrackerOptions> = {},
+    private readonly traceRoles: TraceRoles = DEFAULT_TRACE_ROLES,
+  ) {
     this.options = resolveTrackerOptions(tracker);
   }
 
   // Kernel timestamps are CLOCK_MONOTONIC (as is process.hrtime); rows carry wall-clock time_.
   private readonly monoToWallNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+
+  get traceRoleCounters(): Readonly<TraceRoleCounters> {
+    return { ...this.counts };
+  }
+
+  /** The inside networks now (undefined: not known yet); client sides that waited for them are decided. */
+  setInside(inside: CidrSet | undefined): void {
+    this.inside = inside;
+    if (!inside) return;
+    for (const conn of this.pending) {
+      if (inside.contains(conn.remote)) {
+        this.skip(conn);
+      } else {
+        conn.side = 'trace';
+        for (const row of conn.held ?? []) this.http.push(row);
+        conn.held = undefined;
+      }
+    }
+    this.pending.clear();
+  }
+
+  /** Drops what still waits for the inside networks (the tracer stopped before they were known). */
+  dropPending(): void {
+    for (const conn of this.pending) {
+      this.counts.heldRowsDropped += (conn.held?.length ?? 0) + (conn.tracker?.takeRows().length ?? 0);
+      conn.held = undefined;
+    }
+    this.pending.clear();
+  }
 
   route(b: TracerBatch): void {
     const { kinds, generations, timestamps, directions, sizes, positions, payloadOffsets, payload } = b;
@@ -80,10 +147,15 @@ export class SocketEventRouter {
         const egress = directions[i] === BATCH_DIR_EGRESS;
         const direction = egress ? 'egress' : 'ingress';
         const size = sizes[i]!;
-        const pos = positions[i]!;
         const start = payloadOffsets[i]!;
         const end = payloadOffsets[i + 1]!;
         this.connStats.transferred(conn.pair, direction, size);
+        if (!tracker) {
+          this.counts.skippedEvents++;
+          if (!conn.protocolKnown && end > start) this.sniff(conn, direction, payload.subarray(start, Math.min(end, start + DETECT_BYTES)));
+          continue;
+        }
+        const pos = positions[i]!;
         // Events the kernel could not deliver show as a jump in the stream offset; a payload
         // cut at the per-event cap (or sendfile's, never copied) as captured < size.
         const expected = egress ? conn.nextEgress : conn.nextIngress;
@@ -95,13 +167,14 @@ export class SocketEventRouter {
         if (!conn.protocolKnown && tracker.protocol) {
           this.connStats.detected(conn.pair, tracker.protocol.trafficProtocol);
           conn.protocolKnown = true;
+          if (conn.side === 'undecided') this.decide(conn, tracker.role as ResolvedRole);
         }
       } else if (kind === BATCH_KIND.close) {
-        tracker.onClose(timestampNs);
+        tracker?.onClose(timestampNs);
         this.connStats.closed(conn.pair);
         this.connections.delete(generation);
       }
-      if (tracker.hasRecords) this.collect(tracker);
+      if (conn.tracker?.hasRecords) this.collect(conn, conn.tracker);
     }
   }
 
@@ -122,33 +195,87 @@ export class SocketEventRouter {
       remotePort: e.remotePort,
       role: e.role,
     };
-    this.connections.set(e.conn.generation, {
+    const conn: TracedConnection = {
       tracker: new ConnectionTracker(meta, this.registry, this.options),
       pair: this.connStats.opened(meta, e.role !== 'unknown'),
+      remote: ipFromBytes(b.remoteAddrs, i * 16, e.family === 'ipv4'),
+      side: 'undecided',
+      held: undefined,
       protocolKnown: false,
       nextEgress: 0,
       nextIngress: 0,
-    });
+    };
+    this.connections.set(e.conn.generation, conn);
+    // The kernel already left out the payload of a client side it found inside.
+    if (e.noPayload) this.skip(conn);
+    else if (e.role !== 'unknown') this.decide(conn, e.role);
   }
 
-  private collect(tracker: ConnectionTracker): void {
+  private decide(conn: TracedConnection, role: ResolvedRole): void {
+    const side = decideSide(role, this.traceRoles, this.inside, conn.remote);
+    if (side === 'skip') return this.skip(conn);
+    conn.side = side;
+    if (side === 'pending') this.pending.add(conn);
+  }
+
+  private skip(conn: TracedConnection): void {
+    conn.side = 'skip';
+    this.counts.skippedConnections++;
+    this.counts.skippedRows += (conn.held?.length ?? 0) + (conn.tracker?.takeRows().length ?? 0);
+    conn.held = undefined;
+    conn.tracker = undefined;
+  }
+
+  /** The protocol of a connection that is not parsed, for conn_stats, from its first bytes. */
+  private sniff(conn: TracedConnection, direction: Direction, prefix: Buffer): void {
+    const detection = this.registry.detect(prefix, { direction, role: 'client' });
+    if (detection.verdict !== 'match') return;
+    this.connStats.detected(conn.pair, detection.parser.trafficProtocol);
+    conn.protocolKnown = true;
+  }
+
+  private collect(conn: TracedConnection, tracker: ConnectionTracker): void {
     const rows = tracker.takeRows();
     if (tracker.protocol?.table !== HTTP_EVENTS.name) return;
+    if (conn.side === 'pending') {
+      const held = (conn.held ??= []);
+      const room = Math.max(0, MAX_HELD_ROWS - held.length);
+      for (let i = 0; i < rows.length && i < room; i++) held.push(rows[i] as HttpEventRow);
+      this.counts.heldRowsDropped += Math.max(0, rows.length - room);
+      return;
+    }
     for (let i = 0; i < rows.length; i++) this.http.push(rows[i] as HttpEventRow);
   }
 }
 
 export class SocketTraceCollector {
+  private lastInside: CidrSet | undefined;
+  private kernelInsideBlocks = 0;
+
   private constructor(
     private readonly tracer: SocketTracer,
     private readonly router: SocketEventRouter,
+    /** Consulted with trace roles 'server' only. */
+    private readonly inside: InsideNetworks | undefined,
   ) {}
 
   static async start(opts: CollectorOptions = {}): Promise<SocketTraceCollector> {
-    const router = new SocketEventRouter(opts.tracker);
-    const tracerOptions: TracerOptions = { ...opts };
-    delete (tracerOptions as CollectorOptions).tracker;
-    return new SocketTraceCollector(await SocketTracer.start(tracerOptions), router);
+    const { tracker, traceRoles = DEFAULT_TRACE_ROLES, insideNetworks, ...tracerOptions } = opts;
+    const router = new SocketEventRouter(tracker, traceRoles);
+    const inside = traceRoles === 'server' ? (insideNetworks ?? new HostNetworks()) : undefined;
+    const collector = new SocketTraceCollector(await SocketTracer.start(tracerOptions), router, inside);
+    collector.refreshInside();
+    return collector;
+  }
+
+  /** Follows the inside networks: the router decides with them, the kernel mutes client sides into them. */
+  private refreshInside(): void {
+    const set = this.inside?.current();
+    if (set === this.lastInside) return;
+    this.lastInside = set;
+    // Widest first (CidrSet order), so a set larger than the kernel's trie keeps its widest blocks there.
+    this.kernelInsideBlocks = this.tracer.setInsideNetworks((set?.cidrs ?? []).map((c) => ({ addr: ipToBytes(c.addr), prefixLength: c.prefix })));
+    this.router.setInside(set);
   }
 
   /**
@@ -156,6 +283,7 @@ export class SocketTraceCollector {
    * row per live client-server pair (cumulative counters, time_ = nowNs, wall-clock ns).
    */
   poll(nowNs: bigint = wallClockNs(), connStats = true): CollectedRows {
+    this.refreshInside();
     const batch = this.tracer.drainBatch();
     if (batch) this.router.route(batch);
     return { httpEvents: this.router.takeHttpEvents(), connStats: connStats ? this.router.connStats.flush(nowNs) : [] };
@@ -165,9 +293,20 @@ export class SocketTraceCollector {
     return this.tracer.counters;
   }
 
+  get traceRoleCounters(): Readonly<TraceRoleCounters> {
+    return this.router.traceRoleCounters;
+  }
+
+  /** The inside networks as last applied (undefined: tracing both roles, or not known yet). */
+  get insideNetworks(): { readonly source: string; readonly blocks: CidrSet | undefined; readonly inKernel: number } | undefined {
+    return this.inside && { source: this.inside.source, blocks: this.lastInside, inKernel: this.kernelInsideBlocks };
+  }
+
   /** Detaches, delivers what is left, and returns the last rows. */
   async stop(nowNs: bigint = wallClockNs()): Promise<CollectedRows> {
+    this.refreshInside();
     for (const batch of await this.tracer.stopBatches()) this.router.route(batch);
+    this.router.dropPending();
     return { httpEvents: this.router.takeHttpEvents(), connStats: this.router.connStats.flush(nowNs) };
   }
 }

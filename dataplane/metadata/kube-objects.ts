@@ -1,4 +1,4 @@
-// Pods, services and EndpointSlices from the Kubernetes API, cut down to what the metadata
+// Pods, services, EndpointSlices and nodes from the Kubernetes API, cut down to what the metadata
 // service answers with. Input is `unknown` (raw watch JSON, or objects the generated client deserialized, whose
 // timestamps are Date objects); anything without a uid, name and namespace is rejected.
 
@@ -39,6 +39,15 @@ export interface ServiceRecord {
   readonly selector?: Readonly<Record<string, string>>;
   /** metadata.creationTimestamp in ns since the epoch. */
   readonly createdAt?: bigint;
+}
+
+export interface NodeRecord {
+  readonly uid: string;
+  readonly name: string;
+  /** spec.podCIDRs (or spec.podCIDR): the pod networks the node hands out; empty when its CNI ignores them. */
+  readonly podCidrs: readonly string[];
+  /** status.addresses of type InternalIP and ExternalIP. */
+  readonly addresses: readonly string[];
 }
 
 /**
@@ -182,6 +191,26 @@ export function serviceRecord(o: unknown): ServiceRecord | undefined {
     ...(Object.keys(selector).length > 0 ? { selector } : {}),
     ...(createdAt !== undefined ? { createdAt } : {}),
   };
+}
+
+export function nodeRecord(o: unknown): NodeRecord | undefined {
+  const m = obj(obj(o).metadata);
+  const uid = str(m.uid);
+  const name = str(m.name);
+  if (!uid || !name) return undefined;
+  const spec = obj(obj(o).spec);
+  const podCidrs: string[] = [];
+  for (const v of [...arr(spec.podCIDRs), spec.podCIDR]) {
+    const cidr = str(v);
+    if (cidr && !podCidrs.includes(cidr)) podCidrs.push(cidr);
+  }
+  const addresses: string[] = [];
+  for (const a of arr(obj(obj(o).status).addresses)) {
+    const { type, address } = obj(a);
+    const ip = str(address);
+    if ((type === 'InternalIP' || type === 'ExternalIP') && ip && !addresses.includes(ip)) addresses.push(ip);
+  }
+  return { uid, name, podCidrs, addresses };
 }
 
 export function endpointSliceRecord(o: unknown): EndpointSliceRecord | undefined {

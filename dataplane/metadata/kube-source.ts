@@ -36,6 +36,12 @@ export function podAndServiceSources(kc: KubeConfig): { pods: ListWatchSource; s
   };
 }
 
+/** Nodes: their pod CIDRs and addresses (ClusterNetworks). */
+export function nodeSource(kc: KubeConfig): ListWatchSource {
+  const core = kc.makeApiClient(CoreV1Api);
+  return kubeListWatchSource(kc, 'nodes', '/api/v1/nodes', (req) => core.listNode(req));
+}
+
 /** discovery.k8s.io versions that serve EndpointSlices, preferred first (v1beta1: before Kubernetes 1.21). */
 export const ENDPOINT_SLICE_VERSIONS = ['v1', 'v1beta1'] as const;
 

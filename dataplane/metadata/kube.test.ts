@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ClusterNetworks } from './cluster-networks.js';
 import { KubeMetadata, MetadataSyncError } from './kube.js';
 import type { ListPage, ListWatchSource, WatchHandle } from '../../lib/kube/reflector.js';
 
@@ -86,6 +87,29 @@ describe('KubeMetadata', () => {
     assert.equal(md.synced, true);
     assert.equal(md.endpointSlicesSynced, false);
     assert.deepEqual(md.pod('pod-1')?.serviceIds, ['svc-1']);
+    md.stop();
+  });
+
+  it('feeds a ClusterNetworks from pods, services and nodes, and watches nodes only for it', async () => {
+    const NODE = { metadata: { uid: 'node-1', name: 'node-1' }, spec: { podCIDR: '10.1.0.0/24' }, status: { addresses: [{ type: 'InternalIP', address: '192.168.1.1' }] } };
+    const nodes = source('nodes', [NODE]);
+    let listed = 0;
+    const counted: ListWatchSource = { ...nodes, list: (...args) => (listed++, nodes.list(...args)) };
+    const plain = new KubeMetadata({ pods: source('pods', [POD]), services: source('services', [SVC]), nodes: counted }, { hostname: 'h' });
+    await plain.start(5000);
+    plain.stop();
+    assert.equal(listed, 0, 'no ClusterNetworks: nodes are not read');
+
+    const networks = new ClusterNetworks({ minRebuildMs: 0 });
+    const pods = source('pods', [POD]);
+    const md = new KubeMetadata({ pods, services: source('services', [SVC]), nodes: counted }, { hostname: 'h', networks });
+    await md.start(5000);
+    // Nodes are optional: start() does not wait for them.
+    while (!networks.current()?.containsIp('192.168.1.1')) await new Promise((r) => setImmediate(r));
+    assert.equal(networks.current()?.toString(), '127.0.0.0/8,10.1.0.0/24,::1/128,10.96.0.20/32,192.168.1.1/32');
+    while (!pods.emit) await new Promise((r) => setImmediate(r));
+    pods.emit('ADDED', { ...POD, metadata: { ...POD.metadata, uid: 'pod-2', name: 'web-1' }, status: { podIP: '172.17.0.9' } });
+    assert.ok(networks.current()?.containsIp('172.17.0.9'), 'a pod outside every node pod CIDR (another CNI) counts by its IP');
     md.stop();
   });
 

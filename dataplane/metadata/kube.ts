@@ -6,14 +6,17 @@
 // Pods and services are required: start() fails without them. EndpointSlices are optional: when
 // the service account may not read them (an older ClusterRole) or the API server has none,
 // start() does not wait for them, service membership comes from selectors, and the watch keeps
-// retrying, switching membership to slices once it succeeds.
+// retrying, switching membership to slices once it succeeds. Given a ClusterNetworks (a PEM's
+// inside networks, for the socket tracer's trace roles), pods and services feed it too, and
+// nodes are watched for it alone, as optional as EndpointSlices.
 import { hostname as osHostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { Reflector, type ListWatchSource, type ReflectorLog } from '../../lib/kube/reflector.js';
+import { Reflector, type ListWatchSource, type ReflectorHandler, type ReflectorLog } from '../../lib/kube/reflector.js';
 import { ClusterIndex, type ClusterIndexCounts, type ClusterIndexOptions } from './cluster-index.js';
+import type { ClusterNetworks } from './cluster-networks.js';
 import type { ClusterView, ContainerInfo } from './cluster-view.js';
-import { endpointSliceRecord, podRecord, serviceRecord, type EndpointSliceRecord, type PodRecord, type ServiceRecord } from './kube-objects.js';
-import { endpointSliceSource, podAndServiceSources } from './kube-source.js';
+import { endpointSliceRecord, nodeRecord, podRecord, serviceRecord, type EndpointSliceRecord, type NodeRecord, type PodRecord, type ServiceRecord } from './kube-objects.js';
+import { endpointSliceSource, nodeSource, podAndServiceSources } from './kube-source.js';
 import type { MetadataView, PodInfo, ProcessInfo, ServiceInfo } from './types.js';
 
 export class MetadataSyncError extends Error {
@@ -41,6 +44,8 @@ export interface KubeMetadataOptions extends Omit<ClusterIndexOptions, 'now'> {
   log?: ReflectorLog;
   /** How often tombstones past their retention are forgotten (default 60 s). */
   pruneIntervalMs?: number;
+  /** Kept up to date with pods, services and nodes (which are then watched too). */
+  networks?: ClusterNetworks;
 }
 
 export interface KubeMetadataSources {
@@ -48,6 +53,8 @@ export interface KubeMetadataSources {
   services: ListWatchSource;
   /** Optional: without it, service membership comes from selectors only. */
   endpointSlices?: ListWatchSource;
+  /** Optional, read only with options.networks: nodes' pod CIDRs and addresses. */
+  nodes?: ListWatchSource;
 }
 
 export class KubeMetadata implements MetadataView, ClusterView {
@@ -57,11 +64,12 @@ export class KubeMetadata implements MetadataView, ClusterView {
   private readonly pods: Reflector<PodRecord>;
   private readonly services: Reflector<ServiceRecord>;
   private readonly slices: Reflector<EndpointSliceRecord> | undefined;
+  private readonly nodes: Reflector<NodeRecord> | undefined;
   private readonly pruneIntervalMs: number;
   private pruneTimer: NodeJS.Timeout | undefined;
 
   static fromKubeConfig(kc: KubeConfig, opts: KubeMetadataOptions = {}): KubeMetadata {
-    return new KubeMetadata({ ...podAndServiceSources(kc), endpointSlices: endpointSliceSource(kc) }, opts);
+    return new KubeMetadata({ ...podAndServiceSources(kc), endpointSlices: endpointSliceSource(kc), ...(opts.networks ? { nodes: nodeSource(kc) } : {}) }, opts);
   }
 
   constructor(sources: KubeMetadataSources, opts: KubeMetadataOptions = {}) {
@@ -78,16 +86,18 @@ export class KubeMetadata implements MetadataView, ClusterView {
       ...(opts.retryMinMs !== undefined ? { retryMinMs: opts.retryMinMs } : {}),
       ...(opts.log ? { log: opts.log } : {}),
     };
-    this.pods = new Reflector(sources.pods, podRecord, {
+    const networks = opts.networks;
+    this.pods = new Reflector(sources.pods, podRecord, alsoTo({
       replace: (rs) => this.index.replacePods(rs),
       upsert: (r) => this.index.upsertPod(r),
       remove: (r) => this.index.removePod(r.uid),
-    }, lwOpts);
-    this.services = new Reflector(sources.services, serviceRecord, {
+    }, networks?.pods), lwOpts);
+    this.services = new Reflector(sources.services, serviceRecord, alsoTo({
       replace: (rs) => this.index.replaceServices(rs),
       upsert: (r) => this.index.upsertService(r),
       remove: (r) => this.index.removeService(r.uid),
-    }, lwOpts);
+    }, networks?.services), lwOpts);
+    this.nodes = networks && sources.nodes && new Reflector(sources.nodes, nodeRecord, networks.nodes, lwOpts);
     this.slices = sources.endpointSlices && new Reflector(sources.endpointSlices, endpointSliceRecord, {
       replace: (rs) => this.index.replaceEndpointSlices(rs),
       upsert: (r) => this.index.upsertEndpointSlice(r),
@@ -104,6 +114,7 @@ export class KubeMetadata implements MetadataView, ClusterView {
   async start(timeoutMs = 60_000): Promise<void> {
     // Slices first: their list usually lands before the pods', so membership is computed once per pod.
     if (this.slices) this.slices.start();
+    this.nodes?.start();
     const watches = [this.services, this.pods];
     for (const w of watches) w.start();
     if (!this.pruneTimer) {
@@ -135,6 +146,7 @@ export class KubeMetadata implements MetadataView, ClusterView {
     this.pods.stop();
     this.services.stop();
     this.slices?.stop();
+    this.nodes?.stop();
     clearInterval(this.pruneTimer);
     this.pruneTimer = undefined;
   }
@@ -190,6 +202,25 @@ export class KubeMetadata implements MetadataView, ClusterView {
   container(containerId: string): ContainerInfo | undefined {
     return this.index.container(containerId);
   }
+}
+
+/** `first`, and then `second` when given, for every change. */
+function alsoTo<R>(first: ReflectorHandler<R>, second: ReflectorHandler<R> | undefined): ReflectorHandler<R> {
+  if (!second) return first;
+  return {
+    replace: (rs) => {
+      first.replace(rs);
+      second.replace(rs);
+    },
+    upsert: (r) => {
+      first.upsert(r);
+      second.upsert(r);
+    },
+    remove: (r) => {
+      first.remove(r);
+      second.remove(r);
+    },
+  };
 }
 
 function describe(err: unknown): string {

@@ -111,6 +111,7 @@ function toBatch(rows: readonly Row[]): TracerBatch {
     roles: new Uint8Array(n),
     directions: new Uint8Array(n),
     syscalls: new Uint8Array(n),
+    noPayload: new Uint8Array(n),
     families: new Uint16Array(n),
     sockTypes: new Uint16Array(n),
     localPorts: new Uint16Array(n),

@@ -102,6 +102,19 @@ struct {
 	__uint(max_entries, SOCK_CONNS_ENTRIES);
 } conns SEC(".maps");
 
+/* The networks whose servers are traced on their own side (the cluster's pod and service CIDRs,
+ * loopback; standalone: this host's addresses). A client side connecting into them gets no payload
+ * beyond SOCK_DETECT_BYTES: its requests are recorded where they are served (Pixie's rule), and
+ * copying bytes nobody parses is most of what tracing a connection costs. User space fills it; an
+ * empty trie (tracing both roles) mutes nothing. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__type(key, struct sock_inside_key);
+	__type(value, __u8);
+	__uint(max_entries, SOCK_INSIDE_NETS_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} inside_nets SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
@@ -189,6 +202,23 @@ static __always_inline void emit_close(struct sock_conn_key *key, struct sock_co
 	emit(&ev, sizeof(ev));
 }
 
+/* Whether the open event's remote address lies in inside_nets. */
+static __always_inline int remote_inside(const struct sock_event *ev)
+{
+	struct sock_inside_key k;
+
+	__builtin_memset(&k, 0, sizeof(k));
+	k.prefixlen = 128;
+	if (ev->family == AF_INET) {
+		k.addr[10] = 0xff;
+		k.addr[11] = 0xff;
+		__builtin_memcpy(&k.addr[12], ev->remote_addr, 4);
+	} else {
+		__builtin_memcpy(k.addr, ev->remote_addr, 16);
+	}
+	return bpf_map_lookup_elem(&inside_nets, &k) != NULL;
+}
+
 /* Starts tracking (tgid, fd) with a new generation and emits its open event. A connection still
  * tracked on that fd (its close was missed, e.g. dup2 over it) is closed first. */
 static __always_inline struct sock_conn_state *open_conn(struct sock_conn_key *key, struct sock *sk, __u8 role,
@@ -202,22 +232,27 @@ static __always_inline struct sock_conn_state *open_conn(struct sock_conn_key *k
 		emit_close(key, old, syscall);
 		bpf_map_delete_elem(&conns, key);
 	}
-	__builtin_memset(&init, 0, sizeof(init));
-	init.generation = __sync_fetch_and_add(&last_generation, 1) + 1;
-	init.role = role;
-	if (bpf_map_update_elem(&conns, key, &init, BPF_ANY) != 0) {
-		stat_inc(SOCK_STAT_CONN_TABLE_FULL);
-		return NULL;
-	}
 	__builtin_memset(&ev, 0, sizeof(ev));
 	ev.timestamp_ns = bpf_ktime_get_ns();
-	ev.generation = init.generation;
 	ev.tgid = key->tgid;
 	ev.fd = key->fd;
 	ev.kind = SOCK_EVENT_OPEN;
 	ev.role = role;
 	ev.syscall = syscall;
 	fill_addresses(&ev, sk);
+	/* Only connect() says this side is the client; a connection of unknown role is decided in
+	 * user space once its protocol shows which side it is. */
+	if (role == SOCK_ROLE_CLIENT && remote_inside(&ev))
+		ev.no_payload = 1;
+	__builtin_memset(&init, 0, sizeof(init));
+	init.generation = __sync_fetch_and_add(&last_generation, 1) + 1;
+	init.role = role;
+	init.no_payload = ev.no_payload;
+	if (bpf_map_update_elem(&conns, key, &init, BPF_ANY) != 0) {
+		stat_inc(SOCK_STAT_CONN_TABLE_FULL);
+		return NULL;
+	}
+	ev.generation = init.generation;
 	emit(&ev, sizeof(ev));
 	return bpf_map_lookup_elem(&conns, key);
 }
@@ -281,11 +316,15 @@ static __always_inline void on_data(__u32 tgid, struct syscall_args *a, __u64 by
 		c->bytes_sent += bytes;
 		break;
 	}
-	if (c->captured >= conn_budget_bytes) {
+	if (c->no_payload) {
+		/* Sizes only (conn_stats) once the detection prefix is taken: never dropped, never "truncated". */
+		budget_left = c->captured < SOCK_DETECT_BYTES ? SOCK_DETECT_BYTES - c->captured : 0;
+	} else if (c->captured >= conn_budget_bytes) {
 		stat_inc(SOCK_STAT_BUDGET_DROPS);
 		return;
+	} else {
+		budget_left = conn_budget_bytes - c->captured;
 	}
-	budget_left = conn_budget_bytes - c->captured;
 	cap = max_event_bytes;
 	if (cap > SOCK_MAX_PAYLOAD)
 		cap = SOCK_MAX_PAYLOAD;
@@ -311,6 +350,8 @@ static __always_inline void on_data(__u32 tgid, struct syscall_args *a, __u64 by
 
 	if (a->syscall == SOCK_SYS_SENDFILE) {
 		/* The bytes come from a file in the page cache, not from user memory: size only. */
+	} else if (cap == 0) {
+		/* A no-payload connection past its detection prefix: size only. */
 	} else if (a->syscall == SOCK_SYS_READV || a->syscall == SOCK_SYS_WRITEV ||
 		   a->syscall == SOCK_SYS_RECVMSG || a->syscall == SOCK_SYS_SENDMSG) {
 		const struct iovec *iov = (const struct iovec *)a->buf;
@@ -355,7 +396,7 @@ static __always_inline void on_data(__u32 tgid, struct syscall_args *a, __u64 by
 
 	captured &= 2 * SOCK_MAX_PAYLOAD - 1; /* already <= cap; the mask bounds it for the verifier */
 	s->ev.captured = captured;
-	if (captured < bytes)
+	if (captured < bytes && !c->no_payload)
 		stat_inc(SOCK_STAT_TRUNCATED);
 	if (emit(s, sizeof(s->ev) + captured) == 0)
 		c->captured += captured;

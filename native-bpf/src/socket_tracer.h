@@ -21,6 +21,12 @@
 #define SOCK_DEFAULT_MAX_EVENT_BYTES 4096
 #define SOCK_DEFAULT_CONN_BUDGET_BYTES (16ULL << 20)
 #define SOCK_DEFAULT_RING_BYTES (8U << 20)
+/* Blocks of the inside networks the kernel holds (inside_nets); user space classifies against
+ * all of them, so blocks past this only cost their connections the payload copies. */
+#define SOCK_INSIDE_NETS_ENTRIES 16384
+/* Payload bytes a no-payload connection (a client side whose remote end is inside) still
+ * captures: enough for user space to name its protocol in conn_stats, not to parse it. */
+#define SOCK_DETECT_BYTES 64
 
 enum sock_event_kind {
 	SOCK_EVENT_OPEN = 1,
@@ -62,7 +68,15 @@ struct sock_conn_state {
 	__u64 bytes_recv;
 	__u64 captured; /* payload bytes emitted, against the connection budget */
 	__u8 role;      /* enum sock_role */
-	__u8 pad[7];
+	__u8 no_payload; /* 1: client side of a connection to an inside address (see inside_nets) */
+	__u8 pad[6];
+};
+
+/* Key of the inside_nets LPM trie: an IPv6 prefix; IPv4 blocks in the IPv4-mapped range
+ * (::ffff:a.b.c.d, prefixlen 96 + n), so dual-stack sockets' mapped peers match them too. */
+struct sock_inside_key {
+	__u32 prefixlen; /* bits of addr that count, 0..128 */
+	__u8 addr[16];   /* network order */
 };
 
 /* One ring-buffer record: this header, then `captured` payload bytes (data events only).
@@ -85,7 +99,8 @@ struct sock_event {
 	__u8 role;          /* enum sock_role */
 	__u8 direction;     /* enum sock_direction */
 	__u8 syscall;       /* enum sock_syscall */
-	__u32 pad;
+	__u8 no_payload;    /* open: 1 when the connection's data events carry at most SOCK_DETECT_BYTES in all */
+	__u8 pad[3];
 };
 
 /* Indices into the per-CPU stats map. Every path that loses data has its own counter. */

@@ -2,6 +2,7 @@
 //   startTracer({ pids?, cgroupPath?, maxEventBytes?, connBudgetBytes?, ringBytes?, maxPendingBytes?, hooksOnly?,
 //                 measureProgramTime? }) -> Promise<handle>
 //   drainTracer(handle) -> batch (synchronous: moves what the poller thread collected)
+//   setTracerInsideNets(handle, keys) -> number installed (synchronous: replaces the inside_nets trie)
 //   stopTracer(handle) -> Promise<void> (detach, read the ring buffer to the end, free the BPF objects)
 // Loading and stopping run on libuv worker threads; one thread per tracer polls the ring buffer
 // into a pending batch (and, about once a second, reports closes for connections of processes that
@@ -43,7 +44,7 @@ constexpr auto kSweepInterval = std::chrono::seconds(1);
 
 // Events collected by the poller thread, one column per field (row i = event i).
 struct Batch {
-  std::vector<uint8_t> kinds, roles, directions, syscalls;
+  std::vector<uint8_t> kinds, roles, directions, syscalls, no_payload;
   std::vector<uint16_t> families, sock_types, local_ports, remote_ports;
   std::vector<uint32_t> tgids, captured;
   std::vector<int32_t> fds;
@@ -60,6 +61,7 @@ struct Batch {
     roles.push_back(e.role);
     directions.push_back(e.direction);
     syscalls.push_back(e.syscall);
+    no_payload.push_back(e.no_payload);
     families.push_back(e.family);
     sock_types.push_back(e.sock_type);
     local_ports.push_back(e.local_port);
@@ -470,6 +472,7 @@ napi_value DrainTracer(napi_env env, napi_callback_info info) {
   put("roles", typed_copy(env, napi_uint8_array, b.roles));
   put("directions", typed_copy(env, napi_uint8_array, b.directions));
   put("syscalls", typed_copy(env, napi_uint8_array, b.syscalls));
+  put("noPayload", typed_copy(env, napi_uint8_array, b.no_payload));
   put("families", typed_copy(env, napi_uint16_array, b.families));
   put("sockTypes", typed_copy(env, napi_uint16_array, b.sock_types));
   put("localPorts", typed_copy(env, napi_uint16_array, b.local_ports));
@@ -521,6 +524,69 @@ napi_value DrainTracer(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// ---------------------------------------------------------------- setTracerInsideNets()
+// keys: a Uint8Array of sock_inside_key records (4-byte prefixlen, host order, then 16 address
+// bytes). Blocks no longer listed are removed, then the listed ones added, up to the trie's size;
+// returns how many are installed. Connections opened while it runs see either set, and user
+// space classifies each connection itself anyway (the kernel only saves it the payload copies).
+napi_value SetTracerInsideNets(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Tracer* t = unwrap_tracer(env, argc, argv, "setTracerInsideNets");
+  if (!t) return nullptr;
+  bool is_typed = false;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (argc < 2 || napi_is_typedarray(env, argv[1], &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, argv[1], &type, &length, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_uint8_array || length % sizeof(sock_inside_key) != 0) {
+    napi_throw_type_error(env, "EINVAL", "setTracerInsideNets: expected a Uint8Array of 20-byte keys (prefix length, 16 address bytes)");
+    return nullptr;
+  }
+  {
+    std::lock_guard<std::mutex> lock(t->mu);
+    // Stopping is set on this (the JS) thread, so once it is clear here the skeleton stays until return.
+    if (t->stopping || t->stopped || !t->skel) {
+      napi_throw_error(env, "ESTOPPED", "setTracerInsideNets: the tracer is stopped (or stopping)");
+      return nullptr;
+    }
+  }
+  std::vector<sock_inside_key> wanted(length / sizeof(sock_inside_key));
+  if (!wanted.empty()) memcpy(wanted.data(), data, length);
+  for (const sock_inside_key& k : wanted) {
+    if (k.prefixlen > 128) {
+      napi_throw_range_error(env, "EINVAL", ("setTracerInsideNets: prefix length " + std::to_string(k.prefixlen) + " is over 128").c_str());
+      return nullptr;
+    }
+  }
+  if (wanted.size() > SOCK_INSIDE_NETS_ENTRIES) wanted.resize(SOCK_INSIDE_NETS_ENTRIES);
+  auto before = [](const sock_inside_key& a, const sock_inside_key& b) { return memcmp(&a, &b, sizeof(a)) < 0; };
+  std::vector<sock_inside_key> sorted = wanted;
+  std::sort(sorted.begin(), sorted.end(), before);
+  int fd = bpf_map__fd(t->skel->maps.inside_nets);
+  std::vector<sock_inside_key> installed;
+  sock_inside_key key{}, next{};
+  bool first = true;
+  while (bpf_map_get_next_key(fd, first ? nullptr : &key, &next) == 0) {
+    installed.push_back(next);
+    key = next;
+    first = false;
+  }
+  for (const sock_inside_key& k : installed) {
+    if (!std::binary_search(sorted.begin(), sorted.end(), k, before)) bpf_map_delete_elem(fd, &k);
+  }
+  uint32_t count = 0;
+  const uint8_t one = 1;
+  for (const sock_inside_key& k : wanted) {
+    if (bpf_map_update_elem(fd, &k, &one, BPF_ANY) == 0) count++;
+  }
+  napi_value out;
+  NAPI_CALL(env, napi_create_uint32(env, count, &out));
+  return out;
+}
+
 // ---------------------------------------------------------------- stopTracer()
 struct StopWork {
   napi_async_work work = nullptr;
@@ -567,6 +633,7 @@ napi_status loupe_register_tracer(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"startTracer", nullptr, StartTracer, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"drainTracer", nullptr, DrainTracer, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"setTracerInsideNets", nullptr, SetTracerInsideNets, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"stopTracer", nullptr, StopTracer, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   return napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

@@ -1,0 +1,32 @@
+// Which side of a connection the socket tracer records, as Pixie does: a request between two
+// traced processes would otherwise appear twice (once per side), doubling every count, rate and
+// error ratio computed over http_events. The server side is always recorded; the client side only
+// when the remote end is outside the inside networks (the cluster's pod and service CIDRs and
+// loopback; standalone, this host's addresses and loopback), since a server in there is traced on
+// its own side. 'both' records every side. conn_stats keeps both sides either way.
+//
+// A connection whose side is unknown when it opens (it was open before tracing started) is
+// decided once its protocol shows the side. A client side met while the inside networks are not
+// known yet (cluster metadata not listed) waits: its rows are held until they are known.
+import type { CidrSet } from '../metadata/cidr.js';
+import type { ResolvedRole } from '../protocols/types.js';
+
+export type TraceRoles = 'server' | 'both';
+
+export const TRACE_ROLES: readonly TraceRoles[] = ['server', 'both'];
+
+/** Pixie's default: server side, plus client sides whose remote end is outside. */
+export const DEFAULT_TRACE_ROLES: TraceRoles = 'server';
+
+/** trace: parse and record; skip: count bytes only; pending: parse, hold the rows until the inside networks are known. */
+export type SideDecision = 'trace' | 'skip' | 'pending';
+
+/**
+ * What to do with one side of a connection. `inside` undefined: the inside networks are not
+ * known yet. `remote` is the peer's address in the 128-bit space of cidr.ts.
+ */
+export function decideSide(role: ResolvedRole, traceRoles: TraceRoles, inside: CidrSet | undefined, remote: bigint): SideDecision {
+  if (role === 'server' || traceRoles === 'both') return 'trace';
+  if (!inside) return 'pending';
+  return inside.contains(remote) ? 'skip' : 'trace';
+}
