@@ -1,5 +1,6 @@
 // End to end on the real kernel: eBPF socket tracing of a Node HTTP server and client on
-// 127.0.0.1 -> exactly one http_events row per request on each side, with the right fields.
+// 127.0.0.1 -> exactly one http_events row per request on each side (both roles traced, so the
+// client side's parsing is checked too), with the right fields.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -87,7 +88,7 @@ test('tracing a Node HTTP server and client yields exactly one http_events row p
     const other = spawn(process.execPath, ['-e', `const h = require('http'); const s = h.createServer((q, r) => r.end('x')).listen(0, '127.0.0.1', () => { const t = setInterval(() => h.get('http://127.0.0.1:' + s.address().port + '/untraced', (r) => r.resume()), 20); setTimeout(() => { clearInterval(t); process.exit(0); }, 3000); });`], { stdio: 'ignore' });
     children.push(other);
 
-    const collector = await SocketTraceCollector.start({ pids: [server.pid!, client.pid!], tracker: { bodyLimitBytes: 1024, dataAccess: 'Full' } });
+    const collector = await SocketTraceCollector.start({ pids: [server.pid!, client.pid!], traceRoles: 'both', tracker: { bodyLimitBytes: 1024, dataAccess: 'Full' } });
     const rows: HttpEventRow[] = [];
     const connStats: ConnStatsRow[] = [];
     const exited = once(client, 'exit');
@@ -195,7 +196,7 @@ test('responses far larger than the per-event payload cap still make their rows,
     const client = spawn(process.execPath, ['-e', BIG_CLIENT, String(port)], { stdio: ['pipe', 'inherit', 'inherit'] });
     children.push(client);
     // 1 KiB per event: every big response loses most of its bytes in the kernel.
-    const collector = await SocketTraceCollector.start({ pids: [server.pid!, client.pid!], maxEventBytes: 1024, tracker: { bodyLimitBytes: 16, dataAccess: 'Full' } });
+    const collector = await SocketTraceCollector.start({ pids: [server.pid!, client.pid!], traceRoles: 'both', maxEventBytes: 1024, tracker: { bodyLimitBytes: 16, dataAccess: 'Full' } });
     const rows: HttpEventRow[] = [];
     const exited = once(client, 'exit');
     client.stdin!.write('go\n');

@@ -5,7 +5,8 @@ import { SocketTraceCollector } from './socket-trace-collector.js';
 import { HTTP_EVENTS, type HttpEventRow } from '../table-store/schemas.js';
 
 export const TRACE_USAGE = `usage: loupe trace [--pid N | --cgroup PATH] [--duration 10s] [--format table|json] [--body-limit BYTES]
-  Records HTTP/1.x requests and responses with eBPF socket tracing (no code changes).
+  Records HTTP/1.x requests and responses with eBPF socket tracing (no code changes), on
+  every side the traced processes are on (a request between two of them shows twice).
   --pid N          only this process (repeatable)
   --cgroup PATH    only processes in this cgroup v2 directory or below it (absolute, or
                    relative to the cgroup2 mount), including those started after tracing begins
@@ -65,6 +66,9 @@ export async function traceCommand(args: string[]): Promise<number> {
       ...(req.pids ? { pids: req.pids } : {}),
       ...(req.cgroup ? { cgroupPath: req.cgroup.path } : {}),
       tracker: { bodyLimitBytes: req.bodyLimitBytes },
+      // A look at the processes named, client or server: every side they are on, not Pixie's
+      // once-per-request rule of the PEM and standalone tables.
+      traceRoles: 'both',
     });
   } catch (err) {
     console.error(`loupe trace: ${(err as Error).message}`);

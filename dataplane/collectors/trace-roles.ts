@@ -9,6 +9,7 @@
 // decided once its protocol shows the side. A client side met while the inside networks are not
 // known yet (cluster metadata not listed) waits: its rows are held until they are known.
 import type { CidrSet } from '../metadata/cidr.js';
+import { localInsideNetworks, type InsideNetworks, type InsideNetworkSettings } from '../metadata/inside-networks.js';
 import type { ResolvedRole } from '../protocols/types.js';
 
 export type TraceRoles = 'server' | 'both';
@@ -17,6 +18,12 @@ export const TRACE_ROLES: readonly TraceRoles[] = ['server', 'both'];
 
 /** Pixie's default: server side, plus client sides whose remote end is outside. */
 export const DEFAULT_TRACE_ROLES: TraceRoles = 'server';
+
+/** A PEM's (or the standalone mode's) trace-roles settings: the rule, and the inside networks' explicit blocks. */
+export interface TraceRoleSettings extends InsideNetworkSettings {
+  /** Default DEFAULT_TRACE_ROLES. */
+  readonly traceRoles?: TraceRoles;
+}
 
 /** trace: parse and record; skip: count bytes only; pending: parse, hold the rows until the inside networks are known. */
 export type SideDecision = 'trace' | 'skip' | 'pending';
@@ -29,4 +36,20 @@ export function decideSide(role: ResolvedRole, traceRoles: TraceRoles, inside: C
   if (role === 'server' || traceRoles === 'both') return 'trace';
   if (!inside) return 'pending';
   return inside.contains(remote) ? 'skip' : 'trace';
+}
+
+/**
+ * The socket-trace collector's options for these settings: with 'server', the inside networks
+ * (`cluster`'s, in a cluster; else the explicit blocks, or this host's addresses).
+ */
+export function traceRoleOptions(settings: TraceRoleSettings, cluster?: InsideNetworks): { traceRoles: TraceRoles; insideNetworks?: InsideNetworks } {
+  const traceRoles = settings.traceRoles ?? DEFAULT_TRACE_ROLES;
+  return traceRoles === 'server' ? { traceRoles, insideNetworks: cluster ?? localInsideNetworks(settings) } : { traceRoles };
+}
+
+/** The log line a collecting role writes at start: which sides it records, and what counts as inside. */
+export function traceRolesLogLine(inside: { readonly source: string } | undefined): { fields: { traceRoles: TraceRoles; inside?: string }; msg: string } {
+  return inside
+    ? { fields: { traceRoles: 'server', inside: inside.source }, msg: 'http_events: server sides, and client sides whose remote end is outside' }
+    : { fields: { traceRoles: 'both' }, msg: 'http_events: both sides of every connection' };
 }

@@ -3,7 +3,7 @@
 // process_stats and network_stats from /proc, stack_traces.beta from the CPU profiler (eBPF).
 // A source that fails to start or to read is reported in status() and the others go on.
 import { CpuProfiler, Symbolizer } from '../../native-bpf/index.js';
-import { SocketTraceCollector, type CollectorOptions } from '../collectors/socket-trace-collector.js';
+import { SocketTraceCollector, type CollectorOptions, type TraceRoleCounters } from '../collectors/socket-trace-collector.js';
 import { SampleCollector } from '../profiler/samples.js';
 import { toStackTraceRows } from '../profiler/stack-rows.js';
 import { NetworkStatsReader } from '../stats/network-stats.js';
@@ -181,6 +181,16 @@ export class DataCollection {
   /** Tracer loss counters, when the tracer runs. */
   get tracerCounters() {
     return this.tracer?.counters;
+  }
+
+  /** What the trace-roles rule left out (client sides into the inside networks), when the tracer runs. */
+  get traceRoleCounters(): Readonly<TraceRoleCounters> | undefined {
+    return this.tracer?.traceRoleCounters;
+  }
+
+  /** The inside networks the tracer follows (undefined: both roles traced, or no tracer). */
+  get insideNetworks() {
+    return this.tracer?.insideNetworks;
   }
 
   async stop(): Promise<void> {

@@ -6,6 +6,7 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { ApiError, toApiError } from '../../lib/kube/api-error.js';
 import { loadKubeConfig } from '../../lib/kube/kubeconfig.js';
+import type { ClusterNetworks } from '../metadata/cluster-networks.js';
 import { KubeMetadata } from '../metadata/kube.js';
 import type { KubeSource } from './config.js';
 import type { RoleLog } from './health.js';
@@ -44,11 +45,11 @@ export interface ClusterMetadata {
  * Builds the KubeMetadata, checks it may list pods and services (throws a clear error if not),
  * and starts the watches without waiting for them: `metadata.synced` says when they are listed.
  */
-export async function startClusterMetadata(src: KubeSource, opts: { log: RoleLog; nodeName?: string }): Promise<ClusterMetadata> {
+export async function startClusterMetadata(src: KubeSource, opts: { log: RoleLog; nodeName?: string; networks?: ClusterNetworks }): Promise<ClusterMetadata> {
   const kc = loadKubeConfig(src, { hint: 'or --no-kube for /proc only' });
   const server = kc.getCurrentCluster()!.server;
   await preflight(kc, server);
-  const metadata = KubeMetadata.fromKubeConfig(kc, { log: opts.log, ...(opts.nodeName ? { nodeName: opts.nodeName } : {}) });
+  const metadata = KubeMetadata.fromKubeConfig(kc, { log: opts.log, ...(opts.nodeName ? { nodeName: opts.nodeName } : {}), ...(opts.networks ? { networks: opts.networks } : {}) });
   metadata.start().then(
     () => opts.log.info({ server, ...metadata.counts() }, 'Kubernetes metadata synced'),
     (err: Error) => opts.log.error({ server, err: err.message }, 'Kubernetes metadata not synced yet; still retrying'),

@@ -5,8 +5,13 @@
 //
 // The pod cache is cluster-wide, not this node's pods only (a spec.nodeName field selector): the
 // PEM's maps also resolve peers by IP (remote_addr → pod or service), and those pods run anywhere.
+// The same watches give the socket tracer the cluster's pod and service networks, inside which a
+// client side is left to the server's PEM (collectors/trace-roles.ts); without a cluster, this
+// host's addresses (or the CIDRs given) play that part.
 import { Gauge } from 'prom-client';
 import type { CollectorOptions } from '../collectors/socket-trace-collector.js';
+import { DEFAULT_TRACE_ROLES, traceRoleOptions, traceRolesLogLine, type TraceRoleSettings } from '../collectors/trace-roles.js';
+import { ClusterNetworks } from '../metadata/cluster-networks.js';
 import { LocalMetadata } from '../metadata/local.js';
 import { NodeMetadata } from '../metadata/node.js';
 import type { MetadataView } from '../metadata/types.js';
@@ -22,7 +27,7 @@ import { startClusterMetadata } from './kube.js';
 import { connectNats } from './nats.js';
 import { agentId, natsConnectedGauge, runningAgent, startRoleServer, type RoleDeps, type RunningRole } from './role.js';
 
-export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?: CollectorOptions }): Promise<RunningRole> {
+export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?: CollectorOptions; readonly traceRoles?: TraceRoleSettings }): Promise<RunningRole> {
   const { log } = deps;
   const id = agentId('pem', c);
   // NATS first: an unreachable NATS stops the start before anything attaches to the kernel.
@@ -31,13 +36,16 @@ export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?
   teardown.add('NATS', () => nats.close());
   try {
     // The API server next: a wrong address, credentials or RBAC stops the start with what failed.
-    const cluster = c.kube ? await startClusterMetadata(c.kube, { log, ...(c.nodeName ? { nodeName: c.nodeName } : {}) }) : undefined;
+    const roles = deps.traceRoles ?? {};
+    const traceRoles = roles.traceRoles ?? DEFAULT_TRACE_ROLES;
+    const clusterNetworks = c.kube && traceRoles === 'server' ? new ClusterNetworks(roles) : undefined;
+    const cluster = c.kube ? await startClusterMetadata(c.kube, { log, ...(c.nodeName ? { nodeName: c.nodeName } : {}), ...(clusterNetworks ? { networks: clusterNetworks } : {}) }) : undefined;
     if (cluster) teardown.add('Kubernetes watches', () => cluster.metadata.stop());
     const store = new TableStore({ totalBytes: c.tableStoreBytes, maxAgeNs: BigInt(c.retentionMs) * 1_000_000n });
     const collection = await DataCollection.start({
       store,
       ...(c.sources ? { sources: c.sources } : {}),
-      ...(deps.tracer ? { tracer: deps.tracer } : {}),
+      tracer: { ...deps.tracer, ...traceRoleOptions(roles, clusterNetworks) },
       statsIntervalMs: c.statsIntervalMs,
       profilerIntervalMs: c.profilerIntervalMs,
       onError: (source, err) => log.warn({ source, err: err.message }, 'collector error'),
@@ -45,6 +53,10 @@ export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?
     teardown.add('collectors', () => collection.stop());
     for (const s of collection.status()) {
       if (s.state === 'failed') log.error({ source: s.name, err: s.lastError }, 'collector did not start; the other sources keep running');
+    }
+    if (collection.traceRoleCounters) {
+      const line = traceRolesLogLine(collection.insideNetworks);
+      log.info(line.fields, line.msg);
     }
     // Tables that stop receiving rows still age out.
     const evict = setInterval(() => store.evictExpired(), 60_000);
@@ -104,6 +116,20 @@ export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?
         this.set({ reason: 'user_buffer' }, t.lostUserBuffer);
         this.set({ reason: 'budget' }, t.budgetDrops);
         this.set({ reason: 'compat_syscall' }, t.compatSkipped);
+      },
+    });
+    new Gauge({
+      name: 'loupe_pem_tracer_client_side_skipped',
+      help: 'Client sides the trace-roles rule left out since start (their remote end is inside, where the server side is traced): connections, their data events (counted in conn_stats only), rows dropped after their side showed late, rows dropped while the inside networks were unknown.',
+      labelNames: ['what'],
+      registers,
+      collect() {
+        const t = collection.traceRoleCounters;
+        if (!t) return;
+        this.set({ what: 'connections' }, t.skippedConnections);
+        this.set({ what: 'data_events' }, t.skippedEvents);
+        this.set({ what: 'rows' }, t.skippedRows);
+        this.set({ what: 'held_rows_dropped' }, t.heldRowsDropped);
       },
     });
 

@@ -81,7 +81,9 @@ before(async () => {
   const errors: string[] = [];
   collection = await DataCollection.start({
     store,
-    tracer: { pids: [server.pid!, client.pid!] },
+    // Both sides, so the scripts meet client-side rows too (by default a request between two
+    // traced processes is recorded once, on the server side: collectors/trace-roles.ts).
+    tracer: { pids: [server.pid!, client.pid!], traceRoles: 'both' },
     tracerPollMs: 50,
     statsIntervalMs: 200,
     profilerIntervalMs: 500,

@@ -3,6 +3,7 @@
 // the query API on a loopback gRPC port, and CronScripts from a manifests directory.
 import type * as grpc from '@grpc/grpc-js';
 import type { CollectorOptions } from '../collectors/socket-trace-collector.js';
+import { traceRoleOptions, traceRolesLogLine, type TraceRoleSettings } from '../collectors/trace-roles.js';
 import { LocalMetadata } from '../metadata/local.js';
 import { DataCollection, type SourceName, type SourceStatus } from '../pem/collection.js';
 import { BROKER_SERVICE, startServer, type QueryLimitsRequest } from '../query/grpc-services.js';
@@ -20,6 +21,8 @@ export interface StandaloneOptions {
   readonly sources?: readonly SourceName[];
   /** Which processes the socket tracer watches (default every process but this one). */
   readonly tracer?: CollectorOptions;
+  /** Which sides make http_events rows (default the server side, and client sides calling outside this host). */
+  readonly traceRoles?: TraceRoleSettings;
   readonly statsIntervalMs?: number;
   readonly profilerIntervalMs?: number;
   readonly manifestsDir?: string;
@@ -54,13 +57,17 @@ export class StandaloneServer {
     const collection = await DataCollection.start({
       store,
       ...(opts.sources ? { sources: opts.sources } : {}),
-      ...(opts.tracer ? { tracer: opts.tracer } : {}),
+      tracer: { ...opts.tracer, ...traceRoleOptions(opts.traceRoles ?? {}) },
       ...(opts.statsIntervalMs ? { statsIntervalMs: opts.statsIntervalMs } : {}),
       ...(opts.profilerIntervalMs ? { profilerIntervalMs: opts.profilerIntervalMs } : {}),
       onError: (source, err) => opts.log.warn({ source, err: err.message }, 'collector error'),
     });
     for (const s of collection.status()) {
       if (s.state === 'failed') opts.log.error({ source: s.name, err: s.lastError }, 'collector did not start; the other sources keep running');
+    }
+    if (collection.traceRoleCounters) {
+      const line = traceRolesLogLine(collection.insideNetworks);
+      opts.log.info(line.fields, line.msg);
     }
     // Tables that stop receiving rows still age out.
     const evictTimer = setInterval(() => store.evictExpired(), 60_000);
