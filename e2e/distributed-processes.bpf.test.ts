@@ -1,7 +1,9 @@
 // The query roles as real processes on the real kernel: three `loupe pem` (each tracing its own
-// HTTP server, so each holds different rows), one `loupe kelvin`, one `loupe query-broker` and a
-// real nats-server, against a reference `loupe standalone` tracing all three servers. Through
-// the broker, scripts answer exactly as the reference does; a PEM stopped with SIGTERM says
+// HTTP server, so each holds different rows; the first also traces the client that calls all
+// three), one `loupe kelvin`, one `loupe query-broker` and a real nats-server, against a reference
+// `loupe standalone` tracing the three servers and the client. Each request counts once, on its
+// server's side (the client calls loopback, inside), and through the broker, scripts answer
+// exactly as the reference does; a PEM stopped with SIGTERM says
 // goodbye and the next query runs on the other two. With --tls-dir, gRPC and NATS use mutual
 // TLS, a plaintext client is refused, and `loupe run --tls-dir` prints the rows (without it, it
 // says the connection failed and to pass --tls-dir). Needs root (eBPF), like the other tracer tests.
@@ -139,18 +141,52 @@ function plan(server: number, port: number, n: number): Sent[] {
   });
 }
 
-async function send(requests: readonly Sent[]): Promise<void> {
-  for (const r of requests) {
-    const res = await fetch(`http://127.0.0.1:${r.port}${r.path}`, { method: r.method, ...(r.method === 'POST' || r.method === 'PUT' ? { body: `payload for ${r.path}` } : {}) });
-    assert.equal(res.status, r.status);
-    await res.text();
+// A traced HTTP client: per line of JSON requests on stdin, sends them in order over keep-alive
+// connections and prints one line: "ok", or what went wrong.
+const CLIENT_JS = `
+const http = require('node:http');
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const send = (r) => new Promise((resolve, reject) => {
+  const body = r.method === 'POST' || r.method === 'PUT' ? 'payload for ' + r.path : undefined;
+  const req = http.request({ host: '127.0.0.1', port: r.port, path: r.path, method: r.method, agent }, (res) => {
+    res.resume();
+    res.on('end', () => res.statusCode === r.status ? resolve() : reject(new Error(r.path + ': status ' + res.statusCode)));
+  });
+  req.on('error', reject);
+  req.end(body);
+});
+require('node:readline').createInterface({ input: process.stdin }).on('line', async (line) => {
+  try {
+    for (const r of JSON.parse(line)) await send(r);
+    console.log('ok');
+  } catch (err) {
+    console.log(String(err));
   }
+});
+`;
+
+interface HttpClient {
+  readonly pid: number;
+  send(requests: readonly Sent[]): Promise<void>;
 }
 
+function startHttpClient(): HttpClient {
+  const child = track(spawn(process.execPath, ['-e', CLIENT_JS], { stdio: ['pipe', 'pipe', 'inherit'] }));
+  return {
+    pid: child.pid!,
+    async send(requests) {
+      const answer = new Promise<string>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
+      child.stdin!.write(`${JSON.stringify(requests)}\n`);
+      assert.equal(await answer, 'ok');
+    },
+  };
+}
+
+// No trace_role filter: a request recorded on both sides (client and server traced on one node)
+// would count twice, and its client-side row would add a key of its own (the client's port).
 const COUNT_SCRIPT = `
 import px
 df = px.DataFrame(table='http_events', start_time='-10m')
-df = df[df.trace_role == 2]
 per_request = df.groupby(['local_port', 'req_method', 'req_path', 'resp_status']).agg(n=('latency', px.count))
 px.display(per_request, 'per_request')
 per_server = df.groupby('local_port').agg(n=('latency', px.count))
@@ -182,6 +218,7 @@ async function startOfWindow(windowMs = 10_000): Promise<void> {
 describe('the query roles as processes', { timeout: 240_000 }, () => {
   let nats: NatsServer;
   const servers: HttpServer[] = [];
+  let client: HttpClient;
   const pems: Loupe[] = [];
   let kelvin: Loupe;
   let broker: Loupe;
@@ -190,12 +227,13 @@ describe('the query roles as processes', { timeout: 240_000 }, () => {
   before(async () => {
     nats = await startNats();
     for (let i = 0; i < REQUESTS.length; i++) servers.push(await startHttpServer());
+    client = startHttpClient();
     const common = ['--nats', nats.url, '--listen', '127.0.0.1:0', '--health-addr', '127.0.0.1:0'];
     const started = await Promise.all([
-      ...servers.map((s, i) => startLoupe(`pem-${i}`, ['pem', ...common, '--pid', String(s.pid), '--sources', 'socket_tracer', '--memory-limit', '64Mi', '--node-name', `node-${i}`])),
+      ...servers.map((s, i) => startLoupe(`pem-${i}`, ['pem', ...common, '--pid', i === 0 ? `${s.pid},${client.pid}` : String(s.pid), '--sources', 'socket_tracer', '--memory-limit', '64Mi', '--node-name', `node-${i}`])),
       startLoupe('kelvin', ['kelvin', ...common]),
       startLoupe('query-broker', ['query-broker', ...common]),
-      startLoupe('standalone', ['standalone', '--listen', '127.0.0.1:0', '--sources', 'socket_tracer', '--memory-limit', '64Mi', '--pid', servers.map((s) => s.pid).join(',')]),
+      startLoupe('standalone', ['standalone', '--listen', '127.0.0.1:0', '--sources', 'socket_tracer', '--memory-limit', '64Mi', '--pid', [...servers.map((s) => s.pid), client.pid].join(',')]),
     ]);
     pems.push(...started.slice(0, servers.length));
     [kelvin, broker, standalone] = started.slice(servers.length) as [Loupe, Loupe, Loupe];
@@ -217,7 +255,7 @@ describe('the query roles as processes', { timeout: 240_000 }, () => {
   it('through the broker, each PEM contributes exactly its own server\'s requests, as the standalone reference sees them', async () => {
     const sent = servers.map((s, i) => plan(i, s.port, REQUESTS[i]!));
     await startOfWindow();
-    await Promise.all(sent.map(send));
+    await client.send(sent.flat());
     const expected = new Map(servers.map((s, i) => [s.port, REQUESTS[i]!]));
     const total = REQUESTS.reduce((a, b) => a + b, 0);
     const counted = (r: QueryResults) => [...perServer(r).values()].reduce((a, b) => a + b, 0);
@@ -227,8 +265,11 @@ describe('the query roles as processes', { timeout: 240_000 }, () => {
     await new Promise((r) => setTimeout(r, 1_000));
     const [distributed, reference] = await Promise.all([query(broker.address, COUNT_SCRIPT), query(standalone.address, COUNT_SCRIPT)]);
     assert.equal(distributed.stats?.agents, servers.length, 'the query ran on every PEM');
-    assert.deepEqual(perServer(distributed), expected);
+    assert.deepEqual(perServer(distributed), expected, 'each request once, on its server\'s side');
     assert.deepEqual(perServer(reference), expected);
+    // PEM 0 traced the client's three connections (one per server) and parsed none of them.
+    assert.match(await metrics(pems[0]!), /^loupe_pem_tracer_client_side_skipped\{what="connections",role="pem"\} 3$/m);
+    assert.match(pems[0]!.output(), /"inside":"this host's addresses and loopback".*"msg":"http_events: server sides, and client sides whose remote end is outside"/);
     assert.deepEqual(canonical(distributed), canonical(reference));
     const perRequest = distributed.tables.find((t) => t.name === 'per_request')!.rows.map((row) => `${Number(row[0])} ${String(row[1])} ${String(row[2])} ${Number(row[3])} ${Number(row[4])}`).sort();
     const want = new Map<string, number>();
@@ -311,7 +352,7 @@ describe('the query roles with --tls-dir', { timeout: 180_000 }, () => {
 
   it('runs a query over mutual TLS end to end (broker → Kelvin → PEM, NATS)', async () => {
     const requests = plan(0, server.port, 5);
-    await send(requests);
+    await startHttpClient().send(requests);
     await waitFor('the TLS PEM to hold the requests', async () => perServer(await query(broker.address, COUNT_SCRIPT, { security })).get(server.port) === requests.length, 30_000, 250);
     const r = await query(broker.address, COUNT_SCRIPT, { security });
     assert.equal(r.stats?.agents, 1);
