@@ -8,7 +8,8 @@ const ROLE_CODE: Record<ConnRole, number> = { unknown: 0, client: 1, server: 2 }
 const AF_INET = 2;
 const AF_INET6 = 10;
 const SOCK_STREAM = 1;
-const SYSCALL = { read: 1, write: 5, connect: 10, accept4: 12, close: 13 } as const;
+/** socket_tracer.h enum sock_syscall. */
+export const SYSCALL = { read: 1, write: 5, writev: 6, connect: 10, accept4: 12, close: 13 } as const;
 
 export interface BatchConnection {
   /** The kernel's generation: the connection's id in the batch. */
@@ -22,13 +23,18 @@ export interface BatchConnection {
   readonly noPayload?: boolean;
 }
 
-interface Row {
+/** One event as a batch row: `size` bytes moved at stream offset `position`, `payload` what was captured. */
+export interface BatchRow {
+  /** BATCH_KIND. */
   readonly kind: number;
   readonly conn: BatchConnection;
   readonly egress: boolean;
+  /** The addon's syscall code (socket_tracer.h enum sock_syscall). */
   readonly syscall: number;
   readonly timestampNs: bigint;
+  /** data: bytes moved; close: bytes sent over the connection's life. */
   readonly size: number;
+  /** data: stream offset; close: bytes received. */
   readonly position: number;
   readonly payload: Buffer;
 }
@@ -47,7 +53,13 @@ const NO_COUNTERS: TracerCounters = {
   compatSkipped: 0,
 };
 
-function endpoint(text: string): { family: number; bytes: Uint8Array; port: number } {
+interface Endpoint {
+  readonly family: number;
+  readonly bytes: Uint8Array;
+  readonly port: number;
+}
+
+function endpoint(text: string): Endpoint {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
   const addrText = m?.[1] ?? m?.[2];
   const addr = addrText === undefined ? undefined : parseIp(addrText);
@@ -60,7 +72,7 @@ function endpoint(text: string): { family: number; bytes: Uint8Array; port: numb
 }
 
 export class TracerBatchBuilder {
-  private rows: Row[] = [];
+  private rows: BatchRow[] = [];
   private readonly sent = new Map<number, number>();
   private readonly received = new Map<number, number>();
   private readonly conns = new Map<number, BatchConnection>();
@@ -95,56 +107,7 @@ export class TracerBatchBuilder {
   take(): TracerBatch {
     const rows = this.rows;
     this.rows = [];
-    const n = rows.length;
-    const b: TracerBatch = {
-      kinds: new Uint8Array(n),
-      roles: new Uint8Array(n),
-      directions: new Uint8Array(n),
-      syscalls: new Uint8Array(n),
-      noPayload: new Uint8Array(n),
-      families: new Uint16Array(n),
-      sockTypes: new Uint16Array(n),
-      localPorts: new Uint16Array(n),
-      remotePorts: new Uint16Array(n),
-      tgids: new Uint32Array(n),
-      fds: new Int32Array(n),
-      generations: new Float64Array(n),
-      sizes: new Float64Array(n),
-      positions: new Float64Array(n),
-      timestamps: new BigUint64Array(n),
-      localAddrs: new Uint8Array(16 * n),
-      remoteAddrs: new Uint8Array(16 * n),
-      payloadOffsets: new Uint32Array(n + 1),
-      payload: Buffer.concat(rows.map((r) => r.payload)),
-      counters: NO_COUNTERS,
-      stopped: false,
-    };
-    let offset = 0;
-    rows.forEach((r, i) => {
-      const local = endpoint(r.conn.local);
-      const remote = endpoint(r.conn.remote);
-      b.kinds[i] = r.kind;
-      b.roles[i] = ROLE_CODE[r.conn.role];
-      b.directions[i] = r.egress ? BATCH_DIR_EGRESS : 0;
-      b.syscalls[i] = r.syscall;
-      b.noPayload[i] = r.kind === BATCH_KIND.open && r.conn.noPayload ? 1 : 0;
-      b.families[i] = local.family;
-      b.sockTypes[i] = SOCK_STREAM;
-      b.localPorts[i] = local.port;
-      b.remotePorts[i] = remote.port;
-      b.tgids[i] = r.conn.tgid;
-      b.fds[i] = 3 + (r.conn.generation % 1000);
-      b.generations[i] = r.conn.generation;
-      b.sizes[i] = r.size;
-      b.positions[i] = r.position;
-      b.timestamps[i] = r.timestampNs;
-      b.localAddrs.set(local.bytes, 16 * i);
-      b.remoteAddrs.set(remote.bytes, 16 * i);
-      b.payloadOffsets[i] = offset;
-      offset += r.payload.length;
-    });
-    b.payloadOffsets[n] = offset;
-    return b;
+    return tracerBatch(rows);
   }
 
   private connection(generation: number): BatchConnection {
@@ -158,4 +121,59 @@ export class TracerBatchBuilder {
     this.rows.push({ kind, conn, egress, syscall, timestampNs: this.clockNs, size, position, payload });
     return this;
   }
+}
+
+/** The columns the addon's drainTracer returns for these rows. */
+export function tracerBatch(rows: readonly BatchRow[]): TracerBatch {
+  const n = rows.length;
+  const b: TracerBatch = {
+    kinds: new Uint8Array(n),
+    roles: new Uint8Array(n),
+    directions: new Uint8Array(n),
+    syscalls: new Uint8Array(n),
+    noPayload: new Uint8Array(n),
+    families: new Uint16Array(n),
+    sockTypes: new Uint16Array(n),
+    localPorts: new Uint16Array(n),
+    remotePorts: new Uint16Array(n),
+    tgids: new Uint32Array(n),
+    fds: new Int32Array(n),
+    generations: new Float64Array(n),
+    sizes: new Float64Array(n),
+    positions: new Float64Array(n),
+    timestamps: new BigUint64Array(n),
+    localAddrs: new Uint8Array(16 * n),
+    remoteAddrs: new Uint8Array(16 * n),
+    payloadOffsets: new Uint32Array(n + 1),
+    payload: Buffer.concat(rows.map((r) => r.payload)),
+    counters: NO_COUNTERS,
+    stopped: false,
+  };
+  const endpoints = new Map<BatchConnection, { local: Endpoint; remote: Endpoint }>();
+  let offset = 0;
+  rows.forEach((r, i) => {
+    let ends = endpoints.get(r.conn);
+    if (!ends) endpoints.set(r.conn, (ends = { local: endpoint(r.conn.local), remote: endpoint(r.conn.remote) }));
+    b.kinds[i] = r.kind;
+    b.roles[i] = ROLE_CODE[r.conn.role];
+    b.directions[i] = r.egress ? BATCH_DIR_EGRESS : 0;
+    b.syscalls[i] = r.syscall;
+    b.noPayload[i] = r.kind === BATCH_KIND.open && r.conn.noPayload ? 1 : 0;
+    b.families[i] = ends.local.family;
+    b.sockTypes[i] = SOCK_STREAM;
+    b.localPorts[i] = ends.local.port;
+    b.remotePorts[i] = ends.remote.port;
+    b.tgids[i] = r.conn.tgid;
+    b.fds[i] = 3 + (r.conn.generation % 1000);
+    b.generations[i] = r.conn.generation;
+    b.sizes[i] = r.size;
+    b.positions[i] = r.position;
+    b.timestamps[i] = r.timestampNs;
+    b.localAddrs.set(ends.local.bytes, 16 * i);
+    b.remoteAddrs.set(ends.remote.bytes, 16 * i);
+    b.payloadOffsets[i] = offset;
+    offset += r.payload.length;
+  });
+  b.payloadOffsets[n] = offset;
+  return b;
 }

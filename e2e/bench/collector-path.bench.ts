@@ -11,8 +11,9 @@
 // profiling). The http_events rows of one extra run are digested (time_ relative to the first
 // row), so a change to the path can be checked to leave them byte for byte the same.
 import { createHash } from 'node:crypto';
-import { BATCH_DIR_EGRESS, BATCH_KIND, type TracerBatch, type TracerCounters } from '../../native-bpf/index.js';
+import { BATCH_DIR_EGRESS, BATCH_KIND, type TracerBatch } from '../../native-bpf/index.js';
 import { SocketEventRouter } from '../../dataplane/collectors/socket-trace-collector.js';
+import { SYSCALL, tracerBatch, type BatchConnection, type BatchRow } from '../../dataplane/collectors/tracer-batch.js';
 import { HTTP_EVENTS, type HttpEventRow } from '../../dataplane/table-store/schemas.js';
 
 const REQUESTS = Number(process.env['BENCH_COLLECTOR_REQUESTS'] ?? 300_000);
@@ -29,23 +30,16 @@ const SERVER_TGID = 1;
 const T0_NS = 5_000_000_000_000n;
 const DATE0_MS = Date.UTC(2026, 0, 1);
 
-const ROLE_SERVER = 2;
-const AF_INET = 2;
-const SOCK_STREAM = 1;
-const SYSCALL = { read: 1, writev: 6, accept4: 12, close: 13 } as const;
-
 type Variant = 'length' | 'chunked';
 
-interface Row {
-  kind: number;
-  conn: number;
-  egress: boolean;
-  syscall: number;
-  timestampNs: bigint;
-  size: number;
-  position: number;
-  payload: Buffer;
-}
+/** The server's side of each keep-alive connection. */
+const CONNS: readonly BatchConnection[] = Array.from({ length: CONNECTIONS }, (_, c) => ({
+  generation: 1000 + c,
+  tgid: SERVER_TGID,
+  role: 'server',
+  local: `127.0.0.1:${SERVER_PORT}`,
+  remote: `127.0.0.1:${40_000 + c}`,
+}));
 
 const request = (k: number): Buffer => Buffer.from(`GET /r${k % PATHS} HTTP/1.1\r\nHost: 127.0.0.1:${SERVER_PORT}\r\n\r\n`);
 
@@ -63,18 +57,18 @@ function response(k: number, variant: Variant): Buffer {
  * Opens, then per request a read on one connection and the writev answering it, then closes;
  * handed to `emit` a few rows at a time (so that building them leaves no heap of garbage behind).
  */
-function traffic(variant: Variant, emit: (row: Row) => void): void {
+function traffic(variant: Variant, emit: (row: BatchRow) => void): void {
   const sent = new Array<number>(CONNECTIONS).fill(0);
   const received = new Array<number>(CONNECTIONS).fill(0);
   const data = (conn: number, egress: boolean, syscall: number, timestampNs: bigint, payload: Buffer): void => {
     const counter = egress ? sent : received;
     const position = counter[conn]!;
     counter[conn] = position + payload.length;
-    emit({ kind: BATCH_KIND.data, conn, egress, syscall, timestampNs, size: payload.length, position, payload });
+    emit({ kind: BATCH_KIND.data, conn: CONNS[conn]!, egress, syscall, timestampNs, size: payload.length, position, payload });
   };
   const none = Buffer.alloc(0);
   for (let c = 0; c < CONNECTIONS; c++) {
-    emit({ kind: BATCH_KIND.open, conn: c, egress: false, syscall: SYSCALL.accept4, timestampNs: T0_NS + BigInt(c), size: 0, position: 0, payload: none });
+    emit({ kind: BATCH_KIND.open, conn: CONNS[c]!, egress: false, syscall: SYSCALL.accept4, timestampNs: T0_NS + BigInt(c), size: 0, position: 0, payload: none });
   }
   for (let k = 0; k < REQUESTS; k++) {
     const conn = k % CONNECTIONS;
@@ -85,85 +79,20 @@ function traffic(variant: Variant, emit: (row: Row) => void): void {
   const endNs = T0_NS + BigInt(Math.round((REQUESTS * 1e9) / REQUESTS_PER_SECOND)) + 50_000n;
   for (let c = 0; c < CONNECTIONS; c++) {
     // A close row carries the bytes sent in `size` and the bytes received in `position`.
-    emit({ kind: BATCH_KIND.close, conn: c, egress: false, syscall: SYSCALL.close, timestampNs: endNs + BigInt(c), size: sent[c]!, position: received[c]!, payload: none });
+    emit({ kind: BATCH_KIND.close, conn: CONNS[c]!, egress: false, syscall: SYSCALL.close, timestampNs: endNs + BigInt(c), size: sent[c]!, position: received[c]!, payload: none });
   }
-}
-
-const NO_COUNTERS: TracerCounters = {
-  events: 0,
-  received: 0,
-  lostRingbufFull: 0,
-  lostUserBuffer: 0,
-  malformed: 0,
-  exitCloses: 0,
-  truncated: 0,
-  budgetDrops: 0,
-  connTableFull: 0,
-  readFailed: 0,
-  compatSkipped: 0,
-};
-
-/** The columns the addon's drainTracer returns for these rows. */
-function toBatch(rows: readonly Row[]): TracerBatch {
-  const n = rows.length;
-  const b: TracerBatch = {
-    kinds: new Uint8Array(n),
-    roles: new Uint8Array(n),
-    directions: new Uint8Array(n),
-    syscalls: new Uint8Array(n),
-    noPayload: new Uint8Array(n),
-    families: new Uint16Array(n),
-    sockTypes: new Uint16Array(n),
-    localPorts: new Uint16Array(n),
-    remotePorts: new Uint16Array(n),
-    tgids: new Uint32Array(n),
-    fds: new Int32Array(n),
-    generations: new Float64Array(n),
-    sizes: new Float64Array(n),
-    positions: new Float64Array(n),
-    timestamps: new BigUint64Array(n),
-    localAddrs: new Uint8Array(16 * n),
-    remoteAddrs: new Uint8Array(16 * n),
-    payloadOffsets: new Uint32Array(n + 1),
-    payload: Buffer.concat(rows.map((r) => r.payload)),
-    counters: NO_COUNTERS,
-    stopped: false,
-  };
-  let offset = 0;
-  rows.forEach((r, i) => {
-    b.kinds[i] = r.kind;
-    b.roles[i] = ROLE_SERVER;
-    b.directions[i] = r.egress ? BATCH_DIR_EGRESS : 0;
-    b.syscalls[i] = r.syscall;
-    b.families[i] = AF_INET;
-    b.sockTypes[i] = SOCK_STREAM;
-    b.localPorts[i] = SERVER_PORT;
-    b.remotePorts[i] = 40_000 + r.conn;
-    b.tgids[i] = SERVER_TGID;
-    b.fds[i] = 20 + r.conn;
-    b.generations[i] = 1000 + r.conn;
-    b.sizes[i] = r.size;
-    b.positions[i] = r.position;
-    b.timestamps[i] = r.timestampNs;
-    b.localAddrs.set([127, 0, 0, 1], 16 * i);
-    b.remoteAddrs.set([127, 0, 0, 1], 16 * i);
-    b.payloadOffsets[i] = offset;
-    offset += r.payload.length;
-  });
-  b.payloadOffsets[n] = offset;
-  return b;
 }
 
 function batches(variant: Variant): TracerBatch[] {
   const out: TracerBatch[] = [];
-  let rows: Row[] = [];
+  let rows: BatchRow[] = [];
   traffic(variant, (row) => {
     rows.push(row);
     if (rows.length < BATCH_ROWS) return;
-    out.push(toBatch(rows));
+    out.push(tracerBatch(rows));
     rows = [];
   });
-  if (rows.length > 0) out.push(toBatch(rows));
+  if (rows.length > 0) out.push(tracerBatch(rows));
   return out;
 }
 
