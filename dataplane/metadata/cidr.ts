@@ -17,7 +17,8 @@ export class CidrError extends Error {
   readonly code = 'INVALID_CIDR';
   constructor(
     readonly input: string,
-    problem: string,
+    /** What was wrong and what to write, without the input. */
+    readonly problem: string,
   ) {
     super(`"${input}": ${problem}`);
   }
