@@ -132,6 +132,18 @@ export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?
         this.set({ what: 'held_rows_dropped' }, t.heldRowsDropped);
       },
     });
+    new Gauge({
+      name: 'loupe_pem_tracer_inside_networks',
+      help: 'Blocks of the inside networks the socket tracer follows (where: all, as the collector classifies with them; kernel, those the kernel mutes client sides into). Absent while unknown, or with both roles traced.',
+      labelNames: ['where'],
+      registers,
+      collect() {
+        const inside = collection.insideNetworks;
+        if (!inside?.blocks) return;
+        this.set({ where: 'all' }, inside.blocks.cidrs.length);
+        this.set({ where: 'kernel' }, inside.inKernel);
+      },
+    });
 
     return runningAgent(address, advertise, nats, cluster, teardown);
   } catch (err) {
