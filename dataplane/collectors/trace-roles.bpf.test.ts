@@ -10,9 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import { DETECT_BYTES, SocketTracer, type SocketDataEvent, type SocketEvent, type SocketOpenEvent } from '../../native-bpf/index.js';
 import { ipToBytes, LOOPBACK, parseCidr } from '../metadata/cidr.js';
 import { FixedNetworks, HostNetworks, type InsideNetworks } from '../metadata/inside-networks.js';
-import type { HttpEventRow } from '../protocols/http-events.js';
 import { TRAFFIC_PROTOCOL } from '../protocols/types.js';
-import type { ConnStatsRow } from './conn-stats.js';
+import type { ConnStatsRow, HttpEventRow } from '../table-store/schemas.js';
 import { SocketTraceCollector } from './socket-trace-collector.js';
 import type { TraceRoles } from './trace-roles.js';
 
