@@ -43,6 +43,7 @@ test('an unknown command, an unbuilt role and bad flags each exit 2 with one lin
     [['metadata'], 2, /loupe metadata: this role is not built yet/],
     [['pem', '--listen', 'nowhere'], 2, /^loupe pem: --listen "nowhere": not HOST:PORT.*\(see loupe pem --help\)$/],
     [['kelvin', '--query-memory', 'lots'], 2, /^loupe kelvin: --query-memory "lots": not a quantity of bytes/],
+    [['standalone', '--protocols', 'http,gopher'], 2, /^loupe standalone: --protocols "http,gopher": unknown protocol gopher/],
     [['query-broker', '--listen', '127.0.0.1:0', '--nats', 'nats://127.0.0.1:1'], 1, /loupe query-broker: cannot connect to NATS at nats:\/\/127\.0\.0\.1:1/],
     [['operator', '--workers', '0'], 2, /^loupe operator: --workers: "0" must be an integer from 1 to 64/],
     [['operator', '--health-addr', 'nowhere'], 2, /^loupe operator: --health-addr: "nowhere" is not HOST:PORT/],
@@ -63,4 +64,20 @@ test('an unknown command, an unbuilt role and bad flags each exit 2 with one lin
     assert.doesNotMatch(r.stderr, /\n\s+at /, `${args.join(' ')} prints no stack trace`);
     if (code === 2 && args[0] !== 'frobnicate') assert.equal(r.stderr.trimEnd().split('\n').length, 1, `${args.join(' ')}: one line:\n${r.stderr}`);
   }
+});
+
+test('a bad variable exits 2 naming it, as a bad flag does', () => {
+  const r = loupe(['pem'], { LOUPE_DATA_ACCESS: 'Everything' });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /loupe pem: \$LOUPE_DATA_ACCESS "Everything": not one of Full, Restricted, PIIRestricted/);
+});
+
+test('loupe ROLE --help comes from the role contract, for roles not built yet too', () => {
+  for (const role of ['pem', 'kelvin', 'query-broker', 'standalone', 'metadata', 'cloud-connector']) {
+    const r = loupe([role, '--help']);
+    assert.equal(r.status, 0, `${role}: ${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`^usage: loupe ${role} \\[flags\\]`), role);
+  }
+  assert.match(loupe(['pem', '--help']).stdout, /--data-access MODE[\s\S]*\$LOUPE_DATA_ACCESS/);
+  assert.match(loupe(['cloud-connector', '--help']).stdout, /Not built yet[\s\S]*LOUPE_CLOUD_ADDR/);
 });

@@ -2,7 +2,8 @@
 // Deployment/DaemonSet the operator renders runs one role. Exit codes: what the command
 // returns; 2 for a flag or variable it cannot use (a UsageError, printed as one line naming the
 // command), an unknown command or a role not built yet; 1 for anything else that went wrong.
-import { ROLES } from '../crds/roles.js';
+import { ROLES, VIZIER_ROLE_CONTRACTS, type RoleContract } from '../crds/contract/index.js';
+import { roleUsage } from '../crds/contract/role-config.js';
 import { UsageError } from '../lib/cli.js';
 import { COMMANDS, type Command } from './commands.js';
 
@@ -52,6 +53,12 @@ async function main(argv: string[]): Promise<number> {
   const command = COMMANDS.find((c) => c.name === name);
   if (command) return run(command, args);
   if ((ROLES as readonly string[]).includes(name)) {
+    // What the operator already gives a role not built yet, from its contract.
+    const contract = (VIZIER_ROLE_CONTRACTS as Readonly<Record<string, RoleContract>>)[name];
+    if (contract && wantsHelp(args)) {
+      console.log(roleUsage(contract));
+      return 0;
+    }
     console.error(`loupe ${name}: this role is not built yet (see README.md, "Status")`);
     return 2;
   }

@@ -2,6 +2,7 @@
 // (what apiextensions.k8s.io/v1 accepts: a type on every node, no anyOf/const for enums,
 // maps as additionalProperties) and carries the matching static TypeScript type.
 import { Type, type TSchema, type Static, type TUnsafe, type ObjectOptions, type TProperties } from '@sinclair/typebox';
+import { MANIFEST_DURATION_PATTERN } from '../lib/duration.js';
 
 export { Type, type Static, type TSchema };
 
@@ -32,20 +33,10 @@ export function Quantity(opts: Doc & { default?: string }) {
   return Type.String({ pattern: QUANTITY_PATTERN, ...opts });
 }
 
-// Go-style duration as users write it in manifests ("30s", "5m", "1h30m", "14d" for retention).
-const DURATION_PATTERN = '^([0-9]+(ms|s|m|h|d))+$';
+// A duration as users write it in manifests ("30s", "5m", "1h30m", "14d" for retention): the
+// forms of lib/duration.ts's grammar that the API server admits; that grammar parses them.
 export function Duration(opts: Doc & { default?: string }) {
-  return Type.String({ pattern: DURATION_PATTERN, ...opts });
-}
-
-const DURATION_UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** Milliseconds of a manifest duration ("30s", "1h30m", "14d"); undefined if it does not match the schema's pattern. */
-export function durationToMs(text: string): number | undefined {
-  if (!new RegExp(DURATION_PATTERN).test(text)) return undefined;
-  let ms = 0;
-  for (const [, n, unit] of text.matchAll(/([0-9]+)(ms|s|m|h|d)/g)) ms += Number(n) * DURATION_UNIT_MS[unit!]!;
-  return ms;
+  return Type.String({ pattern: MANIFEST_DURATION_PATTERN, ...opts });
 }
 
 // DNS-1123 subdomain, the rule for most object names.

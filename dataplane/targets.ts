@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { UsageError } from '../lib/cli.js';
+import { parseDurationNs } from '../lib/duration.js';
 
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 
@@ -14,12 +15,11 @@ export interface CgroupTarget {
   readonly id: bigint;
 }
 
-/** "10s", "500ms", "2m", "1h" or a bare number of seconds -> milliseconds. */
+/** "10s", "500ms", "2m", "1h30m" or a bare number of seconds -> milliseconds (lib/duration.ts's grammar). */
 export function parseDuration(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim());
-  const ms = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'] : NaN;
-  if (!(ms > 0)) throw new UsageError(`--duration "${s}": must be a positive duration such as 500ms, 10s or 2m`, '--duration');
-  return Math.round(ms);
+  const ns = parseDurationNs(s, { bareNumberUnit: 's' });
+  if (ns === undefined || ns <= 0n) throw new UsageError(`--duration "${s}": must be a positive duration such as 500ms, 10s or 2m`, '--duration');
+  return Math.round(Number(ns) / 1e6);
 }
 
 /** A process id that exists and is a process, not one of its threads. */

@@ -16,11 +16,12 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { issueTls } from '../controllers/common/tls.js';
 import { repoRoot } from '../crds/generate.js';
-import { BROKER_SERVICE, callStream, insecureClient, openClient, PEM_SERVICE, type ClientSecurity } from '../dataplane/query/grpc-services.js';
+import { callStream, insecureClient, openClient, PEM_SERVICE, type ClientSecurity } from '../dataplane/query/grpc-services.js';
 import { collectFrames, type QueryResults } from '../dataplane/query/results.js';
 import { resolveScript } from '../dataplane/scripts/library.js';
 import { freePort, waitFor } from './harness/cluster.js';
-import { startLoupe as startLoupeProcess, type LoupeProcess } from './harness/loupe-process.js';
+import { startHttpServer as startStatusServer, type HttpServer } from './harness/http-server.js';
+import { query, startLoupe as startLoupeProcess, type LoupeProcess } from './harness/loupe-process.js';
 import { startNats, type NatsServer } from './harness/nats.js';
 
 const CLI = join(repoRoot(), 'dist', 'bin', 'cli.js');
@@ -48,35 +49,10 @@ after(() => {
   for (const d of scratch) rmSync(d, { recursive: true, force: true });
 });
 
-// An HTTP/1.1 server on 127.0.0.1 answering with the status its path names (/status/404 → 404);
-// prints its port once listening.
-const SERVER_JS = `
-const http = require('node:http');
-const s = http.createServer((req, res) => {
-  req.resume();
-  req.on('end', () => {
-    const status = Number((/\\/status\\/(\\d{3})/.exec(req.url) || [])[1] || 200);
-    const body = 'served ' + req.method + ' ' + req.url;
-    res.writeHead(status, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body) });
-    res.end(body);
-  });
-});
-s.keepAliveTimeout = 60000;
-s.listen(0, '127.0.0.1', () => console.log(s.address().port));
-`;
-
-interface HttpServer {
-  readonly pid: number;
-  readonly port: number;
-}
-
 async function startHttpServer(): Promise<HttpServer> {
-  const child = track(spawn(process.execPath, ['-e', SERVER_JS], { stdio: ['ignore', 'pipe', 'inherit'] }));
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
-    child.once('exit', (code) => reject(new Error(`the HTTP server exited with ${code}`)));
-  });
-  return { pid: child.pid!, port };
+  const server = await startStatusServer();
+  track(server.child);
+  return server;
 }
 
 type Loupe = LoupeProcess;
@@ -86,15 +62,6 @@ async function startLoupe(name: string, args: string[]): Promise<Loupe> {
   const loupe = await startLoupeProcess(args, { name, env: { LOUPE_LOG_LEVEL: 'info' } });
   track(loupe.child);
   return loupe;
-}
-
-async function query(address: string, script: string, opts: { entry?: string; security?: ClientSecurity } = {}): Promise<QueryResults> {
-  const client = openClient(address, opts.security);
-  try {
-    return await collectFrames(callStream(client, BROKER_SERVICE.executeScript, { script, ...(opts.entry ? { defaultEntry: opts.entry } : {}) }, undefined, 30_000));
-  } finally {
-    client.close();
-  }
 }
 
 /** `loupe run ARGS` as a user runs it: a child process, its exit code and output. */

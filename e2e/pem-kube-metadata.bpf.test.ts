@@ -12,12 +12,10 @@ import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { BROKER_SERVICE, callStream, openClient } from '../dataplane/query/grpc-services.js';
-import { collectFrames, type QueryResults } from '../dataplane/query/results.js';
 import { waitFor } from './harness/cluster.js';
 import { startKube, type KubeEnv } from './harness/kube.js';
 import { kubeTime } from './harness/kubelet.js';
-import { startLoupe as startLoupeProcess, type LoupeProcess } from './harness/loupe-process.js';
+import { query, startLoupe as startLoupeProcess, type LoupeProcess } from './harness/loupe-process.js';
 import { startNats, type NatsServer } from './harness/nats.js';
 
 const NS = 'pem-kube-e2e';
@@ -43,15 +41,6 @@ async function startLoupe(args: string[]): Promise<LoupeProcess> {
   const role = await startLoupeProcess(args, { env: { KUBERNETES_SERVICE_HOST: '', LOUPE_TLS_DIR: '' } });
   children.push(role.child);
   return role;
-}
-
-async function query(address: string, script: string): Promise<QueryResults> {
-  const client = openClient(address);
-  try {
-    return await collectFrames(callStream(client, BROKER_SERVICE.executeScript, { script }, undefined, 30_000));
-  } finally {
-    client.close();
-  }
 }
 
 let pid: number;

@@ -2,6 +2,7 @@
 // leader-election timings included, so a bad combination exits 2 naming the flags instead of
 // failing inside the elector), then the operator until SIGINT/SIGTERM.
 import { UsageError, parseFlags } from '../lib/cli.js';
+import { parseHostPort, type HostPort } from '../lib/host-port.js';
 import { defaultLeaseNamespace, runOperator, type OperatorOptions } from './main.js';
 import { DEFAULT_LEADER_TIMINGS, leaderTimingProblem, type LeaderTimings } from './runtime/leader.js';
 import type { Controller } from './runtime/types.js';
@@ -27,11 +28,13 @@ const TIMING_FLAGS: Record<keyof LeaderTimings, string> = {
   retryPeriodMs: '--retry-period',
 };
 
-function parseHostPort(s: string): { host: string; port: number } {
-  const i = s.lastIndexOf(':');
-  const port = Number(s.slice(i + 1));
-  if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--health-addr: "${s}" is not HOST:PORT (e.g. 0.0.0.0:8081)`, '--health-addr');
-  return { host: s.slice(0, i) || '0.0.0.0', port };
+/** --health-addr; an empty host (":8081") means every interface. */
+function parseHealthAddr(s: string): HostPort {
+  try {
+    return parseHostPort(s, { emptyHost: '0.0.0.0' });
+  } catch {
+    throw new UsageError(`--health-addr: "${s}" is not HOST:PORT (e.g. 0.0.0.0:8081)`, '--health-addr');
+  }
 }
 
 function parseBool(flag: string, s: string): boolean {
@@ -72,7 +75,7 @@ export function parseOperatorArgs(args: string[], env: NodeJS.ProcessEnv = proce
   const problem = leaderTimingProblem(timings, (setting) => `${TIMING_FLAGS[setting]} (${timings[setting] / 1000} s)`);
   if (problem) throw new UsageError(`leader election: ${problem}`, TIMING_FLAGS.renewDeadlineMs);
   const inCluster = !!env['KUBERNETES_SERVICE_HOST'];
-  const health = parseHostPort(values['health-addr'] ?? (inCluster ? '0.0.0.0:8081' : '127.0.0.1:8081'));
+  const health = parseHealthAddr(values['health-addr'] ?? (inCluster ? '0.0.0.0:8081' : '127.0.0.1:8081'));
   return {
     ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
     leaderElect: parseBool('--leader-elect', values['leader-elect']),

@@ -4,7 +4,6 @@ import type { KubernetesObject, V1ClusterRole, V1ClusterRoleBinding, V1Container
 import { renderVizier, tableStoreBytes, metadataClusterRoleName } from './render.js';
 import { PatchError } from '../common/patches.js';
 import { vizier, tls } from './fixtures.test-util.js';
-import { Env } from '../../crds/roles.js';
 
 const render = (spec: Record<string, unknown> = {}, versions?: Record<string, string>) => renderVizier({ vizier: vizier(spec), tls: tls(), ...(versions ? { versions } : {}) });
 const find = <T extends KubernetesObject>(objs: KubernetesObject[], kind: string, name: string) => {
@@ -82,7 +81,7 @@ test('registry applies to every image, NATS and etcd included', () => {
 test('PEM memory limit flows into the table-store limit and the JS heap bound', () => {
   const objs = render({ pem: { resources: { memoryLimit: '4Gi', memoryRequest: '3Gi' }, tableStorePercent: 50 } });
   const pem = find<V1DaemonSet>(objs, 'DaemonSet', 'vz-pem').spec!.template.spec!.containers[0]!;
-  assert.equal(envOf(pem, Env.tableStoreBytes), String(2 * 2 ** 30));
+  assert.equal(envOf(pem, 'LOUPE_TABLE_STORE_LIMIT_BYTES'), String(2 * 2 ** 30));
   assert.deepEqual(pem.resources, { requests: { memory: '3Gi', cpu: '400m' }, limits: { memory: '4Gi' } });
   assert.equal(envOf(pem, 'NODE_OPTIONS'), `--max-old-space-size=${Math.floor((2 * 2 ** 30 * 0.75) / 2 ** 20)}`);
   assert.equal(tableStoreBytes(vizier().spec), Math.floor(2 * 2 ** 30 * 0.6));
@@ -134,8 +133,8 @@ test('cloud connector exists only when spec.cloud is set and takes its key from 
   assert.ok(!render().some((o) => o.metadata!.name === 'vz-cloud-connector'));
   const objs = render({ cloud: { address: 'cloud.example:443', deployKeySecretRef: { name: 'deploy', key: 'k' } } });
   const c = find<V1Deployment>(objs, 'Deployment', 'vz-cloud-connector').spec!.template.spec!.containers[0]!;
-  assert.deepEqual(c.env!.find((e) => e.name === Env.deployKey)!.valueFrom, { secretKeyRef: { name: 'deploy', key: 'k' } });
-  assert.equal(envOf(c, Env.cloudAddr), 'cloud.example:443');
+  assert.deepEqual(c.env!.find((e) => e.name === 'LOUPE_DEPLOY_KEY')!.valueFrom, { secretKeyRef: { name: 'deploy', key: 'k' } });
+  assert.equal(envOf(c, 'LOUPE_CLOUD_ADDR'), 'cloud.example:443');
 });
 
 test('metadata storage: persistent uses a volume claim, memory a Deployment, etcd an etcd StatefulSet', () => {
@@ -148,7 +147,7 @@ test('metadata storage: persistent uses a volume claim, memory a Deployment, etc
   const etcd = render({ metadata: { storage: 'etcd' } });
   find(etcd, 'StatefulSet', 'vz-etcd');
   const md = find<V1Deployment>(etcd, 'Deployment', 'vz-metadata').spec!.template.spec!.containers[0]!;
-  assert.equal(envOf(md, Env.etcdEndpoints), 'https://vz-etcd.obs.svc:2379');
+  assert.equal(envOf(md, 'LOUPE_ETCD_ENDPOINTS'), 'https://vz-etcd.obs.svc:2379');
 });
 
 test('Kelvin replicas and memory limit are honoured and bound query memory', () => {
@@ -156,13 +155,16 @@ test('Kelvin replicas and memory limit are honoured and bound query memory', () 
   assert.equal(k.spec!.replicas, 3);
   const c = k.spec!.template.spec!.containers[0]!;
   assert.equal(c.resources!.limits!['memory'], '8Gi');
-  assert.equal(envOf(c, Env.queryMemoryBytes), String(4 * 2 ** 30));
+  assert.equal(envOf(c, 'LOUPE_QUERY_MEMORY_LIMIT_BYTES'), String(4 * 2 ** 30));
 });
 
-test('dataAccess and protocols reach the components', () => {
+test('dataAccess and protocols reach the PEMs, the roles that collect', () => {
   const objs = render({ dataAccess: 'PIIRestricted', pem: { protocols: ['http', 'dns'] } });
-  for (const c of containers(objs).filter((c) => c.args?.[0] !== '-c' && c.name !== 'etcd')) assert.equal(envOf(c, Env.dataAccess), 'PIIRestricted', c.name);
-  assert.equal(envOf(find<V1DaemonSet>(objs, 'DaemonSet', 'vz-pem').spec!.template.spec!.containers[0]!, Env.protocols), 'http,dns');
+  const pem = find<V1DaemonSet>(objs, 'DaemonSet', 'vz-pem').spec!.template.spec!.containers[0]!;
+  assert.equal(envOf(pem, 'LOUPE_DATA_ACCESS'), 'PIIRestricted');
+  assert.equal(envOf(pem, 'LOUPE_PROTOCOLS'), 'http,dns');
+  for (const c of containers(objs).filter((c) => c.name !== 'pem')) assert.equal(envOf(c, 'LOUPE_DATA_ACCESS'), undefined, c.name);
+  assert.equal(envOf(find<V1DaemonSet>(render({ pem: { protocols: [] } }), 'DaemonSet', 'vz-pem').spec!.template.spec!.containers[0]!, 'LOUPE_PROTOCOLS'), 'none');
 });
 
 test('the rollout plan sets each component\'s image version and version label', () => {

@@ -6,7 +6,10 @@ import type {
   V1PersistentVolumeClaim, V1Toleration,
 } from '@kubernetes/client-node';
 import type { Vizier, VizierSpec } from '../../crds/kinds/vizier.js';
-import { Env, Ports } from '../../crds/roles.js';
+import { CLOUD_CONNECTOR_CONTRACT, KELVIN_CONTRACT, METADATA_CONTRACT, PEM_CONTRACT, Ports, QUERY_BROKER_CONTRACT } from '../../crds/contract/index.js';
+import { toEnv } from '../../crds/contract/role-config.js';
+import { parseDurationMs } from '../../lib/duration.js';
+import { formatHostPort } from '../../lib/host-port.js';
 import { parseQuantity } from '../../lib/quantity.js';
 import { commonLabels, selectorLabels, controllerRef, ownerAnnotation, childName, VERSION_LABEL, STATEFULSET_NAME_MAX } from '../common/labels.js';
 import { applyPodPolicy, toRequirements, type ResourceSpec } from '../common/podpolicy.js';
@@ -86,6 +89,7 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
   });
 
   const natsUrl = `tls://${svc['nats']}.${ns}.svc:${Ports.natsClient}`;
+  const queryBrokerService = { host: `${svc['queryBroker']}.${ns}.svc`, port: Ports.queryBroker };
   const configData: Record<string, string> = {
     clusterName: spec.clusterName || `${ns}/${name}`,
     dataAccess: spec.dataAccess,
@@ -94,7 +98,7 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
     tableStoreLimitBytes: String(tableStoreBytes(spec)),
     natsUrl,
     metadataAddr: `${svc['metadata']}.${ns}.svc:${Ports.metadata}`,
-    queryBrokerAddr: `${svc['queryBroker']}.${ns}.svc:${Ports.queryBroker}`,
+    queryBrokerAddr: formatHostPort(queryBrokerService),
     kelvinAddr: `${svc['kelvin']}.${ns}.svc:${Ports.kelvin}`,
     metadataStorage: spec.metadata.storage,
     ...(spec.metadata.storage === 'etcd' ? { etcdEndpoints: `https://${svc['etcd']}.${ns}.svc:${Ports.etcdClient}` } : {}),
@@ -104,18 +108,9 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
   const podHash = hash(JSON.stringify(configData), input.tls.crt);
 
   const fieldEnv = (envName: string, fieldPath: string): V1EnvVar => ({ name: envName, valueFrom: { fieldRef: { fieldPath } } });
-  const commonEnv: V1EnvVar[] = [
-    fieldEnv(Env.podName, 'metadata.name'),
-    fieldEnv(Env.podNamespace, 'metadata.namespace'),
-    fieldEnv(Env.podIp, 'status.podIP'),
-    { name: Env.vizierName, value: name },
-    { name: Env.clusterName, value: configData['clusterName']! },
-    { name: Env.dataAccess, value: spec.dataAccess },
-    { name: Env.natsUrl, value: natsUrl },
-    { name: Env.metadataAddr, value: configData['metadataAddr']! },
-    { name: Env.tlsDir, value: TLS_MOUNT },
-    { name: Env.healthAddr, value: `0.0.0.0:${Ports.health}` },
-  ];
+  // Each Loupe container gets what its role contract declares (crds/contract/), nothing else.
+  const connection = { nats: natsUrl, tlsDir: TLS_MOUNT, healthAddr: { host: '0.0.0.0', port: Ports.health } };
+  const identity = { clusterName: configData['clusterName']!, vizierName: name };
   const tlsVolume: V1Volume = { name: 'tls', secret: { secretName: tlsSecretName(name), defaultMode: 0o440 } };
   const tlsMount: V1VolumeMount = { name: 'tls', mountPath: TLS_MOUNT, readOnly: true };
 
@@ -128,11 +123,11 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
     return r;
   };
 
-  const loupeContainer = (c: Component, extra: { env?: V1EnvVar[]; ports?: { name: string; port: number }[]; resources: ResourceSpec; mounts?: V1VolumeMount[] }): V1Container => ({
+  const loupeContainer = (c: Component, extra: { env: V1EnvVar[]; ports?: { name: string; port: number }[]; resources: ResourceSpec; mounts?: V1VolumeMount[] }): V1Container => ({
     name: c,
     image: image(c),
     args: [c],
-    env: [...commonEnv, ...(extra.env ?? [])],
+    env: extra.env,
     ports: [{ name: 'health', containerPort: Ports.health }, ...(extra.ports ?? []).map((p) => ({ name: p.name, containerPort: p.port }))],
     resources: toRequirements(extra.resources),
     readinessProbe: { httpGet: { path: '/readyz', port: 'health' }, periodSeconds: 5, failureThreshold: 3 },
@@ -338,10 +333,7 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
   // Metadata: one replica; its state lives where spec.metadata.storage says.
   out.push(service('metadata', [{ name: 'grpc', port: Ports.metadata }]));
   const metadataContainer = loupeContainer('metadata', {
-    env: [
-      { name: Env.metadataStorage, value: spec.metadata.storage },
-      ...(configData['etcdEndpoints'] ? [{ name: Env.etcdEndpoints, value: configData['etcdEndpoints'] }] : []),
-    ],
+    env: toEnv(METADATA_CONTRACT, { ...connection, storage: spec.metadata.storage, etcdEndpoints: configData['etcdEndpoints'] }),
     ports: [{ name: 'grpc', port: Ports.metadata }],
     resources: resourcesFor('metadata'),
     mounts: [{ name: 'data', mountPath: '/var/lib/loupe' }],
@@ -372,7 +364,7 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
       serviceAccountName: saVizier,
       automountServiceAccountToken: false,
       containers: [loupeContainer('query-broker', {
-        env: [{ name: Env.kelvinAddr, value: configData['kelvinAddr']! }],
+        env: toEnv(QUERY_BROKER_CONTRACT, connection),
         ports: [{ name: 'grpc', port: Ports.queryBroker }, { name: 'http', port: Ports.queryBrokerHttp }],
         resources: resourcesFor('query-broker'),
       })],
@@ -386,7 +378,7 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
       serviceAccountName: saKelvin,
       automountServiceAccountToken: true,
       containers: [loupeContainer('kelvin', {
-        env: [{ name: Env.queryMemoryBytes, value: String(Math.floor(parseQuantity(kelvinLimit) / 2)) }],
+        env: toEnv(KELVIN_CONTRACT, { ...connection, ...identity, queryMemory: Math.floor(parseQuantity(kelvinLimit) / 2) }),
         ports: [{ name: 'grpc', port: Ports.kelvin }],
         resources: spec.kelvin.resources,
       })],
@@ -403,12 +395,11 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
         serviceAccountName: saVizier,
         automountServiceAccountToken: false,
         containers: [loupeContainer('cloud-connector', {
-          env: [
-            { name: Env.cloudAddr, value: cloud.address },
-            { name: Env.cloudInsecureSkipVerify, value: String(cloud.insecureSkipVerify) },
-            { name: Env.queryBrokerAddr, value: configData['queryBrokerAddr']! },
-            { name: Env.deployKey, valueFrom: { secretKeyRef: { name: cloud.deployKeySecretRef.name, key: cloud.deployKeySecretRef.key } } },
-          ],
+          env: toEnv(
+            CLOUD_CONNECTOR_CONTRACT,
+            { ...connection, ...identity, cloudAddr: cloud.address, cloudInsecureSkipVerify: cloud.insecureSkipVerify, queryBrokerAddr: queryBrokerService },
+            { deployKey: cloud.deployKeySecretRef },
+          ),
           ports: [{ name: 'grpc', port: Ports.cloudConnector }],
           resources: resourcesFor('cloud-connector'),
           mounts: cloud.caSecretRef ? [{ name: 'cloud-ca', mountPath: '/etc/loupe/cloud-ca', readOnly: true }] : [],
@@ -438,14 +429,16 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
           terminationGracePeriodSeconds: 10,
           containers: [
             loupeContainer('pem', {
-              env: [
-                fieldEnv(Env.nodeName, 'spec.nodeName'),
-                { name: Env.tableStoreBytes, value: configData['tableStoreLimitBytes']! },
-                { name: Env.dataRetention, value: spec.pem.dataRetention },
-                { name: Env.protocols, value: configData['protocols']! },
-                { name: Env.hostPrefix, value: '/host' },
-                { name: 'NODE_OPTIONS', value: `--max-old-space-size=${heapMiB(spec)}` },
-              ],
+              env: toEnv(PEM_CONTRACT, {
+                ...connection,
+                ...identity,
+                dataAccess: spec.dataAccess,
+                protocols: spec.pem.protocols,
+                tableStoreBytes: tableStoreBytes(spec),
+                retention: parseDurationMs(spec.pem.dataRetention),
+                hostPrefix: '/host',
+                nodeOptions: `--max-old-space-size=${heapMiB(spec)}`,
+              }),
               ports: [{ name: 'grpc', port: Ports.pem }],
               resources: spec.pem.resources,
               mounts: [

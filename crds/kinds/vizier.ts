@@ -1,7 +1,7 @@
 import { Type, Enum, MapOf, Obj, Quantity, StringMap, Tolerations, SecretKeyRef, PodPolicy, Patch, Duration, statusBase, type Static } from '../schema.js';
 import type { KindDefinition, CustomResource } from '../definition.js';
+import { DATA_ACCESS_MODES, METADATA_STORAGE, PROTOCOLS } from '../contract/values.js';
 
-export const VIZIER_PROTOCOLS = ['http', 'pgsql', 'mysql', 'dns', 'redis'] as const;
 export const DEFAULT_VERSION = '0.1.0';
 export const DEFAULT_REGISTRY = 'ghcr.io/loupe-dev';
 
@@ -43,7 +43,7 @@ export const VizierSpec = Obj(
         ),
         tableStorePercent: Type.Integer({ default: 60, minimum: 10, maximum: 90, description: 'Share of the PEM memory limit the table store may use, in percent.' }),
         dataRetention: Duration({ default: '24h', description: 'Maximum age of rows kept in the PEM table store.' }),
-        protocols: Type.Array(Enum(VIZIER_PROTOCOLS, { description: 'A protocol to trace.' }), {
+        protocols: Type.Array(Enum(PROTOCOLS, { description: 'A protocol to trace.' }), {
           default: ['http'],
           'x-kubernetes-list-type': 'set',
           description: 'Protocols the socket tracer parses.',
@@ -70,7 +70,7 @@ export const VizierSpec = Obj(
     ),
     metadata: Obj(
       {
-        storage: Enum(['persistent', 'etcd', 'memory'] as const, {
+        storage: Enum(METADATA_STORAGE, {
           default: 'persistent',
           description: 'Where the metadata service keeps its state: a PersistentVolume, an etcd StatefulSet, or memory (lost on restart).',
         }),
@@ -79,9 +79,9 @@ export const VizierSpec = Obj(
       },
       { description: 'The metadata service.', default: {} },
     ),
-    dataAccess: Enum(['Full', 'Restricted', 'PIIRestricted'] as const, {
+    dataAccess: Enum(DATA_ACCESS_MODES, {
       default: 'Full',
-      description: 'Full: all data; Restricted: no request/response bodies; PIIRestricted: bodies and likely personal data redacted.',
+      description: 'Full: request and response bodies and headers as sent; Restricted: no bodies, headers redacted; PIIRestricted: no bodies, and e-mail, IP and MAC addresses, card and IMEI numbers redacted from headers and request paths.',
     }),
     podPolicy: PodPolicy,
     patches: Type.Array(Patch, { default: [], description: 'Patches to rendered objects, applied last.' }),

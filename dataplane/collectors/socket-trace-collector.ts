@@ -16,7 +16,8 @@ import {
 import { ipFromBytes, ipToBytes, type CidrSet } from '../metadata/cidr.js';
 import { HostNetworks, type InsideNetworks } from '../metadata/inside-networks.js';
 import { ConnectionTracker } from '../protocols/connection-tracker.js';
-import { defaultProtocolRegistry } from '../protocols/registry.js';
+import type { ProtocolName } from '../../crds/contract/values.js';
+import { protocolRegistry, type ProtocolRegistry } from '../protocols/registry.js';
 import { resolveTrackerOptions, type TrackerOptions } from '../protocols/options.js';
 import type { ConnectionMeta, Direction, ResolvedRole } from '../protocols/types.js';
 import { ConnStatsAggregator, type PairStats } from './conn-stats.js';
@@ -32,6 +33,8 @@ export interface CollectorOptions extends TracerOptions {
   traceRoles?: TraceRoles;
   /** With 'server': where a client side's remote end counts as inside (default this host's addresses and loopback). */
   insideNetworks?: InsideNetworks;
+  /** Protocols to parse (default http); those without a parser are skipped (registry.ts). */
+  protocols?: readonly ProtocolName[];
 }
 
 export interface CollectedRows {
@@ -81,7 +84,7 @@ export class SocketEventRouter {
   /** Client sides waiting for the inside networks (open or closed). */
   private readonly pending = new Set<TracedConnection>();
   private readonly upids = new Map<number, string>();
-  private readonly registry = defaultProtocolRegistry();
+  private readonly registry: ProtocolRegistry;
   private readonly options: TrackerOptions;
   private inside: CidrSet | undefined;
   private readonly counts: TraceRoleCounters = { skippedConnections: 0, skippedEvents: 0, skippedRows: 0, heldRowsDropped: 0 };
@@ -91,8 +94,10 @@ export class SocketEventRouter {
   constructor(
     tracker: Partial<TrackerOptions> = {},
     private readonly traceRoles: TraceRoles = DEFAULT_TRACE_ROLES,
+    protocols: readonly ProtocolName[] = ['http'],
   ) {
     this.options = resolveTrackerOptions(tracker);
+    this.registry = protocolRegistry(protocols);
   }
 
   // Kernel timestamps are CLOCK_MONOTONIC (as is process.hrtime); rows carry wall-clock time_.
@@ -260,8 +265,8 @@ export class SocketTraceCollector {
   ) {}
 
   static async start(opts: CollectorOptions = {}): Promise<SocketTraceCollector> {
-    const { tracker, traceRoles = DEFAULT_TRACE_ROLES, insideNetworks, ...tracerOptions } = opts;
-    const router = new SocketEventRouter(tracker, traceRoles);
+    const { tracker, traceRoles = DEFAULT_TRACE_ROLES, insideNetworks, protocols, ...tracerOptions } = opts;
+    const router = new SocketEventRouter(tracker, traceRoles, protocols);
     const inside = traceRoles === 'server' ? (insideNetworks ?? new HostNetworks()) : undefined;
     const collector = new SocketTraceCollector(await SocketTracer.start(tracerOptions), router, inside);
     collector.refreshInside();

@@ -74,6 +74,18 @@ export interface MetadataView {
   serviceByIp(ip: string, atNs?: bigint): ServiceInfo | undefined;
 }
 
+/**
+ * The deployment a query runs in: the cluster's name (what px.vizier_name() returns, as Pixie's
+ * does), the Vizier's object name and its namespace (px.vizier_namespace()); '' when unknown.
+ */
+export interface ClusterIdentity {
+  readonly clusterName: string;
+  readonly vizierName: string;
+  readonly namespace: string;
+}
+
+export const NO_IDENTITY: ClusterIdentity = { clusterName: '', vizierName: '', namespace: '' };
+
 /** A view that knows nothing: every lookup misses. */
 export const EMPTY_METADATA: MetadataView = {
   nodeName: '',

@@ -2,6 +2,7 @@
 // to the table store. http_events and conn_stats come from the socket tracer (eBPF),
 // process_stats and network_stats from /proc, stack_traces.beta from the CPU profiler (eBPF).
 // A source that fails to start or to read is reported in status() and the others go on.
+import { PEM_SOURCES, type DataAccessMode, type ProtocolName, type SourceName } from '../../crds/contract/values.js';
 import { CpuProfiler, Symbolizer } from '../../native-bpf/index.js';
 import { SocketTraceCollector, type CollectorOptions, type TraceRoleCounters } from '../collectors/socket-trace-collector.js';
 import { SampleCollector } from '../profiler/samples.js';
@@ -15,7 +16,7 @@ import { CONN_STATS, HTTP_EVENTS, NETWORK_STATS, PEM_TABLES, PROCESS_STATS, STAC
 import type { TableDefinition } from '../table-store/define-table.js';
 import type { CellValue } from '../table-store/types.js';
 
-export type SourceName = 'socket_tracer' | 'process_stats' | 'network_stats' | 'cpu_profiler';
+export type { SourceName };
 
 export interface CollectionOptions {
   readonly store: TableStore;
@@ -23,6 +24,10 @@ export interface CollectionOptions {
   readonly sources?: readonly SourceName[];
   /** Socket tracer settings; no pids/cgroup = every process but this one. */
   readonly tracer?: CollectorOptions;
+  /** What the socket tracer may record (default Full): $LOUPE_DATA_ACCESS. */
+  readonly dataAccess?: DataAccessMode;
+  /** Protocols the socket tracer parses (default http): $LOUPE_PROTOCOLS. */
+  readonly protocols?: readonly ProtocolName[];
   /** How often tracer events are drained into rows (default 250 ms). */
   readonly tracerPollMs?: number;
   /** process_stats and network_stats sampling period (default 10 s). */
@@ -77,13 +82,18 @@ export class DataCollection {
   }
 
   private async begin(): Promise<void> {
-    const wanted = new Set(this.options.sources ?? ['socket_tracer', 'process_stats', 'network_stats', 'cpu_profiler']);
+    const wanted = new Set(this.options.sources ?? PEM_SOURCES);
     const statsMs = this.options.statsIntervalMs ?? 10_000;
     for (const definition of PEM_TABLES) this.table(definition);
 
     if (wanted.has('socket_tracer')) {
       await this.startSource('socket_tracer', async (source) => {
-        this.tracer = await SocketTraceCollector.start(this.options.tracer ?? {});
+        const { tracer = {}, dataAccess, protocols } = this.options;
+        this.tracer = await SocketTraceCollector.start({
+          ...tracer,
+          ...(dataAccess ? { tracker: { ...tracer.tracker, dataAccess } } : {}),
+          ...(protocols ? { protocols } : {}),
+        });
         const http = this.table(HTTP_EVENTS);
         const conn = this.table(CONN_STATS);
         // conn_stats are cumulative samples: one row per live pair every stats period, not every poll.

@@ -1,17 +1,12 @@
 // Body capture and rendering. A parser keeps only a bounded prefix of each body (plus the total
-// size); rendering applies the data-access mode and the truncation limit.
-import { redactPii } from './pii-redaction.js';
+// size); rendering applies the data-access mode (only Full shows bodies) and the truncation limit.
 import type { CaptureOptions } from './types.js';
 
 /** Appended to a body that was cut at the limit; `*_body_size` still has the full size. */
 export const TRUNCATION_MARKER = '... [TRUNCATED]';
 
-/** Shown instead of a non-empty body in Restricted mode. */
-export const REDACTED_BODY = '<REDACTED>';
-
-// PIIRestricted redacts a little past the limit so that an address or card number straddling
-// the cut is recognised whole rather than leaking its first half.
-const REDACTION_LOOKAHEAD_BYTES = 128;
+/** Shown instead of a non-empty body outside Full mode, and of non-empty headers in Restricted mode. */
+export const REDACTED_VALUE = '<REDACTED>';
 
 /**
  * What a parser kept of a body: a prefix of at most the capture limit, and the full size. One is
@@ -62,16 +57,9 @@ export function utf8(bytes: Buffer, start: number, end: number): string {
 
 export const EMPTY_BODY = new CapturedBody(Buffer.alloc(0), 0, 0, 0);
 
-/** How many body bytes a parser must keep for these options. */
+/** How many body bytes a parser must keep for these options: none unless Full (bodies are never recorded otherwise). */
 export function bodyCaptureBytes(options: CaptureOptions): number {
-  switch (options.dataAccess) {
-    case 'Restricted':
-      return 0;
-    case 'PIIRestricted':
-      return options.bodyLimitBytes + REDACTION_LOOKAHEAD_BYTES;
-    case 'Full':
-      return options.bodyLimitBytes;
-  }
+  return options.dataAccess === 'Full' ? options.bodyLimitBytes : 0;
 }
 
 // Small first parts are copied into shared slabs, as Buffer.allocUnsafe does into its pool, but
@@ -185,19 +173,9 @@ function copyInto(target: Buffer, at: number, size: number, source: Buffer, star
 
 export function renderBody(body: CapturedBody, options: CaptureOptions): string {
   if (body.size === 0 && !body.cut) return '';
-  switch (options.dataAccess) {
-    case 'Restricted':
-      return REDACTED_BODY;
-    case 'Full': {
-      if (isWhole(body, options)) return body.text();
-      return decodeUtf8Prefix(body.prefix, options.bodyLimitBytes) + TRUNCATION_MARKER;
-    }
-    case 'PIIRestricted': {
-      const redacted = redactPii(body.text());
-      if (isWhole(body, options)) return redacted;
-      return decodeUtf8Prefix(Buffer.from(redacted, 'utf8'), options.bodyLimitBytes) + TRUNCATION_MARKER;
-    }
-  }
+  if (options.dataAccess !== 'Full') return REDACTED_VALUE;
+  if (isWhole(body, options)) return body.text();
+  return decodeUtf8Prefix(body.prefix, options.bodyLimitBytes) + TRUNCATION_MARKER;
 }
 
 /** The whole body was captured and fits the limit (a body with lost bytes is shown as cut). */

@@ -1,11 +1,11 @@
 // http_events rows (declared in table-store/schemas.ts): one per request/response pair.
 import type { HttpEventRow } from '../table-store/schemas.js';
-import { renderBody } from './body.js';
+import { REDACTED_VALUE, renderBody } from './body.js';
 import type { HeaderFields } from './http1-head.js';
 import type { HttpRequest, HttpResponse } from './http1.js';
 import { redactPii } from './pii-redaction.js';
 import { RecentValues } from './recent-values.js';
-import { TRACE_ROLE, type SessionContext } from './types.js';
+import { TRACE_ROLE, type CaptureOptions, type SessionContext } from './types.js';
 
 export { headersToJson, headerValue } from './http1-head.js';
 
@@ -39,12 +39,12 @@ export class HttpEventRowBuilder {
       major_version: response.majorVersion,
       minor_version: response.minorVersion,
       content_type: this.contentTypeOf(response.fields, request.fields),
-      req_headers: request.fields.toJson(),
+      req_headers: renderHeaders(request.fields.toJson(), options),
       req_method: request.method,
       req_path: options.dataAccess === 'PIIRestricted' ? redactPii(request.target) : request.target,
       req_body: renderBody(request.body, options),
       req_body_size: request.body.size,
-      resp_headers: response.fields.toJson(),
+      resp_headers: renderHeaders(response.fields.toJson(), options),
       resp_status: response.status,
       resp_message: response.reason,
       resp_body: renderBody(response.body, options),
@@ -60,6 +60,15 @@ export class HttpEventRowBuilder {
     const fromRequest = this.contentTypes.get(request);
     return fromRequest !== NO_CONTENT_TYPE ? fromRequest : HTTP_CONTENT_TYPE.unknown;
   }
+}
+
+/**
+ * Header JSON per data-access mode, as Pixie treats its sensitive header columns: as sent (Full),
+ * withheld (Restricted), personal data redacted (PIIRestricted). No headers stay '{}'.
+ */
+function renderHeaders(json: string, options: CaptureOptions): string {
+  if (options.dataAccess === 'Full' || json === '{}') return json;
+  return options.dataAccess === 'Restricted' ? REDACTED_VALUE : redactPii(json);
 }
 
 // Most connections repeat one content type: remember the last answer.

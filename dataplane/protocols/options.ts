@@ -1,5 +1,6 @@
 // Socket-tracer parsing options: defaults and validation of whatever the configuration supplied.
-import { DATA_ACCESS_MODES, type CaptureOptions, type DataAccessMode } from './types.js';
+import { DATA_ACCESS_MODES, type DataAccessMode } from '../../crds/contract/values.js';
+import type { CaptureOptions } from './types.js';
 
 export interface TrackerOptions extends CaptureOptions {
   /** Unparsed bytes kept per direction; an HTTP head longer than this is dropped as garbage. */

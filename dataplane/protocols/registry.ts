@@ -1,4 +1,5 @@
 // The protocols the socket tracer knows, in detection priority order.
+import { PROTOCOLS, type ProtocolName } from '../../crds/contract/values.js';
 import { http1Protocol } from './http1-protocol.js';
 import type { DetectContext, MessageKind, ProtocolParser, TableRecord, TableRow } from './types.js';
 
@@ -59,8 +60,27 @@ export class ProtocolRegistry {
   }
 }
 
+/** The built parsers, by the names the role contract lists (crds/contract/values.ts PROTOCOLS). */
+const BUILT: Readonly<Partial<Record<ProtocolName, ProtocolParser>>> = { http: http1Protocol };
+
+/** A registry of the named protocols that have a parser, in PROTOCOLS order. */
+export function protocolRegistry(names: readonly ProtocolName[]): ProtocolRegistry {
+  const registry = new ProtocolRegistry();
+  for (const name of PROTOCOLS) {
+    const parser = BUILT[name];
+    if (parser && names.includes(name)) registry.register(parser);
+  }
+  return registry;
+}
+
+/** The named protocols without a parser yet: a role logs them once and goes on without them. */
+export function unbuiltProtocols(names: readonly ProtocolName[]): ProtocolName[] {
+  return names.filter((name) => BUILT[name] === undefined);
+}
+
+/** Every built parser. */
 export function defaultProtocolRegistry(): ProtocolRegistry {
-  return new ProtocolRegistry().register(http1Protocol);
+  return protocolRegistry(PROTOCOLS);
 }
 
 /** The rows of one protocol's table. Table names are unique per registry, so the narrowing holds. */

@@ -3,6 +3,7 @@
 // stream is either the requests or the responses, and the parser's session turns them into
 // table rows. New protocols (PostgreSQL, MySQL, DNS, Redis) implement ProtocolParser and are
 // registered next to HTTP; nothing else changes.
+import type { DataAccessMode } from '../../crds/contract/values.js';
 import type { StreamBuffer } from './stream-buffer.js';
 
 export type Direction = 'egress' | 'ingress';
@@ -47,13 +48,6 @@ export const TRAFFIC_PROTOCOL = {
   redis: 7,
 } as const;
 
-/**
- * Who may see payloads: Full; Restricted (no bodies); PIIRestricted (bodies and the request path
- * with e-mails, card numbers and IP addresses redacted).
- */
-export type DataAccessMode = 'Full' | 'Restricted' | 'PIIRestricted';
-
-export const DATA_ACCESS_MODES: readonly DataAccessMode[] = ['Full', 'Restricted', 'PIIRestricted'];
 
 export interface CaptureOptions {
   /** Bodies longer than this are cut and marked. */

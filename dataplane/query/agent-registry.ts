@@ -27,6 +27,9 @@ export interface AgentInfo {
   readonly tables: readonly TableSchema[];
   /** The protocol version of the agent's build (protocol-version.ts). */
   readonly protocolVersion: number;
+  /** The cluster's name ($LOUPE_CLUSTER_NAME) and the Vizier the agent belongs to, when set. */
+  readonly cluster?: string;
+  readonly vizier?: string;
 }
 
 export interface AgentState extends AgentInfo {
@@ -42,7 +45,8 @@ type Announcement = Omit<AgentInfo, 'protocolVersion'> & { readonly protocolVers
 
 function isAnnouncement(value: unknown): value is Announcement {
   const v = value as Partial<AgentInfo> | null;
-  return !!v && typeof v.id === 'string' && (v.kind === 'pem' || v.kind === 'kelvin') && typeof v.address === 'string' && typeof v.hostname === 'string' && Array.isArray(v.tables);
+  const optionalText = (x: unknown) => x === undefined || typeof x === 'string';
+  return !!v && typeof v.id === 'string' && (v.kind === 'pem' || v.kind === 'kelvin') && typeof v.address === 'string' && typeof v.hostname === 'string' && Array.isArray(v.tables) && optionalText(v.cluster) && optionalText(v.vizier);
 }
 
 export interface AgentRegistryOptions {

@@ -11,6 +11,7 @@
 // (PROTOCOL_VERSION_HEADER); plans name the version they are written in, and the frames of the
 // answer come back in that version.
 import * as grpc from '@grpc/grpc-js';
+import { formatHostPort, parseHostPort } from '../../lib/host-port.js';
 import type { Plan } from '../pxl/plan.js';
 import { THIS_BUILD, type Protocol } from './protocol-version.js';
 import { decodeFrame, encodeFrame, parseWithBigInts, stringifyWithBigInts, type StreamFrame } from './wire.js';
@@ -195,13 +196,12 @@ export function insecureClient(address: string): grpc.Client {
   return openClient(address);
 }
 
-/** Binds `bind` (port 0 picks one); insecure unless `credentials` say otherwise (mutual TLS in a Vizier). */
-export async function startServer(bind: string, add: (server: grpc.Server) => void, credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure()): Promise<{ server: grpc.Server; address: string }> {
+/** Binds `bind`, a HOST:PORT (port 0 picks one); insecure unless `credentials` say otherwise (mutual TLS in a Vizier). */
+export async function startServer(bind: string, add: (server: grpc.Server) => void, credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure()): Promise<{ server: grpc.Server; address: string; port: number }> {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 << 20 });
   add(server);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(bind, credentials, (err, p) => (err ? reject(err) : resolve(p))),
   );
-  const host = bind.slice(0, bind.lastIndexOf(':'));
-  return { server, address: `${host}:${port}` };
+  return { server, address: formatHostPort({ host: parseHostPort(bind).host, port }), port };
 }

@@ -4,7 +4,7 @@
 //   Broker: compiles against the tables the PEMs announced, splits the plan, asks a Kelvin.
 //   Local:  compiles and runs the whole plan in-process (the standalone mode's API).
 import type * as grpc from '@grpc/grpc-js';
-import type { MetadataView } from '../metadata/types.js';
+import type { ClusterIdentity, MetadataView } from '../metadata/types.js';
 import { executePlan } from '../pxl/exec/executor.js';
 import type { ExecLimits } from '../pxl/exec/operator.js';
 import { compilePxl, type CompiledQuery } from '../pxl/compiler/compile.js';
@@ -118,6 +118,7 @@ export interface PemHandlerOptions {
   readonly metadata?: MetadataView;
   /** The build this PEM is (default this one's). */
   readonly protocol?: Protocol;
+  readonly identity?: ClusterIdentity;
 }
 
 export function pemHandlers(opts: PemHandlerOptions): grpc.UntypedServiceImplementation {
@@ -130,7 +131,7 @@ export function pemHandlers(opts: PemHandlerOptions): grpc.UntypedServiceImpleme
         const controller = cancelSignal(call);
         const bridges = new StreamSenderBridges(call, version);
         // A PEM fragment ends in bridge sinks only: its output goes out through `bridges`.
-        const results = executePlan(plan, { source: opts.source, bridges, signal: controller.signal, limits: execLimits(call.request.limits), ...(opts.metadata ? { metadata: opts.metadata } : {}) });
+        const results = executePlan(plan, { source: opts.source, bridges, signal: controller.signal, limits: execLimits(call.request.limits), ...(opts.metadata ? { metadata: opts.metadata } : {}), ...(opts.identity ? { identity: opts.identity } : {}) });
         for await (const r of results) throw new Error(`a PEM fragment produced rows for display "${r.sink}"; PEM fragments end in bridges only`);
       }),
   };
@@ -140,6 +141,7 @@ const NO_TABLES: TableSource = { schema: () => undefined, tableNames: () => [], 
 
 export interface KelvinHandlerOptions {
   readonly metadata?: MetadataView;
+  readonly identity?: ClusterIdentity;
   /** Bytes of PEM output Kelvin buffers before failing the query (default 256 MiB). */
   readonly maxBufferedBytes?: number;
   /** Operator state a query may hold here: the default, and the most a request may ask for. */
@@ -186,7 +188,7 @@ export function kelvinHandlers(opts: KelvinHandlerOptions = {}): grpc.UntypedSer
           }));
           const bridgeIds = plan.nodes.flatMap((n) => (n.op === 'bridge_source' ? [n.bridge] : []));
           const bridges = new StreamReceiverBridges(streams, bridgeIds, opts.maxBufferedBytes);
-          const results = executePlan(plan, { source: NO_TABLES, bridges, signal: controller.signal, limits: cappedLimits(limits, opts.maxMemoryBytes), ...(opts.metadata ? { metadata: opts.metadata } : {}) });
+          const results = executePlan(plan, { source: NO_TABLES, bridges, signal: controller.signal, limits: cappedLimits(limits, opts.maxMemoryBytes), ...(opts.metadata ? { metadata: opts.metadata } : {}), ...(opts.identity ? { identity: opts.identity } : {}) });
           try {
             yield* encodedIn(version, resultFrames(results, plan, started, pems.length));
           } catch (err) {
@@ -263,6 +265,7 @@ export function brokerHandlers(opts: BrokerHandlerOptions): grpc.UntypedServiceI
 export interface LocalHandlerOptions {
   readonly source: TableSource;
   readonly metadata?: MetadataView;
+  readonly identity?: ClusterIdentity;
   readonly defaultLimits?: QueryLimitsRequest;
   /** The build this server is (default this one's). */
   readonly protocol?: Protocol;
@@ -273,7 +276,7 @@ export async function* runScriptLocally(req: ScriptRequest, opts: LocalHandlerOp
   const started = performance.now();
   const { plan } = await compileRequest(req, schemasOf(opts.source));
   const limits = execLimits({ ...opts.defaultLimits, ...req.limits });
-  yield* resultFrames(executePlan(plan, { source: opts.source, limits, ...(signal ? { signal } : {}), ...(opts.metadata ? { metadata: opts.metadata } : {}) }), plan, started);
+  yield* resultFrames(executePlan(plan, { source: opts.source, limits, ...(signal ? { signal } : {}), ...(opts.metadata ? { metadata: opts.metadata } : {}), ...(opts.identity ? { identity: opts.identity } : {}) }), plan, started);
 }
 
 export function localBrokerHandlers(opts: LocalHandlerOptions): grpc.UntypedServiceImplementation {

@@ -1,22 +1,12 @@
 import assert from 'node:assert/strict';
 import type { NetworkInterfaceInfo } from 'node:os';
 import { describe, it } from 'node:test';
-import { advertiseAddress, formatHostPort, parseHostPort } from './address.js';
+import { advertiseAddress } from './address.js';
 
-const s = (value: string) => ({ value, from: '--listen' });
 const iface = (address: string, internal: boolean, family: 'IPv4' | 'IPv6' = 'IPv4') => ({ address, internal, family }) as NetworkInterfaceInfo;
 const interfaces = { lo: [iface('127.0.0.1', true)], eth0: [iface('fe80::1', false, 'IPv6'), iface('10.0.3.7', false)] };
 
 describe('role addresses', () => {
-  it('parses and formats HOST:PORT, IPv6 in brackets', () => {
-    assert.deepEqual(parseHostPort(s('127.0.0.1:12345')), { host: '127.0.0.1', port: 12345 });
-    assert.deepEqual(parseHostPort(s('node-1.example:0')), { host: 'node-1.example', port: 0 });
-    assert.deepEqual(parseHostPort(s('[::1]:80')), { host: '::1', port: 80 });
-    assert.equal(formatHostPort({ host: '::1', port: 80 }), '[::1]:80');
-    assert.equal(formatHostPort({ host: '10.0.0.1', port: 80 }), '10.0.0.1:80');
-    for (const bad of ['', ':80', '127.0.0.1', '127.0.0.1:', '::1:80', '[nothost]:80', 'a:b', 'a:123456', 'a b:1']) assert.throws(() => parseHostPort(s(bad)), /--listen/, bad);
-  });
-
   it('announces --advertise, else $POD_IP, else the bound address, else a dialable address of this host', () => {
     const bound = { host: '127.0.0.1', port: 41000 };
     assert.deepEqual(advertiseAddress(bound, { host: 'pem.example', port: 12345 }, '10.9.9.9', interfaces), { host: 'pem.example', port: 12345 });

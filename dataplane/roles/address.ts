@@ -1,26 +1,6 @@
-// HOST:PORT values: what a role binds, and what it tells NATS others should dial.
-import { isIP } from 'node:net';
+// What a role tells NATS others should dial.
 import type { NetworkInterfaceInfo } from 'node:os';
-import { fail, type Setting } from './settings.js';
-
-export interface HostPort {
-  readonly host: string;
-  readonly port: number;
-}
-
-/** "127.0.0.1:12345", "[::1]:0", "node-1:12345"; port 0 asks for a free one when binding. */
-export function parseHostPort(s: Setting): HostPort {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(s.value.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) fail(s, 'not HOST:PORT; write e.g. 127.0.0.1:12345, [::1]:12345 or 0.0.0.0:0 (port 0 picks a free one)');
-  const host = m[1] ?? m[2]!;
-  if (m[1] !== undefined && isIP(host) !== 6) fail(s, `[${host}] is not an IPv6 address`);
-  return { host, port };
-}
-
-export function formatHostPort({ host, port }: HostPort): string {
-  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
-}
+import type { HostPort } from '../../lib/host-port.js';
 
 const UNSPECIFIED = new Set(['0.0.0.0', '::', '']);
 

@@ -10,12 +10,12 @@ import { UsageError } from '../../lib/cli.js';
 import { HealthServer } from '../../lib/health-server.js';
 import { createLogger } from '../../lib/logger.js';
 import type { CollectorOptions } from '../collectors/socket-trace-collector.js';
-import { formatHostPort } from './address.js';
+import { formatHostPort } from '../../lib/host-port.js';
 import { resolveTracerTarget } from './collection-flags.js';
 import { parseRoleArgs, USAGE, type QueryRole, type RoleConfig } from './config.js';
 import { roleRegistry } from './health.js';
 import { untilSignal } from './lifecycle.js';
-import type { RoleDeps, RunningRole } from './role.js';
+import { announcedIdentity, type RoleDeps, type RunningRole } from './role.js';
 import { loadInternalTls, type InternalTls } from './tls.js';
 
 export const QUERY_ROLES: readonly QueryRole[] = ['pem', 'kelvin', 'query-broker'];
@@ -24,9 +24,8 @@ export interface RoleCommandOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-function roleLogger(role: QueryRole, pod: string | undefined): Logger {
-  const log = createLogger(role);
-  return pod ? log.child({ pod }) : log;
+function roleLogger(config: RoleConfig): Logger {
+  return createLogger(config.role).child({ ...(config.pod ? { pod: config.pod } : {}), ...('identity' in config ? announcedIdentity(config.identity) : {}) });
 }
 
 async function startRole(c: RoleConfig, deps: RoleDeps, tracer: CollectorOptions | undefined): Promise<RunningRole> {
@@ -47,7 +46,7 @@ export async function roleCommand(role: QueryRole, args: string[], opts: RoleCom
   const tls: InternalTls | undefined = config.tlsDir ? loadInternalTls(config.tlsDir) : undefined;
   const tracer: CollectorOptions | undefined = config.role === 'pem' ? resolveTracerTarget(config.target) : undefined;
 
-  const log = roleLogger(role, config.pod);
+  const log = roleLogger(config);
   let running: RunningRole | undefined;
   const ready = () => running?.readiness() ?? { ready: false, detail: 'starting' };
   const registry = roleRegistry(role, ready);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseBrokerArgs, parseKelvinArgs, parsePemArgs, type KelvinConfig, type PemConfig } from './config.js';
-import { RoleConfigError } from './settings.js';
+import { RoleConfigError } from '../../crds/contract/role-config.js';
 
 const pem = (args: string[], env: NodeJS.ProcessEnv = {}) => parsePemArgs(args, env) as PemConfig;
 const kelvin = (args: string[], env: NodeJS.ProcessEnv = {}) => parseKelvinArgs(args, env) as KelvinConfig;
@@ -83,6 +83,23 @@ describe('query role configuration', () => {
     assert.deepEqual(pem(['--cgroup', 'system.slice/x.service']).target, { cgroup: 'system.slice/x.service' });
   });
 
+  it('reads what to record and who it is: data access, protocols, cluster and Vizier name, from the environment or flags', () => {
+    const defaults = pem([]);
+    assert.equal(defaults.dataAccess, 'Full');
+    assert.deepEqual(defaults.protocols, ['http']);
+    assert.deepEqual(defaults.identity, { clusterName: '', vizierName: '', namespace: '' });
+    const env = { LOUPE_DATA_ACCESS: 'PIIRestricted', LOUPE_PROTOCOLS: 'http,dns', LOUPE_CLUSTER_NAME: 'prod-eu', LOUPE_VIZIER_NAME: 'vz', POD_NAMESPACE: 'obs', POD_NAME: 'p' };
+    const c = pem([], env);
+    assert.equal(c.dataAccess, 'PIIRestricted');
+    assert.deepEqual(c.protocols, ['http', 'dns']);
+    assert.deepEqual(c.identity, { clusterName: 'prod-eu', vizierName: 'vz', namespace: 'obs' });
+    assert.deepEqual(kelvin([], env).identity, { clusterName: 'prod-eu', vizierName: 'vz', namespace: 'obs' });
+    const flagged = pem(['--data-access', 'Restricted', '--protocols', 'none', '--cluster-name', 'staging', '--vizier-name', 'vz2'], env);
+    assert.equal(flagged.dataAccess, 'Restricted');
+    assert.deepEqual(flagged.protocols, [], 'none is the empty list, not the default');
+    assert.deepEqual(flagged.identity, { clusterName: 'staging', vizierName: 'vz2', namespace: 'obs' });
+  });
+
   it('names the flag or variable, the value and the problem', () => {
     rejects(() => pem(['--listen', 'nowhere']), '--listen', /--listen "nowhere": not HOST:PORT/);
     rejects(() => pem(['--listen', '127.0.0.1:70000']), '--listen', /not HOST:PORT/);
@@ -104,6 +121,11 @@ describe('query role configuration', () => {
     rejects(() => parseBrokerArgs(['--advertise', '1.2.3.4:5'], {}), '--advertise', /Unknown option '--advertise'/);
     rejects(() => kelvin(['--sources', 'x']), '--sources', /Unknown option/);
     rejects(() => pem(['extra']), 'loupe pem', /Unexpected argument 'extra'/);
+    rejects(() => pem([], { LOUPE_DATA_ACCESS: 'full' }), '$LOUPE_DATA_ACCESS', /\$LOUPE_DATA_ACCESS "full": not one of Full, Restricted, PIIRestricted/);
+    rejects(() => pem(['--data-access', 'None']), '--data-access', /not one of Full, Restricted, PIIRestricted/);
+    rejects(() => pem([], { LOUPE_PROTOCOLS: 'http,gopher' }), '$LOUPE_PROTOCOLS', /unknown protocol gopher; choose from http, pgsql, mysql, dns, redis \(or none\)/);
+    rejects(() => pem(['--cluster-name', ' ']), '--cluster-name', /--cluster-name: empty/);
+    rejects(() => parseBrokerArgs(['--data-access', 'Full'], {}), '--data-access', /Unknown option '--data-access'/);
   });
 
   it('an empty environment variable counts as unset', () => {

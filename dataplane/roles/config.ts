@@ -1,98 +1,16 @@
 // `loupe pem`, `loupe kelvin` and `loupe query-broker`: flags and environment → a typed
-// configuration. Pure (no file, network or /proc access): the pid/cgroup check, the TLS files
-// and the connections come later, in command.ts.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { Env, Ports } from '../../crds/roles.js';
-import type { SourceName } from '../pem/collection.js';
-import { parseHostPort, type HostPort } from './address.js';
-import { parseSources, parseTracerTarget, SOURCES, type TracerTarget } from './collection-flags.js';
-import { bytesSetting, envSetting, intervalSetting, natsUrlSetting, pick, retentionSetting, RoleConfigError, type Setting } from './settings.js';
+// configuration, by the role contract (crds/contract/, parsed by its role-config.ts). Pure (no
+// file, network or /proc access): the pid/cgroup check, the TLS files and the connections come
+// later, in command.ts.
+import { KELVIN_CONTRACT, PEM_CONTRACT, Ports, QUERY_BROKER_CONTRACT, DEFAULT_PEM_MEMORY_LIMIT, TABLE_STORE_SHARE, type DataAccessMode, type ProtocolName, type SourceName } from '../../crds/contract/index.js';
+import type { HostPort } from '../../lib/host-port.js';
+import { parseRoleConfig, RoleConfigError, roleUsage, type RawSetting } from '../../crds/contract/role-config.js';
+import type { ClusterIdentity } from '../metadata/types.js';
+import { tracerTarget, type TracerTarget } from './collection-flags.js';
 
 export type QueryRole = 'pem' | 'kelvin' | 'query-broker';
 
-export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
-export const DEFAULT_HEALTH_ADDR = '127.0.0.1:0';
-const DEFAULT_MEMORY_LIMIT = 2 ** 30;
-/** Share of --memory-limit the table store holds (as in `loupe standalone`). */
-const TABLE_STORE_SHARE = 0.6;
-const MIN_MEMORY_LIMIT = 16 * 2 ** 20;
-const MIN_TABLE_STORE = 8 * 2 ** 20;
-const MIN_QUERY_MEMORY = 16 * 2 ** 20;
-/** The operator sets it from status.podIP. */
-const POD_IP = Env.podIp;
-
-const COMMON_USAGE = (port: number) => `  --nats URL             NATS (default $${Env.natsUrl}, else ${DEFAULT_NATS_URL})
-  --listen HOST:PORT     gRPC address to bind (default 127.0.0.1:${port}; in a pod, where
-                         $${Env.podName} is set, 0.0.0.0:${port}); port 0 picks a free one
-  --health-addr HOST:PORT
-                         /healthz, /readyz, /metrics (default $${Env.healthAddr}, else
-                         ${DEFAULT_HEALTH_ADDR}: a free loopback port, logged in the "listening" line)
-  --tls-dir DIR          mutual TLS for gRPC and NATS with DIR/ca.crt, tls.crt, tls.key
-                         (default $${Env.tlsDir}; none: plaintext, for one host)`;
-
-const ADVERTISE_USAGE = `  --advertise HOST:PORT  address announced over NATS for others to dial (default $${POD_IP}:PORT
-                         when set, else the bound address; bound to 0.0.0.0: this host's
-                         first non-loopback IPv4 address)`;
-
-const KUBE_USAGE = `  --kubeconfig PATH      pods, services and EndpointSlices from this cluster's API (default in a
-                         pod, where $KUBERNETES_SERVICE_HOST is set: the in-cluster service account)
-  --no-kube              no Kubernetes API: metadata from /proc only, pod and service names empty`;
-
-const STARTED = `Logs JSON lines on stdout; once serving, one line {"msg":"listening","address":HOST:PORT,
-"advertise":...,"health":HOST:PORT}. SIGINT/SIGTERM stop it cleanly.`;
-
-export const PEM_USAGE = `usage: loupe pem [--nats URL] [--listen HOST:PORT] [--advertise HOST:PORT] [--node-name N]
-                [--memory-limit Q] [--retention D] [--sources LIST] [--pid N,N | --cgroup PATH]
-                [--stats-interval D] [--profile-interval D] [--health-addr HOST:PORT] [--tls-dir DIR]
-                [--kubeconfig PATH | --no-kube]
-
-A node's agent: collects into an in-memory table store, runs query fragments for Kelvin, and
-announces itself (and its tables) over NATS. Needs root (or CAP_BPF + CAP_PERFMON) for eBPF.
-
-${COMMON_USAGE(Ports.pem)}
-${ADVERTISE_USAGE}
-  --node-name N          this node's name (default $${Env.nodeName}, else the hostname)
-  --memory-limit Q       the PEM's memory; 60% of it holds rows (default: the table store takes
-                         $${Env.tableStoreBytes} bytes when set, else 60% of 1Gi)
-  --retention D          maximum age of rows, e.g. 30m, 24h, 14d (default $${Env.dataRetention}, else 24h)
-  --sources LIST         comma-separated: ${SOURCES.slice(0, 3).join(', ')},
-                         ${SOURCES.slice(3).join(', ')} (default all)
-  --pid N,N              trace only these processes (repeatable)
-  --cgroup PATH          trace only this cgroup v2 directory and below (absolute, or relative to
-                         the cgroup2 mount); neither: every process but the PEM itself
-  --stats-interval D     process_stats / network_stats / conn_stats period (default 10s)
-  --profile-interval D   how often CPU stacks become stack_traces.beta rows (default 30s)
-${KUBE_USAGE}
-                         Ready (/readyz) once pods and services have been listed.
-
-${STARTED}`;
-
-export const KELVIN_USAGE = `usage: loupe kelvin [--nats URL] [--listen HOST:PORT] [--advertise HOST:PORT] [--query-memory Q]
-                   [--health-addr HOST:PORT] [--tls-dir DIR] [--kubeconfig PATH | --no-kube]
-
-Merges what the PEMs send for a query (partial aggregates, joins, limits) and streams the
-result to the query broker; announces itself over NATS.
-
-${COMMON_USAGE(Ports.kelvin)}
-${ADVERTISE_USAGE}
-  --query-memory Q       operator state and buffered PEM output one query may hold
-                         (default $${Env.queryMemoryBytes}, else 256Mi)
-${KUBE_USAGE}
-                         (Kelvin runs the metadata functions of maps after an aggregate or join).
-
-${STARTED}`;
-
-export const BROKER_USAGE = `usage: loupe query-broker [--nats URL] [--listen HOST:PORT] [--health-addr HOST:PORT] [--tls-dir DIR]
-
-The query API (\`loupe run --server HOST:PORT px/NAME\`): keeps the live PEMs and Kelvins from
-their NATS announcements, compiles against the PEMs' tables, splits the plan and asks a Kelvin.
-Ready once it has heard from an agent.
-
-${COMMON_USAGE(Ports.queryBroker)}
-
-${STARTED}`;
-
-export const USAGE: Readonly<Record<QueryRole, string>> = { pem: PEM_USAGE, kelvin: KELVIN_USAGE, 'query-broker': BROKER_USAGE };
+export const USAGE: Readonly<Record<QueryRole, string>> = { pem: roleUsage(PEM_CONTRACT), kelvin: roleUsage(KELVIN_CONTRACT), 'query-broker': roleUsage(QUERY_BROKER_CONTRACT) };
 
 export interface CommonConfig {
   readonly natsUrl: string;
@@ -102,7 +20,7 @@ export interface CommonConfig {
   readonly podIp?: string;
   readonly health: HostPort;
   /** --tls-dir / $LOUPE_TLS_DIR: read in command.ts, errors name where it came from. */
-  readonly tlsDir?: Setting;
+  readonly tlsDir?: RawSetting;
   /** "namespace/name" in a pod, for logs and agent ids. */
   readonly pod?: string;
 }
@@ -112,26 +30,32 @@ export type KubeSource =
   | { readonly kind: 'in-cluster'; readonly server: string }
   | { readonly kind: 'file'; readonly path: string };
 
-export interface PemConfig extends CommonConfig {
+/** What PEMs and Kelvins answer PxL queries with and announce over NATS. */
+export interface AgentConfig extends CommonConfig {
+  readonly identity: ClusterIdentity;
+  /** Unset: /proc only (outside a pod without --kubeconfig, or --no-kube). */
+  readonly kube?: KubeSource;
+}
+
+export interface PemConfig extends AgentConfig {
   readonly role: 'pem';
   /** Unset: LocalMetadata's default, the hostname. */
   readonly nodeName?: string;
   readonly tableStoreBytes: number;
   readonly retentionMs: number;
-  readonly sources?: readonly SourceName[];
+  readonly dataAccess: DataAccessMode;
+  readonly protocols: readonly ProtocolName[];
+  readonly sources: readonly SourceName[];
   readonly target?: TracerTarget;
   readonly statsIntervalMs: number;
   readonly profilerIntervalMs: number;
   /** /proc, or $LOUPE_HOST_PREFIX/proc in a pod that mounts the host's. */
   readonly procRoot: string;
-  /** Unset: /proc only (outside a pod without --kubeconfig, or --no-kube). */
-  readonly kube?: KubeSource;
 }
 
-export interface KelvinConfig extends CommonConfig {
+export interface KelvinConfig extends AgentConfig {
   readonly role: 'kelvin';
   readonly queryMemoryBytes?: number;
-  readonly kube?: KubeSource;
 }
 
 export interface BrokerConfig extends CommonConfig {
@@ -140,81 +64,55 @@ export interface BrokerConfig extends CommonConfig {
 
 export type RoleConfig = PemConfig | KelvinConfig | BrokerConfig;
 
-const COMMON_OPTIONS = {
-  nats: { type: 'string' },
-  listen: { type: 'string' },
-  'health-addr': { type: 'string' },
-  'tls-dir': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-const AGENT_OPTIONS = { ...COMMON_OPTIONS, advertise: { type: 'string' } } as const;
-
-const KUBE_OPTIONS = { kubeconfig: { type: 'string' }, 'no-kube': { type: 'boolean' } } as const;
-
-const PEM_OPTIONS = {
-  ...AGENT_OPTIONS,
-  ...KUBE_OPTIONS,
-  'node-name': { type: 'string' },
-  'memory-limit': { type: 'string' },
-  retention: { type: 'string' },
-  sources: { type: 'string' },
-  pid: { type: 'string', multiple: true },
-  cgroup: { type: 'string' },
-  'stats-interval': { type: 'string' },
-  'profile-interval': { type: 'string' },
-} as const;
-
-const KELVIN_OPTIONS = { ...AGENT_OPTIONS, ...KUBE_OPTIONS, 'query-memory': { type: 'string' } } as const;
-
-type Values = Record<string, string | boolean | string[] | undefined>;
-
-function parseFlags(role: QueryRole, args: string[], options: ParseArgsConfig['options']): Values | 'help' {
-  let values: Values;
-  try {
-    ({ values } = parseArgs({ args, options, strict: true, allowPositionals: false }));
-  } catch (err) {
-    const flag = /'(-[^']*)'/.exec((err as Error).message)?.[1] ?? `loupe ${role}`;
-    throw new RoleConfigError(flag, (err as Error).message);
-  }
-  return values['help'] ? 'help' : values;
+interface CommonValues {
+  readonly nats: string;
+  readonly listen: HostPort | undefined;
+  readonly healthAddr: HostPort;
+  readonly tlsDir: string | undefined;
+  readonly podName: string | undefined;
+  readonly podNamespace: string | undefined;
 }
 
-const str = (values: Values, name: string) => values[name] as string | undefined;
-
-function common(role: QueryRole, values: Values, env: NodeJS.ProcessEnv): CommonConfig {
-  const defaultPort = { pem: Ports.pem, kelvin: Ports.kelvin, 'query-broker': Ports.queryBroker }[role];
-  const inPod = !!env[Env.podName];
-  const nats = pick('nats', str(values, 'nats'), Env.natsUrl, env) ?? { value: DEFAULT_NATS_URL, from: 'the default' };
-  const listen = pick('listen', str(values, 'listen'), undefined, env) ?? { value: `${inPod ? '0.0.0.0' : '127.0.0.1'}:${defaultPort}`, from: 'the default' };
-  const health = pick('health-addr', str(values, 'health-addr'), Env.healthAddr, env) ?? { value: DEFAULT_HEALTH_ADDR, from: 'the default' };
-  const advertise = pick('advertise', str(values, 'advertise'), undefined, env);
-  const tlsDir = pick('tls-dir', str(values, 'tls-dir'), Env.tlsDir, env);
-  const podName = env[Env.podName];
-  const podNamespace = env[Env.podNamespace];
-  const podIp = env[POD_IP];
+function common(values: CommonValues, from: { readonly tlsDir?: string }, defaultPort: number): CommonConfig {
+  // In a pod the gRPC port must be reachable from other pods.
+  const listen = values.listen ?? { host: values.podName ? '0.0.0.0' : '127.0.0.1', port: defaultPort };
+  const { podName, podNamespace } = values;
   return {
-    natsUrl: natsUrlSetting(nats),
-    listen: parseHostPort(listen),
-    ...(advertise ? { advertise: parseHostPort(advertise) } : {}),
-    ...(podIp ? { podIp } : {}),
-    health: parseHostPort(health),
-    ...(tlsDir ? { tlsDir } : {}),
+    natsUrl: values.nats,
+    listen,
+    health: values.healthAddr,
+    ...(values.tlsDir !== undefined ? { tlsDir: { value: values.tlsDir, from: from.tlsDir! } } : {}),
     ...(podName ? { pod: podNamespace ? `${podNamespace}/${podName}` : podName } : {}),
   };
 }
 
+interface AgentValues extends CommonValues {
+  readonly advertise: HostPort | undefined;
+  readonly podIp: string | undefined;
+  readonly clusterName: string | undefined;
+  readonly vizierName: string | undefined;
+  readonly kubeconfig: string | undefined;
+  readonly noKube: boolean;
+}
+
+function agent(values: AgentValues, from: { readonly tlsDir?: string }, defaultPort: number, env: NodeJS.ProcessEnv): AgentConfig {
+  const kube = kubeSource(values, env);
+  return {
+    ...common(values, from, defaultPort),
+    ...(values.advertise ? { advertise: values.advertise } : {}),
+    ...(values.podIp ? { podIp: values.podIp } : {}),
+    identity: { clusterName: values.clusterName ?? '', vizierName: values.vizierName ?? '', namespace: values.podNamespace ?? '' },
+    ...(kube ? { kube } : {}),
+  };
+}
+
 /** --kubeconfig, else the in-cluster service account in a pod; --no-kube: none. */
-function kubeSource(values: Values, env: NodeJS.ProcessEnv): KubeSource | undefined {
-  const path = str(values, 'kubeconfig');
-  if (values['no-kube']) {
-    if (path !== undefined) throw new RoleConfigError('--no-kube', '--kubeconfig and --no-kube exclude each other');
+function kubeSource(values: AgentValues, env: NodeJS.ProcessEnv): KubeSource | undefined {
+  if (values.noKube) {
+    if (values.kubeconfig !== undefined) throw new RoleConfigError('--no-kube', '--kubeconfig and --no-kube exclude each other');
     return undefined;
   }
-  if (path !== undefined) {
-    if (path.trim() === '') throw new RoleConfigError('--kubeconfig', '--kubeconfig: empty');
-    return { kind: 'file', path };
-  }
+  if (values.kubeconfig !== undefined) return { kind: 'file', path: values.kubeconfig };
   const host = env['KUBERNETES_SERVICE_HOST'];
   if (!host) return undefined;
   const port = env['KUBERNETES_SERVICE_PORT'] ?? '443';
@@ -222,52 +120,39 @@ function kubeSource(values: Values, env: NodeJS.ProcessEnv): KubeSource | undefi
 }
 
 export function parsePemArgs(args: string[], env: NodeJS.ProcessEnv = process.env): PemConfig | 'help' {
-  const values = parseFlags('pem', args, PEM_OPTIONS);
-  if (values === 'help') return 'help';
-  const base = common('pem', values, env);
-  const memoryLimit = pick('memory-limit', str(values, 'memory-limit'), undefined, env);
-  const storeBytes = envSetting(Env.tableStoreBytes, env);
-  const tableStoreBytes = memoryLimit
-    ? Math.floor(bytesSetting(memoryLimit, MIN_MEMORY_LIMIT) * TABLE_STORE_SHARE)
-    : storeBytes
-      ? bytesSetting(storeBytes, MIN_TABLE_STORE)
-      : Math.floor(DEFAULT_MEMORY_LIMIT * TABLE_STORE_SHARE);
-  const retention = pick('retention', str(values, 'retention'), Env.dataRetention, env);
-  const nodeName = pick('node-name', str(values, 'node-name'), Env.nodeName, env);
-  if (nodeName && nodeName.value.trim() === '') throw new RoleConfigError(nodeName.from, `${nodeName.from}: empty`);
-  const sources = parseSources(str(values, 'sources'));
-  const target = parseTracerTarget(values['pid'] as string[] | undefined, str(values, 'cgroup'));
-  const interval = (flag: string, fallback: string) => intervalSetting(pick(flag, str(values, flag), undefined, env) ?? { value: fallback, from: 'the default' });
-  const hostPrefix = env[Env.hostPrefix];
-  const kube = kubeSource(values, env);
+  const parsed = parseRoleConfig(PEM_CONTRACT, args, env);
+  if (parsed === 'help') return 'help';
+  const v = parsed.values;
+  // --memory-limit wins over the operator's table-store budget, as a flag wins over a variable.
+  const tableStoreBytes = v.memoryLimit !== undefined ? Math.floor(v.memoryLimit * TABLE_STORE_SHARE) : (v.tableStoreBytes ?? Math.floor(DEFAULT_PEM_MEMORY_LIMIT * TABLE_STORE_SHARE));
+  const target = tracerTarget(v.pid, v.cgroup);
   return {
     role: 'pem',
-    ...base,
-    ...(nodeName ? { nodeName: nodeName.value.trim() } : {}),
+    ...agent(v, parsed.from, Ports.pem, env),
+    ...(v.nodeName !== undefined ? { nodeName: v.nodeName } : {}),
     tableStoreBytes,
-    retentionMs: retention ? retentionSetting(retention) : 24 * 3_600_000,
-    ...(sources ? { sources } : {}),
+    retentionMs: v.retention,
+    dataAccess: v.dataAccess,
+    protocols: v.protocols,
+    sources: v.sources,
     ...(target ? { target } : {}),
-    statsIntervalMs: interval('stats-interval', '10s'),
-    profilerIntervalMs: interval('profile-interval', '30s'),
-    procRoot: hostPrefix ? `${hostPrefix.replace(/\/+$/, '')}/proc` : '/proc',
-    ...(kube ? { kube } : {}),
+    statsIntervalMs: v.statsInterval,
+    profilerIntervalMs: v.profileInterval,
+    procRoot: v.hostPrefix !== undefined ? `${v.hostPrefix.replace(/\/+$/, '')}/proc` : '/proc',
   };
 }
 
 export function parseKelvinArgs(args: string[], env: NodeJS.ProcessEnv = process.env): KelvinConfig | 'help' {
-  const values = parseFlags('kelvin', args, KELVIN_OPTIONS);
-  if (values === 'help') return 'help';
-  const base = common('kelvin', values, env);
-  const memory = pick('query-memory', str(values, 'query-memory'), Env.queryMemoryBytes, env);
-  const kube = kubeSource(values, env);
-  return { role: 'kelvin', ...base, ...(memory ? { queryMemoryBytes: bytesSetting(memory, MIN_QUERY_MEMORY) } : {}), ...(kube ? { kube } : {}) };
+  const parsed = parseRoleConfig(KELVIN_CONTRACT, args, env);
+  if (parsed === 'help') return 'help';
+  const v = parsed.values;
+  return { role: 'kelvin', ...agent(v, parsed.from, Ports.kelvin, env), ...(v.queryMemory !== undefined ? { queryMemoryBytes: v.queryMemory } : {}) };
 }
 
 export function parseBrokerArgs(args: string[], env: NodeJS.ProcessEnv = process.env): BrokerConfig | 'help' {
-  const values = parseFlags('query-broker', args, COMMON_OPTIONS);
-  if (values === 'help') return 'help';
-  return { role: 'query-broker', ...common('query-broker', values, env) };
+  const parsed = parseRoleConfig(QUERY_BROKER_CONTRACT, args, env);
+  if (parsed === 'help') return 'help';
+  return { role: 'query-broker', ...common(parsed.values, parsed.from, Ports.queryBroker) };
 }
 
 export function parseRoleArgs(role: QueryRole, args: string[], env: NodeJS.ProcessEnv = process.env): RoleConfig | 'help' {

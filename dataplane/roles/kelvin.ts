@@ -15,7 +15,7 @@ import type { KelvinConfig } from './config.js';
 import { shutdownServer, Teardown } from './lifecycle.js';
 import { startClusterMetadata } from './kube.js';
 import { connectNats } from './nats.js';
-import { agentId, agentsRefusedCounter, natsConnectedGauge, runningAgent, startRoleServer, type RoleDeps, type RunningRole } from './role.js';
+import { agentId, agentsRefusedCounter, announcedIdentity, natsConnectedGauge, runningAgent, startRoleServer, type RoleDeps, type RunningRole } from './role.js';
 import { clientSecurity } from './tls.js';
 
 export async function startKelvin(c: KelvinConfig, deps: RoleDeps): Promise<RunningRole> {
@@ -35,12 +35,13 @@ export async function startKelvin(c: KelvinConfig, deps: RoleDeps): Promise<Runn
         log.warn({ peer: refusal.peer, protocolVersion: refusal.version }, refusal.message);
       },
       ...(cluster ? { metadata: cluster.metadata } : {}),
+      identity: c.identity,
       ...(pemClient ? { pemClient } : {}),
       ...(c.queryMemoryBytes ? { maxMemoryBytes: c.queryMemoryBytes, maxBufferedBytes: c.queryMemoryBytes } : {}),
     });
     const { server, address, advertise } = await startRoleServer(c, deps.tls, (s) => s.addService(KELVIN_SERVICE, handlers));
     teardown.add('gRPC server', () => shutdownServer(server));
-    const announcer = new AgentAnnouncer(nats.nc, { id, kind: 'kelvin', address: advertise, hostname: hostname(), tables: [], protocolVersion: PROTOCOL_VERSION });
+    const announcer = new AgentAnnouncer(nats.nc, { id, kind: 'kelvin', address: advertise, hostname: hostname(), tables: [], protocolVersion: PROTOCOL_VERSION, ...announcedIdentity(c.identity) });
     announcer.start();
     teardown.add('NATS goodbye', () => announcer.stop());
     natsConnectedGauge(deps.registry, nats);

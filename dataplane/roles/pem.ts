@@ -20,12 +20,13 @@ import { AgentAnnouncer } from '../query/agent-registry.js';
 import { PEM_SERVICE } from '../query/grpc-services.js';
 import { PROTOCOL_VERSION } from '../query/protocol-version.js';
 import { pemHandlers } from '../query/services.js';
+import { unbuiltProtocols } from '../protocols/registry.js';
 import { TableStore } from '../table-store/table-store.js';
 import type { PemConfig } from './config.js';
 import { shutdownServer, Teardown } from './lifecycle.js';
 import { startClusterMetadata } from './kube.js';
 import { connectNats } from './nats.js';
-import { agentId, natsConnectedGauge, runningAgent, startRoleServer, type RoleDeps, type RunningRole } from './role.js';
+import { agentId, announcedIdentity, natsConnectedGauge, runningAgent, startRoleServer, type RoleDeps, type RunningRole } from './role.js';
 
 export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?: CollectorOptions; readonly traceRoles?: TraceRoleSettings }): Promise<RunningRole> {
   const { log } = deps;
@@ -42,10 +43,13 @@ export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?
     const cluster = c.kube ? await startClusterMetadata(c.kube, { log, ...(c.nodeName ? { nodeName: c.nodeName } : {}), ...(clusterNetworks ? { networks: clusterNetworks } : {}) }) : undefined;
     if (cluster) teardown.add('Kubernetes watches', () => cluster.metadata.stop());
     const store = new TableStore({ totalBytes: c.tableStoreBytes, maxAgeNs: BigInt(c.retentionMs) * 1_000_000n });
+    for (const protocol of unbuiltProtocols(c.protocols)) log.warn({ protocol }, 'no parser for this protocol yet; not traced');
     const collection = await DataCollection.start({
       store,
-      ...(c.sources ? { sources: c.sources } : {}),
+      sources: c.sources,
       tracer: { ...deps.tracer, ...traceRoleOptions(roles, clusterNetworks) },
+      dataAccess: c.dataAccess,
+      protocols: c.protocols,
       statsIntervalMs: c.statsIntervalMs,
       profilerIntervalMs: c.profilerIntervalMs,
       onError: (source, err) => log.warn({ source, err: err.message }, 'collector error'),
@@ -69,10 +73,10 @@ export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?
     local.startScanning();
     teardown.add('process scan', () => local.stopScanning());
     const metadata: MetadataView = cluster ? new NodeMetadata(local, cluster.metadata) : local;
-    const { server, address, advertise } = await startRoleServer(c, deps.tls, (s) => s.addService(PEM_SERVICE, pemHandlers({ source: store, metadata })));
+    const { server, address, advertise } = await startRoleServer(c, deps.tls, (s) => s.addService(PEM_SERVICE, pemHandlers({ source: store, metadata, identity: c.identity })));
     teardown.add('gRPC server', () => shutdownServer(server));
     const tables = store.tableNames().map((n) => store.schema(n)!);
-    const announcer = new AgentAnnouncer(nats.nc, { id, kind: 'pem', address: advertise, hostname: metadata.nodeName, tables, protocolVersion: PROTOCOL_VERSION });
+    const announcer = new AgentAnnouncer(nats.nc, { id, kind: 'pem', address: advertise, hostname: metadata.nodeName, tables, protocolVersion: PROTOCOL_VERSION, ...announcedIdentity(c.identity) });
     announcer.start();
     teardown.add('NATS goodbye', () => announcer.stop());
 

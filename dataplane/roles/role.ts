@@ -4,10 +4,12 @@ import { hostname, networkInterfaces } from 'node:os';
 import type * as grpc from '@grpc/grpc-js';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { startServer } from '../query/grpc-services.js';
-import { advertiseAddress, formatHostPort } from './address.js';
+import { formatHostPort } from '../../lib/host-port.js';
+import { advertiseAddress } from './address.js';
 import type { CommonConfig } from './config.js';
 import { readiness, type Readiness, type RoleLog } from './health.js';
 import type { ClusterMetadata } from './kube.js';
+import type { ClusterIdentity } from '../metadata/types.js';
 import type { Teardown } from './lifecycle.js';
 import type { RoleNats } from './nats.js';
 import { serverCredentials, type InternalTls } from './tls.js';
@@ -28,6 +30,11 @@ export interface RunningRole {
   readiness(): Readiness;
   /** Goodbye to NATS, gRPC shutdown, collectors stopped; idempotent. */
   stop(): Promise<void>;
+}
+
+/** The cluster and Vizier an agent announces, when known. */
+export function announcedIdentity(identity: ClusterIdentity): { cluster?: string; vizier?: string } {
+  return { ...(identity.clusterName ? { cluster: identity.clusterName } : {}), ...(identity.vizierName ? { vizier: identity.vizierName } : {}) };
 }
 
 /** Unique per process: kind, pod (or hostname), pid, start time. */
@@ -67,15 +74,14 @@ export interface RoleServer {
 /** Binds --listen with mutual TLS when configured; a failure names the address. */
 export async function startRoleServer(c: CommonConfig, tls: InternalTls | undefined, add: (server: grpc.Server) => void): Promise<RoleServer> {
   const bind = formatHostPort(c.listen);
-  let started: { server: grpc.Server; address: string };
+  let started: { server: grpc.Server; address: string; port: number };
   try {
     started = await startServer(bind, add, serverCredentials(tls));
   } catch (err) {
     throw new Error(`cannot listen on ${bind}: ${(err as Error).message}; pass --listen HOST:PORT (port 0 picks a free one)`);
   }
-  const port = Number(started.address.slice(started.address.lastIndexOf(':') + 1));
-  const advertise = formatHostPort(advertiseAddress({ host: c.listen.host, port }, c.advertise, c.podIp, networkInterfaces()));
-  return { ...started, advertise };
+  const advertise = formatHostPort(advertiseAddress({ host: c.listen.host, port: started.port }, c.advertise, c.podIp, networkInterfaces()));
+  return { server: started.server, address: started.address, advertise };
 }
 
 /**

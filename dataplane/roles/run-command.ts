@@ -1,15 +1,16 @@
 // `loupe run SCRIPT`: sends a PxL script (a bundled px/NAME or a file) to a query API — the
 // standalone server, or a Vizier's query broker — and prints the tables it displays.
 import { join } from 'node:path';
-import { Env, Ports } from '../../crds/roles.js';
+import { Ports, TLS_DIR_SETTING } from '../../crds/contract/index.js';
+import { pickSetting, type RawSetting } from '../../crds/contract/role-config.js';
 import { parseFlags, UsageError } from '../../lib/cli.js';
+import { parseHostPort } from '../../lib/host-port.js';
 import { formatJsonLines, formatTable } from '../pxl/exec/format.js';
 import { classifyCallFailure, watchConnection, type CallFailure } from '../query/errors.js';
 import { BROKER_SERVICE, callStream, openClient, type ScriptRequest } from '../query/grpc-services.js';
 import { collectFrames } from '../query/results.js';
 import { bundledScripts, resolveScript } from '../scripts/library.js';
 import { parseDuration } from '../targets.js';
-import { pick, type Setting } from './settings.js';
 import { clientSecurity, loadInternalTls, TLS_FILES, type InternalTls } from './tls.js';
 
 export const RUN_USAGE = `usage: loupe run SCRIPT [--arg NAME=VALUE]... [--format table|json] [--server HOST:PORT]
@@ -23,7 +24,7 @@ runs http_data), with --arg values converted by the function's argument annotati
                       where \`loupe standalone\` listens)
   --tls-dir DIR       mutual TLS, for a query broker started with --tls-dir (a Vizier's):
                       DIR/${TLS_FILES.ca}, ${TLS_FILES.cert}, ${TLS_FILES.key}, as the roles take them; the server's
-                      certificate must name ${TLS_FILES.cert}'s first DNS name (default $${Env.tlsDir};
+                      certificate must name ${TLS_FILES.cert}'s first DNS name (default $${TLS_DIR_SETTING.env};
                       none: plaintext)
   --format            table (default, aligned, durations and bytes for people) or json
                       (one object per row, {"_table": NAME, column: value, ...})
@@ -38,7 +39,7 @@ export interface RunRequest {
   readonly request: ScriptRequest;
   readonly server: string;
   /** --tls-dir / $LOUPE_TLS_DIR; the files are read in runCommand, errors name the file. */
-  readonly tlsDir?: Setting;
+  readonly tlsDir?: RawSetting;
   readonly format: 'table' | 'json';
   readonly timeoutMs: number;
 }
@@ -80,8 +81,12 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     if (!Number.isSafeInteger(maxRows) || maxRows <= 0) throw new UsageError(`--max-rows ${values['max-rows']}: a positive number of rows`, '--max-rows');
   }
   const server = values.server ?? env['LOUPE_SERVER'] ?? `127.0.0.1:${Ports.queryBroker}`;
-  if (!/^[^\s:]+:\d+$/.test(server) && !/^\[[0-9a-fA-F:]+\]:\d+$/.test(server)) throw new UsageError(`--server ${server}: write HOST:PORT`, '--server');
-  const tlsDir = pick('tls-dir', values['tls-dir'], Env.tlsDir, env);
+  try {
+    parseHostPort(server);
+  } catch {
+    throw new UsageError(`--server ${server}: write HOST:PORT`, '--server');
+  }
+  const tlsDir = pickSetting('tls-dir', values['tls-dir'], TLS_DIR_SETTING.env, env);
   if (tlsDir?.value === '') throw new UsageError('--tls-dir: name a directory holding ca.crt, tls.crt and tls.key', '--tls-dir');
   const script = resolveScript(positionals[0]!);
   const hasArgs = Object.keys(scriptArgs).length > 0;
@@ -100,7 +105,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
  * What to say when no connection to `server` came about, and what to try next: start a query
  * API, or get TLS right (the roles with --tls-dir refuse plaintext clients).
  */
-export function connectFailureMessage(server: string, failure: Extract<CallFailure, { kind: 'connect' }>, tls?: { readonly setting: Setting; readonly serverName: string }): string {
+export function connectFailureMessage(server: string, failure: Extract<CallFailure, { kind: 'connect' }>, tls?: { readonly setting: RawSetting; readonly serverName: string }): string {
   const what = `could not connect to ${server}: ${failure.reason}`;
   const closed = /closed the connection before|reset the connection/.test(failure.reason);
   if (tls) {
@@ -110,7 +115,7 @@ export function connectFailureMessage(server: string, failure: Extract<CallFailu
     // A server that refuses the client's certificate closes the connection after the handshake.
     if (closed) return `${what}; the server may refuse this client certificate: check that ${join(tls.setting.value, TLS_FILES.cert)} is signed by the CA the server trusts`;
   } else if (failure.tlsHandshake || closed) {
-    return `${what}; if the server requires mutual TLS (a query broker started with --tls-dir), pass --tls-dir DIR (${Object.values(TLS_FILES).join(', ')}) or set $${Env.tlsDir}`;
+    return `${what}; if the server requires mutual TLS (a query broker started with --tls-dir), pass --tls-dir DIR (${Object.values(TLS_FILES).join(', ')}) or set $${TLS_DIR_SETTING.env}`;
   }
   return `${what}; is a query API running there? Start one with \`loupe standalone\` (or \`make run\`) or \`loupe query-broker\`, or pass --server HOST:PORT`;
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { dnsNames, loadInternalTls, natsTls } from './tls.js';
-import { RoleConfigError } from './settings.js';
+import { RoleConfigError } from '../../crds/contract/role-config.js';
 
 // Self-signed EC certificates (openssl req -x509, valid until 2126). CERT's subjectAltName:
 // IP:127.0.0.1, DNS:vizier-kelvin.loupe.svc, DNS:vizier-pem.loupe.svc; NO_DNS_CERT's: IP:127.0.0.1.

@@ -1,5 +1,5 @@
-// Internal TLS between the query roles: the Secret the operator mounts (crds/roles.ts
-// Env.tlsDir) holds ca.crt and one leaf (tls.crt, tls.key) whose DNS names are the Vizier's
+// Internal TLS between the query roles: the Secret the operator mounts ($LOUPE_TLS_DIR,
+// crds/contract/common.ts) holds ca.crt and one leaf (tls.crt, tls.key) whose DNS names are the Vizier's
 // Services. Servers require client certificates signed by that CA; clients present the same
 // leaf. Agents are dialled by IP, so clients check the server's certificate against the leaf's
 // first DNS name instead of the address (gRPC's ssl_target_name_override; NATS's servername).
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { TlsOptions } from 'nats';
 import type { ClientSecurity } from '../query/grpc-services.js';
-import { RoleConfigError, type Setting } from './settings.js';
+import { RoleConfigError, type RawSetting } from '../../crds/contract/role-config.js';
 
 export const TLS_FILES = { ca: 'ca.crt', cert: 'tls.crt', key: 'tls.key' } as const;
 
@@ -33,7 +33,7 @@ export function dnsNames(subjectAltName: string | undefined): string[] {
 }
 
 /** Reads DIR/ca.crt, tls.crt and tls.key; a missing, unreadable or unparsable file is named. */
-export function loadInternalTls(dir: Setting): InternalTls {
+export function loadInternalTls(dir: RawSetting): InternalTls {
   const read = (name: string) => {
     const path = join(dir.value, name);
     try {

@@ -9,7 +9,7 @@ import { Cron } from 'croner';
 import { parseAllDocuments } from 'yaml';
 import { API_VERSION, applyDefaults, plainSchema } from '../../crds/definition.js';
 import { CronScriptSpec } from '../../crds/kinds/cronscript.js';
-import { durationToMs } from '../../crds/schema.js';
+import { parseDurationMs } from '../../lib/duration.js';
 
 export interface StandaloneCronScript {
   /** namespace/name */
@@ -107,7 +107,7 @@ export function loadCronScripts(dir: string): StandaloneCronScript[] {
         throw new ManifestError(`${where}: spec.schedule ${JSON.stringify(cron)} is not a valid cron expression: ${(err as Error).message}`);
       }
     }
-    const everyMs = frequency === undefined ? undefined : durationToMs(frequency);
+    const everyMs = frequency === undefined ? undefined : parseDurationMs(frequency);
     if (everyMs === 0) throw new ManifestError(`${where}: spec.frequency must be longer than zero`);
     out.push({
       id,
@@ -115,7 +115,7 @@ export function loadCronScripts(dir: string): StandaloneCronScript[] {
       script: script!,
       ...(cron !== undefined ? { cron } : { everyMs: everyMs! }),
       args: (spec['args'] ?? {}) as Record<string, string>,
-      timeoutMs: durationToMs(spec['timeout'] as string)!,
+      timeoutMs: parseDurationMs(spec['timeout'] as string)!,
       suspend: spec['suspend'] === true,
     });
   }

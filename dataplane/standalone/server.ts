@@ -4,7 +4,9 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { CollectorOptions } from '../collectors/socket-trace-collector.js';
 import { traceRoleOptions, traceRolesLogLine, type TraceRoleSettings } from '../collectors/trace-roles.js';
+import type { DataAccessMode, ProtocolName } from '../../crds/contract/values.js';
 import { LocalMetadata } from '../metadata/local.js';
+import type { ClusterIdentity } from '../metadata/types.js';
 import { DataCollection, type SourceName, type SourceStatus } from '../pem/collection.js';
 import { BROKER_SERVICE, startServer, type QueryLimitsRequest } from '../query/grpc-services.js';
 import { collectFrames } from '../query/results.js';
@@ -25,6 +27,11 @@ export interface StandaloneOptions {
   readonly traceRoles?: TraceRoleSettings;
   readonly statsIntervalMs?: number;
   readonly profilerIntervalMs?: number;
+  /** What the socket tracer may record (default Full) and the protocols it parses (default http). */
+  readonly dataAccess?: DataAccessMode;
+  readonly protocols?: readonly ProtocolName[];
+  /** What px.vizier_name() and px.vizier_namespace() return (default: nothing known). */
+  readonly identity?: ClusterIdentity;
   readonly manifestsDir?: string;
   readonly limits?: QueryLimitsRequest;
   readonly log: {
@@ -60,6 +67,8 @@ export class StandaloneServer {
       tracer: { ...opts.tracer, ...traceRoleOptions(opts.traceRoles ?? {}) },
       ...(opts.statsIntervalMs ? { statsIntervalMs: opts.statsIntervalMs } : {}),
       ...(opts.profilerIntervalMs ? { profilerIntervalMs: opts.profilerIntervalMs } : {}),
+      ...(opts.dataAccess ? { dataAccess: opts.dataAccess } : {}),
+      ...(opts.protocols ? { protocols: opts.protocols } : {}),
       onError: (source, err) => opts.log.warn({ source, err: err.message }, 'collector error'),
     });
     for (const s of collection.status()) {
@@ -72,7 +81,7 @@ export class StandaloneServer {
     // Tables that stop receiving rows still age out.
     const evictTimer = setInterval(() => store.evictExpired(), 60_000);
     evictTimer.unref();
-    const handlerOptions = { source: store, metadata, ...(opts.limits ? { defaultLimits: opts.limits } : {}) };
+    const handlerOptions = { source: store, metadata, ...(opts.identity ? { identity: opts.identity } : {}), ...(opts.limits ? { defaultLimits: opts.limits } : {}) };
     let server: grpc.Server;
     let address: string;
     try {

@@ -1,9 +1,11 @@
 // `loupe ROLE ...` (or `loupe standalone ...`) as a child process for tests: resolves once it
 // logs where it serves (a role's "listening" line, the standalone's "ready: ..."), keeps what it
-// printed, stops by PID.
+// printed, stops by PID; and a PxL query through the query API such a process serves.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '../../crds/generate.js';
+import { BROKER_SERVICE, callStream, openClient, type ClientSecurity } from '../../dataplane/query/grpc-services.js';
+import { collectFrames, type QueryResults } from '../../dataplane/query/results.js';
 
 const CLI = join(repoRoot(), 'dist', 'bin', 'cli.js');
 
@@ -74,5 +76,15 @@ export async function startLoupe(args: readonly string[], opts: StartOptions = {
   } catch (err) {
     if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGKILL');
     throw err;
+  }
+}
+
+/** Runs a PxL script through a query API (a query broker or `loupe standalone`). */
+export async function query(address: string, script: string, opts: { entry?: string; security?: ClientSecurity } = {}): Promise<QueryResults> {
+  const client = openClient(address, opts.security);
+  try {
+    return await collectFrames(callStream(client, BROKER_SERVICE.executeScript, { script, ...(opts.entry ? { defaultEntry: opts.entry } : {}) }, undefined, 30_000));
+  } finally {
+    client.close();
   }
 }

@@ -4,7 +4,7 @@ import type { DefStmt, Param } from '../parse/ast.js';
 import { fail } from '../parse/errors.js';
 import type { CompileContext } from './context.js';
 import type { Interpreter } from './interpreter.js';
-import { parseDurationText } from './time.js';
+import { parseDurationNs } from '../../../lib/duration.js';
 import { didYouMean, quoteList } from './suggest.js';
 import { lit } from './sym.js';
 import { describe, exprValue, type KeywordArg, type Scope, type Value } from './values.js';
@@ -25,7 +25,7 @@ function convertArg(fn: string, p: Param, text: string, annotation: Value | unde
         if (n !== BigInt.asIntN(64, n)) bad('an int64');
         return exprValue(lit('int64', n, p.pos, tag));
       }
-      const d = tag === 'duration_ns' ? parseDurationText(t) : undefined;
+      const d = tag === 'duration_ns' ? parseDurationNs(t) : undefined;
       return d === undefined ? bad(tag === 'duration_ns' ? "nanoseconds or a duration such as '10s'" : 'an int') : exprValue(lit('int64', d, p.pos, tag));
     }
     case 'float':

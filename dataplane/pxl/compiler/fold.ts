@@ -2,7 +2,8 @@
 // (so `px.now() - px.minutes(5)` is a plain time). Only functions whose result is unambiguous
 // fold; the rest stay calls for the executor. int64 arithmetic wraps like the executor's.
 import type { CellValue, DataType } from '../../table-store/types.js';
-import { parseDurationText, parseTimeText } from './time.js';
+import { parseDurationNs } from '../../../lib/duration.js';
+import { parseTimeText } from './time.js';
 
 export type Folded = { readonly value: CellValue } | { readonly error: string } | undefined;
 
@@ -127,7 +128,7 @@ export function foldCall(fn: string, args: readonly CellValue[], types: readonly
     case 'contains':
       return typeof a === 'string' && typeof b === 'string' ? { value: a.includes(b) } : undefined;
     case 'parse_duration': {
-      const d = typeof a === 'string' ? parseDurationText(a) : undefined;
+      const d = typeof a === 'string' ? parseDurationNs(a) : undefined;
       return d === undefined ? { error: `'${String(a)}' is not a duration such as '-5m', '30s' or '1h30m'` } : { value: d };
     }
     case 'parse_time': {

@@ -3,5 +3,5 @@ export { compilePxl, compilePxlSync, initPxl, DEFAULT_MAX_CALL_DEPTH, DEFAULT_MA
 export { explain, showExpr, showRelation } from './explain.js';
 export { optimize } from './optimize.js';
 export type { OtelArg, OtelExportSpec } from './otel.js';
-export { parseDurationText, parseTimeText } from './time.js';
+export { parseTimeText } from './time.js';
 export { PxlCompileError, type PxlErrorCode, type Pos } from '../parse/index.js';

@@ -10,7 +10,7 @@ import { newDataFrame } from './dataframe.js';
 import { exportSpec, otelMember, otelMembers } from './otel.js';
 import { didYouMean } from './suggest.js';
 import { lit, tagged, type Sym } from './sym.js';
-import { NS_PER } from './time.js';
+import { DURATION_UNIT_NS } from '../../../lib/duration.js';
 import { NONE, constString, describe, exprValue, symOf, type Arg, type CallSite, type Value } from './values.js';
 
 /** Semantic types: wrappers for values and annotations for function arguments. */
@@ -26,11 +26,11 @@ export const SEMANTIC_TYPES: Readonly<Record<string, { readonly semantic: Semant
 };
 
 const DURATIONS: Readonly<Record<string, bigint>> = {
-  microseconds: NS_PER.microsecond,
-  milliseconds: NS_PER.millisecond,
-  seconds: NS_PER.second,
-  minutes: NS_PER.minute,
-  hours: NS_PER.hour,
+  microseconds: DURATION_UNIT_NS.us,
+  milliseconds: DURATION_UNIT_NS.ms,
+  seconds: DURATION_UNIT_NS.s,
+  minutes: DURATION_UNIT_NS.m,
+  hours: DURATION_UNIT_NS.h,
 };
 
 const ALIASES: Readonly<Record<string, string>> = { pluck_float: 'pluck_float64', pluck_int: 'pluck_int64' };

@@ -1,39 +1,7 @@
-// Durations and times as scripts write them: '-5m', '1h30m', '2024-05-01T12:00:00Z', and the
-// start_time / end_time bounds of px.DataFrame.
+// Times as scripts write them ('2024-05-01T12:00:00Z'; durations such as '-5m' parse with
+// lib/duration.ts), and the start_time / end_time bounds of px.DataFrame.
+import { parseDurationNs } from '../../../lib/duration.js';
 import type { CellValue, DataType } from '../../table-store/types.js';
-
-const UNIT_NS: Readonly<Record<string, bigint>> = {
-  ns: 1n,
-  us: 1_000n,
-  µs: 1_000n,
-  ms: 1_000_000n,
-  s: 1_000_000_000n,
-  m: 60_000_000_000n,
-  h: 3_600_000_000_000n,
-  d: 86_400_000_000_000n,
-};
-
-export const NS_PER = {
-  microsecond: UNIT_NS.us as bigint,
-  millisecond: UNIT_NS.ms as bigint,
-  second: UNIT_NS.s as bigint,
-  minute: UNIT_NS.m as bigint,
-  hour: UNIT_NS.h as bigint,
-};
-
-/** '-5m', '30s', '1h30m', '1.5h', '250ms' → signed ns; undefined when the text is not a duration. */
-export function parseDurationText(text: string): bigint | undefined {
-  const m = /^\s*([+-]?)((?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d))+)\s*$/.exec(text);
-  if (!m) return undefined;
-  let total = 0n;
-  for (const part of (m[2] ?? '').matchAll(/(\d+)(?:\.(\d+))?(ns|us|µs|ms|s|m|h|d)/g)) {
-    const unit = UNIT_NS[part[3] ?? ''] ?? 1n;
-    const frac = part[2] ?? '';
-    total += BigInt(part[1] ?? '0') * unit;
-    if (frac) total += (BigInt(frac) * unit) / 10n ** BigInt(frac.length);
-  }
-  return m[1] === '-' ? -total : total;
-}
 
 /** RFC 3339 text (a date alone, or without a zone, means UTC) → ns since the epoch. */
 export function parseTimeText(text: string): bigint | undefined {
@@ -63,7 +31,7 @@ export function timeBound(type: DataType, value: CellValue, now: bigint): { read
   if (type === 'time64ns' && typeof value === 'bigint') return { ns: value };
   if (type === 'int64' && typeof value === 'bigint') return { ns: value < 0n ? now + value : value };
   if (type === 'string' && typeof value === 'string') {
-    const d = parseDurationText(value);
+    const d = parseDurationNs(value);
     if (d !== undefined) return { ns: now + d };
     const t = parseTimeText(value);
     if (t !== undefined) return { ns: t };

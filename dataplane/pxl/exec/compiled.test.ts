@@ -1,7 +1,7 @@
 // End to end: PxL scripts compiled by the compiler, executed over in-memory http_events rows.
 import test, { before } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MetadataView, PodInfo, ProcessInfo } from '../../metadata/types.js';
+import type { ClusterIdentity, MetadataView, PodInfo, ProcessInfo } from '../../metadata/types.js';
 import type { CellValue } from '../../table-store/types.js';
 import { HTTP_EVENTS } from '../../table-store/schemas.js';
 import { compilePxlSync, initPxl } from '../compiler/index.js';
@@ -68,9 +68,9 @@ function httpRows(): CellValue[][] {
 
 const source = new MemoryTableSource().add(HTTP_EVENTS.schema, httpRows(), 256);
 
-async function runScript(script: string, args: Record<string, string> = {}): Promise<Map<string, ResultTable>> {
+async function runScript(script: string, args: Record<string, string> = {}, identity?: ClusterIdentity): Promise<Map<string, ResultTable>> {
   const { plan } = compilePxlSync(script, { schemas: (t) => source.schema(t), tableNames: source.tableNames(), now: NOW, args });
-  const tables = await collectResults(executePlan(plan, { source, metadata }));
+  const tables = await collectResults(executePlan(plan, { source, metadata, ...(identity ? { identity } : {}) }));
   return new Map(tables.map((t) => [t.name, t]));
 }
 
@@ -126,4 +126,18 @@ px.display(joined.head(5), 'windows')
   assert.ok(t, `tables: ${[...out.keys()].join(', ')}`);
   assert.equal(t.rows.length, 5);
   for (const w of column(t, 'window')) assert.equal((w as bigint) % (10n * SECOND), 0n);
+});
+
+test('px.vizier_name() and px.vizier_namespace() name the deployment the query runs in', async () => {
+  const script = `import px
+df = px.DataFrame(table='http_events', start_time='-1m')
+df = df.groupby('req_path').agg(n=('latency', px.count))
+df.cluster = px.vizier_name()
+df.ns = px.vizier_namespace()
+px.display(df.head(2), 'where')
+`;
+  const t = (await runScript(script, {}, { clusterName: 'prod-eu', vizierName: 'vz', namespace: 'obs' })).get('where')!;
+  assert.deepEqual(column(t, 'cluster'), ['prod-eu', 'prod-eu']);
+  assert.deepEqual(column(t, 'ns'), ['obs', 'obs']);
+  assert.deepEqual(column((await runScript(script)).get('where')!, 'cluster'), ['', ''], 'nothing known: empty, as Pixie');
 });

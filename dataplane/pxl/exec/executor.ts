@@ -7,7 +7,7 @@
 // ExecError. Between batches the executor checks those and, when it has worked for a
 // millisecond or more, gives the event loop a turn, so a heavy query never blocks the server
 // or starves other queries.
-import type { MetadataView } from '../../metadata/types.js';
+import type { ClusterIdentity, MetadataView } from '../../metadata/types.js';
 import type { TableSource } from '../../table-store/types.js';
 import { inputsOf, type Plan, type PlanNode, type Relation } from '../plan.js';
 import { UdfContext } from '../udf/context.js';
@@ -21,6 +21,8 @@ import { BridgeSinkOp, BridgeSourceOp, FilterOp, LimitOp, MapOp, OtelExportOp, S
 export interface ExecuteOptions {
   readonly source: TableSource;
   readonly metadata?: MetadataView;
+  /** What px.vizier_name() and px.vizier_namespace() return (default: nothing known). */
+  readonly identity?: ClusterIdentity;
   readonly limits?: Partial<ExecLimits>;
   readonly signal?: AbortSignal;
   /** Required when the plan has bridge_sink / bridge_source nodes. */
@@ -119,7 +121,7 @@ export async function* executePlan(plan: Plan, opts: ExecuteOptions): AsyncGener
   const limits: ExecLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const warnings: string[] = [];
   const ctx: ExecContext = {
-    udf: new UdfContext({ metadata: opts.metadata, now: plan.now }),
+    udf: new UdfContext({ metadata: opts.metadata, identity: opts.identity, now: plan.now }),
     limits,
     batchSize: opts.batchSize ?? 8192,
     results: [],

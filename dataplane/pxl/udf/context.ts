@@ -1,9 +1,8 @@
-// Per-query state the functions share: the metadata view, the query's "now", compiled regular
+// Per-query state the functions share: the metadata view, the deployment's identity, the query's "now", compiled regular
 // expressions and per-dictionary results (a function over a dictionary column computes each
 // distinct entry once; a dictionary shared by many batches is computed once per query, and a
 // value seen in another batch's dictionary is not computed again: see `entries`).
-import type { MetadataView } from '../../metadata/types.js';
-import { EMPTY_METADATA } from '../../metadata/types.js';
+import { EMPTY_METADATA, NO_IDENTITY, type ClusterIdentity, type MetadataView } from '../../metadata/types.js';
 import { compactDict, isScalar, type Value } from './values.js';
 import type { DictVector } from '../../table-store/types.js';
 
@@ -33,6 +32,7 @@ export interface Entries<T> {
 
 export class UdfContext {
   readonly metadata: MetadataView;
+  readonly identity: ClusterIdentity;
   readonly now: bigint;
   private readonly regexes = new Map<string, RegExp>();
   private readonly perDict = new WeakMap<readonly string[], Map<string, unknown[]>>();
@@ -41,8 +41,9 @@ export class UdfContext {
   private readonly memo = new Map<string, Map<string, unknown>>();
   private memoSize = 0;
 
-  constructor(opts: { metadata?: MetadataView; now?: bigint } = {}) {
+  constructor(opts: { metadata?: MetadataView; identity?: ClusterIdentity; now?: bigint } = {}) {
     this.metadata = opts.metadata ?? EMPTY_METADATA;
+    this.identity = opts.identity ?? NO_IDENTITY;
     this.now = opts.now ?? BigInt(Date.now()) * 1_000_000n;
   }
 

@@ -1,4 +1,5 @@
 // Conversions between types, and time functions (bin, parse_duration, parse_time).
+import { parseDurationNs } from '../../../lib/duration.js';
 import { UdfError } from './context.js';
 import { impl, type ScalarFn, type ScalarImpl } from './impl.js';
 import { rowwise } from './rowwise.js';
@@ -68,23 +69,11 @@ function bin(type: 'int64' | 'time64ns'): ScalarFn {
   };
 }
 
-const UNIT_NS: Record<string, bigint> = { ns: 1n, us: 1_000n, µs: 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n, d: 86_400_000_000_000n };
-
-/**
- * Pixie's duration text → ns: an optional sign, then one or more number+unit parts
- * ("-5m", "30s", "1h30m", "1.5s", "250ms"); units ns, us, µs, ms, s, m, h, d.
- */
+/** Pixie's duration text → ns (lib/duration.ts: "-5m", "30s", "1h30m", "1.5s", "250ms"). */
 export function parseDuration(text: string): bigint {
-  const s = text.trim();
-  const m = /^([+-]?)((?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d))+)$/.exec(s);
-  if (!m) throw new UdfError('bad_argument', `'${text}' is not a duration; write it like -5m, 30s, 1h30m or 250ms`);
-  let total = 0n;
-  for (const part of m[2]!.matchAll(/(\d+)(?:\.(\d+))?(ns|us|µs|ms|s|m|h|d)/g)) {
-    const unit = UNIT_NS[part[3]!]!;
-    total += BigInt(part[1]!) * unit;
-    if (part[2]) total += (BigInt(part[2]) * unit) / 10n ** BigInt(part[2].length);
-  }
-  return m[1] === '-' ? -total : total;
+  const ns = parseDurationNs(text);
+  if (ns === undefined) throw new UdfError('bad_argument', `'${text}' is not a duration; write it like -5m, 30s, 1h30m or 250ms`);
+  return ns;
 }
 
 /** RFC 3339 / ISO 8601 date-time ("2024-05-01T12:00:00.123456789Z", "+02:00" offsets, a date alone) → ns since the epoch. */

@@ -1,7 +1,8 @@
-// Metadata functions: look a upid, pod, IP or service up in the query's MetadataView. A lookup
+// Metadata functions: look a upid, pod, IP or service up in the query's MetadataView, or name
+// the deployment the query runs in (px.vizier_name()). A lookup
 // that finds nothing gives '' (0 for pids and times), never an error. Columns of upids, pod
 // ids or IPs are dictionary-encoded, so each distinct value is looked up once per dictionary.
-import type { MetadataView, PodInfo } from '../../metadata/types.js';
+import type { ClusterIdentity, MetadataView, PodInfo } from '../../metadata/types.js';
 import type { CellValue, DataType } from '../../table-store/types.js';
 import type { UdfContext } from './context.js';
 import { impl, type ScalarImpl } from './impl.js';
@@ -42,6 +43,9 @@ function upidFns(name: string, f: Lookup<string>): ScalarImpl[] {
 
 const timeOf = (ns: bigint | undefined): CellValue => ns ?? 0n;
 
+/** A constant of the deployment the query runs in (metadata/types.ts ClusterIdentity). */
+const identityFn = (f: (identity: ClusterIdentity) => string): ScalarImpl[] => [impl([], 'string', (_args, _n, ctx) => ({ scalar: true, type: 'string', value: f(ctx.identity) }))];
+
 export const METADATA_FUNCTIONS: Record<string, ScalarImpl[]> = {
   upid_to_pod_name: upidFns('upid_to_pod_name', (md, u) => podOfUpid(md, u)?.name ?? ''),
   upid_to_pod_id: upidFns('upid_to_pod_id', (md, u) => md.process(u)?.podId ?? ''),
@@ -71,4 +75,6 @@ export const METADATA_FUNCTIONS: Record<string, ScalarImpl[]> = {
   service_id_to_service_name: [stringFn('service_id_to_service_name', ['string'], (md, id) => md.service(id)?.name ?? '')],
   service_name_to_namespace: [stringFn('service_name_to_namespace', ['string'], (md, name) => md.serviceByName(name)?.namespace ?? '')],
   nslookup: [stringFn('nslookup', ['string'], (md, ip) => md.podByIp(ip)?.name ?? md.serviceByIp(ip)?.name ?? ip)],
+  vizier_name: identityFn((identity) => identity.clusterName),
+  vizier_namespace: identityFn((identity) => identity.namespace),
 };

@@ -166,6 +166,10 @@ export const SCALAR_FUNCTIONS: Readonly<Record<string, readonly ScalarSignature[
   has_service_name: sigs([['string', 'string'], 'boolean']),
   /** Reverse lookup of an IP through the metadata (pods, services, nodes); the IP itself when unknown. */
   nslookup: metadataFromString(),
+  /** The cluster's name ($LOUPE_CLUSTER_NAME), as Pixie's px.vizier_name(); '' when not set. */
+  vizier_name: sigs([[], 'string']),
+  /** The namespace the Vizier runs in; '' outside a pod. */
+  vizier_namespace: sigs([[], 'string']),
 };
 
 export const AGGREGATE_FUNCTIONS: Readonly<Record<string, readonly AggregateSignature[]>> = {
