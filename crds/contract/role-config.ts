@@ -2,23 +2,12 @@
 // for the roles (a flag wins over its variable, a variable over the default; an empty variable
 // counts as unset), rendered into a pod's environment for the controllers, and written out as
 // `loupe ROLE --help`. Every parse error names the flag or variable and says what to write.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UsageError } from '../../lib/cli.js';
+import type { ParseArgsConfig } from 'node:util';
+import { parseFlags, UsageError } from '../../lib/cli.js';
 import { formatDurationMs, parseDurationNs } from '../../lib/duration.js';
 import { formatHostPort, HostPortError, parseHostPort } from '../../lib/host-port.js';
 import { formatBytes, parseQuantity } from '../../lib/quantity.js';
 import type { ConfigOf, HostPortValue, Kind, RoleContract, Setting, Settings } from './setting.js';
-
-/** A flag or variable a role cannot use; `setting` is "--flag" or "$NAME". Exits 2 (bin/cli.ts). */
-export class RoleConfigError extends UsageError {
-  override readonly name = 'RoleConfigError';
-  constructor(
-    readonly setting: string,
-    message: string,
-  ) {
-    super(message, setting);
-  }
-}
 
 /** A raw value and where it came from. */
 export interface RawSetting {
@@ -37,14 +26,14 @@ export function pickSetting(flag: string | undefined, flagValue: string | undefi
 
 /** `--memory-limit "abc": ...`: the setting, its value, what was wrong. */
 export function failSetting(s: RawSetting, problem: string): never {
-  throw new RoleConfigError(s.from, `${s.from} "${s.value}": ${problem}`);
+  throw new UsageError(`${s.from} "${s.value}": ${problem}`, s.from);
 }
 
 const MiB = 2 ** 20;
 
 function parseText(s: RawSetting): string {
   const text = s.value.trim();
-  if (text === '') throw new RoleConfigError(s.from, `${s.from}: empty`);
+  if (text === '') throw new UsageError(`${s.from}: empty`, s.from);
   return text;
 }
 
@@ -117,13 +106,13 @@ function parseSettingValue(kind: Kind, s: RawSetting): unknown {
       return s.value.trim() === 'true';
     case 'switch':
     case 'repeated':
-      throw new RoleConfigError(s.from, `${s.from} takes no text value`);
+      throw new UsageError(`${s.from} takes no text value`, s.from);
   }
 }
 
 function parseRepeated(flag: string, given: readonly string[]): string[] {
   const items = given.flatMap((g) => g.split(',')).map((i) => i.trim());
-  if (items.some((i) => i === '')) throw new RoleConfigError(`--${flag}`, `--${flag} "${given.join(',')}": an empty entry; write --${flag} X or --${flag} X,Y`);
+  if (items.some((i) => i === '')) throw new UsageError(`--${flag} "${given.join(',')}": an empty entry; write --${flag} X or --${flag} X,Y`, `--${flag}`);
   return items;
 }
 
@@ -135,25 +124,19 @@ export interface ParsedRole<S extends Settings> {
 
 type FlagValues = Record<string, string | boolean | string[] | undefined>;
 
-function parseFlags(contract: RoleContract, args: readonly string[]): FlagValues | 'help' {
+function flagValues(contract: RoleContract, args: readonly string[]): FlagValues | 'help' {
   const options: NonNullable<ParseArgsConfig['options']> = { help: { type: 'boolean', short: 'h' } };
   for (const setting of Object.values(contract.settings)) {
     if (setting.flag === undefined) continue;
     options[setting.flag] = setting.kind.type === 'switch' ? { type: 'boolean' } : { type: 'string', ...(setting.kind.type === 'repeated' ? { multiple: true } : {}) };
   }
-  let values: FlagValues;
-  try {
-    values = parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values as FlagValues;
-  } catch (err) {
-    const flag = /'(-[^']*)'/.exec((err as Error).message)?.[1] ?? `loupe ${contract.role}`;
-    throw new RoleConfigError(flag, (err as Error).message);
-  }
+  const values = parseFlags({ args: [...args], options, strict: true, allowPositionals: false }).values as FlagValues;
   return values['help'] ? 'help' : values;
 }
 
 /** Flags and environment → the role's settings; 'help' when --help was given (it wins over everything). */
 export function parseRoleConfig<S extends Settings>(contract: RoleContract<S>, args: readonly string[], env: NodeJS.ProcessEnv): ParsedRole<S> | 'help' {
-  const flags = parseFlags(contract, args);
+  const flags = flagValues(contract, args);
   if (flags === 'help') return 'help';
   const values: Record<string, unknown> = {};
   const from: Record<string, string> = {};

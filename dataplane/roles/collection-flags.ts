@@ -2,7 +2,7 @@
 // --cgroup PATH (declared in crds/contract/common.ts), checked against /proc and the cgroup file
 // system by targets.ts, as `loupe trace` does.
 import type { CollectorOptions } from '../collectors/socket-trace-collector.js';
-import { RoleConfigError } from '../../crds/contract/role-config.js';
+import { UsageError } from '../../lib/cli.js';
 import { checkPid, resolveCgroup } from '../targets.js';
 
 /** What the tracer is pointed at, as written; `resolveTracerTarget` checks it against the host. */
@@ -10,7 +10,7 @@ export type TracerTarget = { readonly pids: readonly string[] } | { readonly cgr
 
 /** --pid (already split at commas) or --cgroup; neither → every process. */
 export function tracerTarget(pids: readonly string[] | undefined, cgroup: string | undefined): TracerTarget | undefined {
-  if (pids && cgroup !== undefined) throw new RoleConfigError('--pid', 'give --pid or --cgroup, not both');
+  if (pids && cgroup !== undefined) throw new UsageError('give --pid or --cgroup, not both', '--pid');
   if (cgroup !== undefined) return { cgroup };
   return pids ? { pids } : undefined;
 }

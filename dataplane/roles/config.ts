@@ -4,7 +4,8 @@
 // later, in command.ts.
 import { KELVIN_CONTRACT, PEM_CONTRACT, Ports, QUERY_BROKER_CONTRACT, DEFAULT_PEM_MEMORY_LIMIT, TABLE_STORE_SHARE, type DataAccessMode, type ProtocolName, type SourceName } from '../../crds/contract/index.js';
 import type { HostPort } from '../../lib/host-port.js';
-import { parseRoleConfig, RoleConfigError, roleUsage, type RawSetting } from '../../crds/contract/role-config.js';
+import { parseRoleConfig, roleUsage, type RawSetting } from '../../crds/contract/role-config.js';
+import { UsageError } from '../../lib/cli.js';
 import type { ClusterIdentity } from '../metadata/types.js';
 import { tracerTarget, type TracerTarget } from './collection-flags.js';
 
@@ -109,7 +110,7 @@ function agent(values: AgentValues, from: { readonly tlsDir?: string }, defaultP
 /** --kubeconfig, else the in-cluster service account in a pod; --no-kube: none. */
 function kubeSource(values: AgentValues, env: NodeJS.ProcessEnv): KubeSource | undefined {
   if (values.noKube) {
-    if (values.kubeconfig !== undefined) throw new RoleConfigError('--no-kube', '--kubeconfig and --no-kube exclude each other');
+    if (values.kubeconfig !== undefined) throw new UsageError('--kubeconfig and --no-kube exclude each other', '--no-kube');
     return undefined;
   }
   if (values.kubeconfig !== undefined) return { kind: 'file', path: values.kubeconfig };

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { dnsNames, loadInternalTls, natsTls } from './tls.js';
-import { RoleConfigError } from '../../crds/contract/role-config.js';
+import { UsageError } from '../../lib/cli.js';
 
 // Self-signed EC certificates (openssl req -x509, valid until 2126). CERT's subjectAltName:
 // IP:127.0.0.1, DNS:vizier-kelvin.loupe.svc, DNS:vizier-pem.loupe.svc; NO_DNS_CERT's: IP:127.0.0.1.
@@ -47,8 +47,8 @@ function dirWith(files: Record<string, string>): string {
 
 function rejects(dir: string, message: RegExp): void {
   assert.throws(() => loadInternalTls({ value: dir, from: '$LOUPE_TLS_DIR' }), (err: unknown) => {
-    assert.ok(err instanceof RoleConfigError);
-    assert.equal(err.setting, '$LOUPE_TLS_DIR');
+    assert.ok(err instanceof UsageError);
+    assert.equal(err.flag, '$LOUPE_TLS_DIR');
     assert.match(err.message, message);
     return true;
   });

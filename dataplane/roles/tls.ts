@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { TlsOptions } from 'nats';
 import type { ClientSecurity } from '../query/grpc-services.js';
-import { RoleConfigError, type RawSetting } from '../../crds/contract/role-config.js';
+import type { RawSetting } from '../../crds/contract/role-config.js';
+import { UsageError } from '../../lib/cli.js';
 
 export const TLS_FILES = { ca: 'ca.crt', cert: 'tls.crt', key: 'tls.key' } as const;
 
@@ -41,7 +42,7 @@ export function loadInternalTls(dir: RawSetting): InternalTls {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable by this user' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-      throw new RoleConfigError(dir.from, `${dir.from} "${dir.value}": ${path} ${why}; the directory must hold ${Object.values(TLS_FILES).join(', ')}`);
+      throw new UsageError(`${dir.from} "${dir.value}": ${path} ${why}; the directory must hold ${Object.values(TLS_FILES).join(', ')}`, dir.from);
     }
   };
   const ca = read(TLS_FILES.ca);
@@ -51,12 +52,12 @@ export function loadInternalTls(dir: RawSetting): InternalTls {
     try {
       return new X509Certificate(pem);
     } catch (err) {
-      throw new RoleConfigError(dir.from, `${dir.from} "${dir.value}": ${join(dir.value, name)} is not a PEM certificate (${(err as Error).message})`);
+      throw new UsageError(`${dir.from} "${dir.value}": ${join(dir.value, name)} is not a PEM certificate (${(err as Error).message})`, dir.from);
     }
   };
   parse(TLS_FILES.ca, ca);
   const serverName = dnsNames(parse(TLS_FILES.cert, cert).subjectAltName)[0];
-  if (!serverName) throw new RoleConfigError(dir.from, `${dir.from} "${dir.value}": ${join(dir.value, TLS_FILES.cert)} carries no DNS subject alternative name; clients need one to check servers by`);
+  if (!serverName) throw new UsageError(`${dir.from} "${dir.value}": ${join(dir.value, TLS_FILES.cert)} carries no DNS subject alternative name; clients need one to check servers by`, dir.from);
   return { dir: dir.value, caFile: join(dir.value, TLS_FILES.ca), certFile: join(dir.value, TLS_FILES.cert), keyFile: join(dir.value, TLS_FILES.key), ca, cert, key, serverName };
 }
 
