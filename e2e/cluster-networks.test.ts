@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { covers, parseCidr, parseIp } from '../dataplane/metadata/cidr.js';
+import { covers, parseCidr, parseIp } from '../lib/cidr.js';
 import { ClusterNetworks } from '../dataplane/metadata/cluster-networks.js';
 import { KubeMetadata } from '../dataplane/metadata/kube.js';
 import { waitFor } from './harness/cluster.js';

@@ -1,7 +1,7 @@
 // Settings several roles share, declared once and listed in each role's contract.
 import { Ports } from './ports.js';
-import { bytes, choice, duration, flagSwitch, hostPort, natsUrl, path, repeated, set, text } from './setting.js';
-import { DATA_ACCESS_MODES, PEM_SOURCES, PROTOCOLS } from './values.js';
+import { bytes, choice, cidrs, duration, flagSwitch, hostPort, natsUrl, path, repeated, set, text } from './setting.js';
+import { DATA_ACCESS_MODES, PEM_SOURCES, PROTOCOLS, TRACE_ROLES } from './values.js';
 
 const MiB = 2 ** 20;
 
@@ -81,6 +81,30 @@ export const protocols = set(PROTOCOLS, 'protocol')({
   flag: 'protocols',
   default: ['http'],
   help: `protocols the socket tracer parses, comma-separated, or none: ${PROTOCOLS.join(', ')}; one without a parser yet is logged once and skipped`,
+});
+
+export const traceRoles = choice(TRACE_ROLES)({
+  env: 'LOUPE_TRACE_ROLES',
+  flag: 'trace-roles',
+  metavar: 'ROLES',
+  default: 'server',
+  help:
+    "server: each request once, on its server's side, plus client sides whose remote end is outside the cluster " +
+    "(its pod and service CIDRs and loopback; standalone: this host's addresses and loopback); both: every side",
+});
+
+export const clusterCidrs = cidrs({
+  env: 'LOUPE_CLUSTER_CIDRS',
+  flag: 'cluster-cidrs',
+  defaultText: "discovered: nodes' spec.podCIDRs, node and pod IPs (standalone: this host's addresses)",
+  help: "comma-separated CIDRs of the cluster's pod networks, for --trace-roles server; replaces discovery",
+});
+
+export const serviceCidrs = cidrs({
+  env: 'LOUPE_SERVICE_CIDRS',
+  flag: 'service-cidrs',
+  defaultText: "discovered: the smallest block holding the services' cluster IPs",
+  help: "comma-separated service CIDRs, for --trace-roles server; replaces discovery",
 });
 
 export const sources = set(PEM_SOURCES, 'source')({

@@ -1,5 +1,5 @@
 // `loupe pem`: the node agent.
-import { advertise, cgroup, clusterName, dataAccess, healthAddr, kubeconfig, listen, memoryLimit, nats, noKube, pid, podIp, podName, podNamespace, profileInterval, protocols, sources, statsInterval, tlsDir, vizierName } from './common.js';
+import { advertise, cgroup, clusterCidrs, clusterName, dataAccess, healthAddr, kubeconfig, listen, memoryLimit, nats, noKube, pid, podIp, podName, podNamespace, profileInterval, protocols, serviceCidrs, sources, statsInterval, tlsDir, traceRoles, vizierName } from './common.js';
 import { Ports } from './ports.js';
 import { bytes, defineRole, duration, path, text } from './setting.js';
 
@@ -29,6 +29,9 @@ export const PEM_CONTRACT = defineRole({
     vizierName,
     dataAccess,
     protocols,
+    traceRoles,
+    clusterCidrs,
+    serviceCidrs,
     nodeName: text({ env: 'LOUPE_NODE_NAME', flag: 'node-name', metavar: 'NAME', source: { fieldRef: 'spec.nodeName' }, defaultText: 'the hostname', help: "this node's name" }),
     memoryLimit: memoryLimit({ defaultText: `the table store takes $LOUPE_TABLE_STORE_LIMIT_BYTES when set, else 60% of 1Gi` }),
     tableStoreBytes: bytes(MIN_TABLE_STORE_BYTES)({ env: 'LOUPE_TABLE_STORE_LIMIT_BYTES', metavar: 'BYTES', help: 'bytes the table store may hold (the operator derives it from the PEM memory limit); --memory-limit wins' }),

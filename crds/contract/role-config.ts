@@ -8,6 +8,7 @@ import { formatDurationMs, parseDurationNs } from '../../lib/duration.js';
 import { formatHostPort, HostPortError, parseHostPort } from '../../lib/host-port.js';
 import { formatBytes, parseQuantity } from '../../lib/quantity.js';
 import type { ConfigOf, HostPortValue, Kind, RoleContract, Setting, Settings } from './setting.js';
+import { CidrError, formatCidr, parseCidrList, type Cidr } from '../../lib/cidr.js';
 
 /** A raw value and where it came from. */
 export interface RawSetting {
@@ -79,6 +80,15 @@ function parseHostPortSetting(s: RawSetting): HostPortValue {
   }
 }
 
+function parseCidrsSetting(s: RawSetting): Cidr[] {
+  try {
+    return parseCidrList(s.value);
+  } catch (err) {
+    if (!(err instanceof CidrError)) throw err;
+    failSetting(s, err.input === s.value ? err.problem : `"${err.input}" ${err.problem}`);
+  }
+}
+
 /** The value of one setting's text, checked against its kind. */
 function parseSettingValue(kind: Kind, s: RawSetting): unknown {
   switch (kind.type) {
@@ -104,6 +114,8 @@ function parseSettingValue(kind: Kind, s: RawSetting): unknown {
     case 'boolean':
       if (s.value.trim() !== 'true' && s.value.trim() !== 'false') failSetting(s, 'not true or false');
       return s.value.trim() === 'true';
+    case 'cidrs':
+      return parseCidrsSetting(s);
     case 'switch':
     case 'repeated':
       throw new UsageError(`${s.from} takes no text value`, s.from);
@@ -181,6 +193,8 @@ function formatValue(kind: Kind, value: unknown): string {
       return (value as readonly string[]).length === 0 ? 'none' : (value as readonly string[]).join(',');
     case 'hostPort':
       return formatHostPort(value as HostPortValue);
+    case 'cidrs':
+      return (value as readonly Cidr[]).map(formatCidr).join(',');
     case 'switch':
     case 'repeated':
       throw new Error(`a ${kind.type} setting has no text form`);

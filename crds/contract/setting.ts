@@ -2,6 +2,7 @@
 // an environment variable, the downward API or a Secret), its default and its help text. The
 // declarations are data: role-config.ts parses flags and environment with them (for the
 // roles), renders environment from them (for the controllers) and writes `loupe ROLE --help`.
+import type { Cidr } from '../../lib/cidr.js';
 
 /** What a setting's text must look like, with its bounds. */
 export type Kind =
@@ -26,7 +27,9 @@ export type Kind =
   /** A flag without a value: present or not. */
   | { readonly type: 'switch' }
   /** A repeatable flag whose values are comma-separated lists: --pid 1,2 --pid 3. */
-  | { readonly type: 'repeated' };
+  | { readonly type: 'repeated' }
+  /** Comma-separated CIDR blocks, IPv4 or IPv6 (lib/cidr.ts). */
+  | { readonly type: 'cidrs' };
 
 export interface HostPortValue {
   readonly host: string;
@@ -105,6 +108,7 @@ export const natsUrl = kindOf<string>({ type: 'natsUrl' }, 'URL');
 export const boolean = kindOf<boolean>({ type: 'boolean' }, 'true|false');
 export const flagSwitch = kindOf<boolean>({ type: 'switch' }, '');
 export const repeated = kindOf<readonly string[]>({ type: 'repeated' }, 'LIST');
+export const cidrs = kindOf<readonly Cidr[]>({ type: 'cidrs' }, 'CIDRS');
 export const bytes = (min: number) => kindOf<number>({ type: 'bytes', min }, 'Q');
 /** Milliseconds. */
 export const duration = (opts: { readonly bareSeconds: boolean; readonly hint: string }) => kindOf<number>({ type: 'duration', ...opts }, 'D');

@@ -1,5 +1,5 @@
 // `loupe standalone`: Loupe on one host, no operator.
-import { cgroup, clusterName, dataAccess, memoryLimit, pid, profileInterval, protocols, sources, statsInterval, vizierName } from './common.js';
+import { cgroup, clusterCidrs, clusterName, dataAccess, memoryLimit, pid, profileInterval, protocols, serviceCidrs, sources, statsInterval, traceRoles, vizierName } from './common.js';
 import { Ports } from './ports.js';
 import { defineRole, hostPort, path } from './setting.js';
 
@@ -21,6 +21,9 @@ export const STANDALONE_CONTRACT = defineRole({
     profileInterval,
     dataAccess,
     protocols,
+    traceRoles,
+    clusterCidrs,
+    serviceCidrs,
     clusterName,
     vizierName,
   },

@@ -13,6 +13,13 @@ export type ProtocolName = (typeof PROTOCOLS)[number];
 export const PEM_SOURCES = ['socket_tracer', 'process_stats', 'network_stats', 'cpu_profiler'] as const;
 export type SourceName = (typeof PEM_SOURCES)[number];
 
+/**
+ * Which sides of a connection make http_events rows: server (Pixie's rule: each request once, on its
+ * server's side, plus client sides whose remote end is outside the cluster) or both.
+ */
+export const TRACE_ROLES = ['server', 'both'] as const;
+export type TraceRoles = (typeof TRACE_ROLES)[number];
+
 /** Where the metadata service keeps its state. */
 export const METADATA_STORAGE = ['persistent', 'etcd', 'memory'] as const;
 export type MetadataStorage = (typeof METADATA_STORAGE)[number];

@@ -13,7 +13,7 @@ import {
   type TracerCounters,
   type TracerOptions,
 } from '../../native-bpf/index.js';
-import { ipFromBytes, ipToBytes, type CidrSet } from '../metadata/cidr.js';
+import { ipFromBytes, ipToBytes, type CidrSet } from '../../lib/cidr.js';
 import { HostNetworks, type InsideNetworks } from '../metadata/inside-networks.js';
 import { ConnectionTracker } from '../protocols/connection-tracker.js';
 import type { ProtocolName } from '../../crds/contract/values.js';

@@ -8,7 +8,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { DETECT_BYTES, SocketTracer, type SocketDataEvent, type SocketEvent, type SocketOpenEvent } from '../../native-bpf/index.js';
-import { ipToBytes, LOOPBACK, parseCidr } from '../metadata/cidr.js';
+import { ipToBytes, LOOPBACK, parseCidr } from '../../lib/cidr.js';
 import { FixedNetworks, HostNetworks, type InsideNetworks } from '../metadata/inside-networks.js';
 import { TRAFFIC_PROTOCOL } from '../protocols/types.js';
 import type { ConnStatsRow, HttpEventRow } from '../table-store/schemas.js';

@@ -3,7 +3,7 @@
 // remote ends outside, both sides on request; conn_stats keeps every side.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CidrSet, LOOPBACK, parseCidr, parseIp } from '../metadata/cidr.js';
+import { CidrSet, LOOPBACK, parseCidr, parseIp } from '../../lib/cidr.js';
 import { TRAFFIC_PROTOCOL } from '../protocols/types.js';
 import { SocketEventRouter } from './socket-trace-collector.js';
 import { decideSide } from './trace-roles.js';

@@ -8,13 +8,12 @@
 // A connection whose side is unknown when it opens (it was open before tracing started) is
 // decided once its protocol shows the side. A client side met while the inside networks are not
 // known yet (cluster metadata not listed) waits: its rows are held until they are known.
-import type { CidrSet } from '../metadata/cidr.js';
+import type { Cidr, CidrSet } from '../../lib/cidr.js';
 import { localInsideNetworks, type InsideNetworks, type InsideNetworkSettings } from '../metadata/inside-networks.js';
+import type { TraceRoles } from '../../crds/contract/values.js';
 import type { ResolvedRole } from '../protocols/types.js';
 
-export type TraceRoles = 'server' | 'both';
-
-export const TRACE_ROLES: readonly TraceRoles[] = ['server', 'both'];
+export type { TraceRoles } from '../../crds/contract/values.js';
 
 /** Pixie's default: server side, plus client sides whose remote end is outside. */
 export const DEFAULT_TRACE_ROLES: TraceRoles = 'server';
@@ -42,6 +41,11 @@ export function decideSide(role: ResolvedRole, traceRoles: TraceRoles, inside: C
  * The socket-trace collector's options for these settings: with 'server', the inside networks
  * (`cluster`'s, in a cluster; else the explicit blocks, or this host's addresses).
  */
+/** The contract's parsed trace-roles settings (`loupe pem`, `loupe standalone`), without the unset ones. */
+export function traceRoleSettings(v: { readonly traceRoles: TraceRoles; readonly clusterCidrs?: readonly Cidr[] | undefined; readonly serviceCidrs?: readonly Cidr[] | undefined }): TraceRoleSettings {
+  return { traceRoles: v.traceRoles, ...(v.clusterCidrs ? { clusterCidrs: v.clusterCidrs } : {}), ...(v.serviceCidrs ? { serviceCidrs: v.serviceCidrs } : {}) };
+}
+
 export function traceRoleOptions(settings: TraceRoleSettings, cluster?: InsideNetworks): { traceRoles: TraceRoles; insideNetworks?: InsideNetworks } {
   const traceRoles = settings.traceRoles ?? DEFAULT_TRACE_ROLES;
   return traceRoles === 'server' ? { traceRoles, insideNetworks: cluster ?? localInsideNetworks(settings) } : { traceRoles };

@@ -1,7 +1,7 @@
 // TracerBatches as the addon's drainTracer returns them, written event by event: for tests of
 // the collector's path without the kernel. Stream positions follow the payloads given.
 import { BATCH_DIR_EGRESS, BATCH_KIND, type TracerBatch, type TracerCounters } from '../../native-bpf/index.js';
-import { parseIp } from '../metadata/cidr.js';
+import { parseIp } from '../../lib/cidr.js';
 import type { ConnRole, Direction } from '../protocols/types.js';
 
 const ROLE_CODE: Record<ConnRole, number> = { unknown: 0, client: 1, server: 2 };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseCidr } from './cidr.js';
+import { parseCidr } from '../../lib/cidr.js';
 import { ClusterNetworks } from './cluster-networks.js';
 import { nodeRecord, podRecord, serviceRecord, type NodeRecord, type PodRecord, type ServiceRecord } from './kube-objects.js';
 

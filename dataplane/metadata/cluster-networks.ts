@@ -10,7 +10,7 @@
 // then). Pod churn re-reads the set only when an address appears or goes, at most every
 // `minRebuildMs`.
 import type { ReflectorHandler } from '../../lib/kube/reflector.js';
-import { CidrSet, LOOPBACK, parseCidr, parseIp, smallestCover, type Cidr } from './cidr.js';
+import { CidrSet, LOOPBACK, parseCidr, parseIp, smallestCover, type Cidr } from '../../lib/cidr.js';
 import type { InsideNetworkSettings, InsideNetworks } from './inside-networks.js';
 import type { NodeRecord, PodRecord, ServiceRecord } from './kube-objects.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { networkInterfaces } from 'node:os';
 import { test } from 'node:test';
-import { parseCidr, type Cidr } from './cidr.js';
+import { parseCidr, type Cidr } from '../../lib/cidr.js';
 import { HostNetworks, interfaceAddresses, localInsideNetworks } from './inside-networks.js';
 
 test("this host's interface addresses and loopback are inside; other addresses are not", () => {

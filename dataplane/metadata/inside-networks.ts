@@ -6,7 +6,7 @@
 //     its half of what the API says;
 //   - otherwise (standalone, a PEM without a cluster): this host's addresses and loopback.
 import { networkInterfaces } from 'node:os';
-import { CidrSet, LOOPBACK, parseCidr, type Cidr } from './cidr.js';
+import { CidrSet, LOOPBACK, parseCidr, type Cidr } from '../../lib/cidr.js';
 
 export interface InsideNetworks {
   /** The blocks inside now, or undefined while they are not known yet. A new object each time they change. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseBrokerArgs, parseKelvinArgs, parsePemArgs, type KelvinConfig, type PemConfig } from './config.js';
 import { UsageError } from '../../lib/cli.js';
+import { formatCidr } from '../../lib/cidr.js';
 
 const pem = (args: string[], env: NodeJS.ProcessEnv = {}) => parsePemArgs(args, env) as PemConfig;
 const kelvin = (args: string[], env: NodeJS.ProcessEnv = {}) => parseKelvinArgs(args, env) as KelvinConfig;
@@ -98,6 +99,19 @@ describe('query role configuration', () => {
     assert.equal(flagged.dataAccess, 'Restricted');
     assert.deepEqual(flagged.protocols, [], 'none is the empty list, not the default');
     assert.deepEqual(flagged.identity, { clusterName: 'staging', vizierName: 'vz2', namespace: 'obs' });
+  });
+
+  it('reads which sides are traced and the cluster networks, from the environment or flags', () => {
+    assert.deepEqual(pem([]).traceRoles, { traceRoles: 'server' });
+    const c = pem(['--trace-roles', 'both', '--cluster-cidrs', '10.244.0.0/16,fd00:10:244::/56'], { LOUPE_SERVICE_CIDRS: '10.96.0.0/12' });
+    assert.equal(c.traceRoles.traceRoles, 'both');
+    assert.deepEqual(c.traceRoles.clusterCidrs?.map(formatCidr), ['10.244.0.0/16', 'fd00:10:244::/56']);
+    assert.deepEqual(c.traceRoles.serviceCidrs?.map(formatCidr), ['10.96.0.0/12']);
+    assert.equal(pem([], { LOUPE_TRACE_ROLES: 'both' }).traceRoles.traceRoles, 'both');
+    rejects(() => pem(['--trace-roles', 'client']), '--trace-roles', /^--trace-roles "client": not one of server, both/);
+    rejects(() => pem([], { LOUPE_CLUSTER_CIDRS: '10.244.0.0/16,10.300.0.0/16' }), '$LOUPE_CLUSTER_CIDRS', /^\$LOUPE_CLUSTER_CIDRS "10\.244\.0\.0\/16,10\.300\.0\.0\/16": "10\.300\.0\.0\/16" not an IPv4 or IPv6 address or CIDR; write e\.g\. 10\.244\.0\.0\/16/);
+    rejects(() => pem(['--service-cidrs', '10.96.0.0/40']), '--service-cidrs', /^--service-cidrs "10\.96\.0\.0\/40": the prefix length must be a whole number from 0 to 32/);
+    rejects(() => pem(['--service-cidrs', '10.96.0.0/12,']), '--service-cidrs', /an empty entry/);
   });
 
   it('names the flag or variable, the value and the problem', () => {

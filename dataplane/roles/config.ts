@@ -8,6 +8,7 @@ import { parseRoleConfig, roleUsage, type RawSetting } from '../../crds/contract
 import { UsageError } from '../../lib/cli.js';
 import type { ClusterIdentity } from '../metadata/types.js';
 import { tracerTarget, type TracerTarget } from './collection-flags.js';
+import { traceRoleSettings, type TraceRoleSettings } from '../collectors/trace-roles.js';
 
 export type QueryRole = 'pem' | 'kelvin' | 'query-broker';
 
@@ -46,6 +47,8 @@ export interface PemConfig extends AgentConfig {
   readonly retentionMs: number;
   readonly dataAccess: DataAccessMode;
   readonly protocols: readonly ProtocolName[];
+  /** Which sides make http_events rows, and the cluster's networks when given. */
+  readonly traceRoles: TraceRoleSettings;
   readonly sources: readonly SourceName[];
   readonly target?: TracerTarget;
   readonly statsIntervalMs: number;
@@ -135,6 +138,7 @@ export function parsePemArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     retentionMs: v.retention,
     dataAccess: v.dataAccess,
     protocols: v.protocols,
+    traceRoles: traceRoleSettings(v),
     sources: v.sources,
     ...(target ? { target } : {}),
     statsIntervalMs: v.statsInterval,

@@ -10,7 +10,7 @@
 // host's addresses (or the CIDRs given) play that part.
 import { Gauge } from 'prom-client';
 import type { CollectorOptions } from '../collectors/socket-trace-collector.js';
-import { DEFAULT_TRACE_ROLES, traceRoleOptions, traceRolesLogLine, type TraceRoleSettings } from '../collectors/trace-roles.js';
+import { DEFAULT_TRACE_ROLES, traceRoleOptions, traceRolesLogLine } from '../collectors/trace-roles.js';
 import { ClusterNetworks } from '../metadata/cluster-networks.js';
 import { LocalMetadata } from '../metadata/local.js';
 import { NodeMetadata } from '../metadata/node.js';
@@ -28,7 +28,7 @@ import { startClusterMetadata } from './kube.js';
 import { connectNats } from './nats.js';
 import { agentId, announcedIdentity, natsConnectedGauge, runningAgent, startRoleServer, type RoleDeps, type RunningRole } from './role.js';
 
-export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?: CollectorOptions; readonly traceRoles?: TraceRoleSettings }): Promise<RunningRole> {
+export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?: CollectorOptions }): Promise<RunningRole> {
   const { log } = deps;
   const id = agentId('pem', c);
   // NATS first: an unreachable NATS stops the start before anything attaches to the kernel.
@@ -37,7 +37,7 @@ export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?
   teardown.add('NATS', () => nats.close());
   try {
     // The API server next: a wrong address, credentials or RBAC stops the start with what failed.
-    const roles = deps.traceRoles ?? {};
+    const roles = c.traceRoles;
     const traceRoles = roles.traceRoles ?? DEFAULT_TRACE_ROLES;
     const clusterNetworks = c.kube && traceRoles === 'server' ? new ClusterNetworks(roles) : undefined;
     const cluster = c.kube ? await startClusterMetadata(c.kube, { log, ...(c.nodeName ? { nodeName: c.nodeName } : {}), ...(clusterNetworks ? { networks: clusterNetworks } : {}) }) : undefined;

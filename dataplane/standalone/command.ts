@@ -7,6 +7,7 @@ import { unbuiltProtocols } from '../protocols/registry.js';
 import { resolveTracerTarget, tracerTarget } from '../roles/collection-flags.js';
 import { ManifestError } from './cron-manifests.js';
 import { StandaloneServer } from './server.js';
+import { traceRoleSettings } from '../collectors/trace-roles.js';
 
 export const STANDALONE_USAGE = roleUsage(STANDALONE_CONTRACT);
 
@@ -35,6 +36,7 @@ export async function standaloneCommand(args: string[], env: NodeJS.ProcessEnv =
       profilerIntervalMs: v.profileInterval,
       dataAccess: v.dataAccess,
       protocols: v.protocols,
+      traceRoles: traceRoleSettings(v),
       identity: { clusterName: v.clusterName ?? '', vizierName: v.vizierName ?? '', namespace: '' },
       ...(v.manifests ? { manifestsDir: v.manifests } : {}),
       log,
