@@ -9,9 +9,10 @@ import { VIZIER_ROLE_CONTRACTS, type RoleContract, type VizierRole } from '../..
 import type { Vizier } from '../../crds/kinds/vizier.js';
 import { parseQuantity } from '../../lib/quantity.js';
 import { parseDurationMs } from '../../lib/duration.js';
+import { parseCidr } from '../../lib/cidr.js';
 import { parseRoleConfig } from '../../crds/contract/role-config.js';
 import { vizier, tls } from './fixtures.test-util.js';
-import { ETCD_IMAGE, NATS_IMAGE, renderVizier, tableStoreBytes, TLS_MOUNT } from './render.js';
+import { ETCD_IMAGE, InvalidSpecError, NATS_IMAGE, renderVizier, tableStoreBytes, TLS_MOUNT } from './render.js';
 
 const POD = { name: 'vz-pem-x2x9k', namespace: 'obs', ip: '10.1.2.3', node: 'node-7' };
 const DEPLOY_KEY = 'deploy-key-from-the-secret';
@@ -62,6 +63,9 @@ function expected(vz: Vizier, role: VizierRole): Record<string, unknown> {
         nodeName: POD.node,
         dataAccess: spec.dataAccess,
         protocols: spec.pem.protocols,
+        traceRoles: spec.pem.traceRoles,
+        clusterCidrs: spec.pem.clusterCIDRs?.map(parseCidr),
+        serviceCidrs: spec.pem.serviceCIDRs?.map(parseCidr),
         tableStoreBytes: tableStoreBytes(spec),
         retention: parseDurationMs(spec.pem.dataRetention),
         hostPrefix: '/host',
@@ -86,6 +90,8 @@ const VIZIERS: readonly [string, Record<string, unknown>][] = [
   ['cloud set', { cloud: CLOUD }],
   ['retention, table store and query memory set', { pem: { dataRetention: '1h30m', tableStorePercent: 45, resources: { memoryLimit: '3Gi' } }, kelvin: { resources: { memoryLimit: '5Gi' } } }],
   ['etcd storage', { metadata: { storage: 'etcd' } }],
+  ['both trace roles', { pem: { traceRoles: 'both' } }],
+  ['cluster and service CIDRs set', { pem: { clusterCIDRs: ['10.244.0.0/16', 'fd00:10:244::/56'], serviceCIDRs: ['10.96.0.0/12'] } }],
 ];
 
 /** Each variable declared by the role, none twice, and the parsed values are the spec's. */
@@ -117,4 +123,9 @@ test('a variable no role reads, or a value that does not come back, fails the ch
   assert.throws(() => checkContainer(vz, { role: 'query-broker', container: withExtra }), /query-broker is given LOUPE_KELVIN_ADDR, which no setting/);
   const pem = loupeContainers(renderVizier({ vizier: vizier({ dataAccess: 'Restricted' }), tls: tls() })).find((c) => c.role === 'pem')!;
   assert.throws(() => checkContainer(vz, pem), /pem dataAccess/);
+});
+
+test('a CIDR the schema lets through but that is no block is an InvalidSpec naming the field', () => {
+  const vz = vizier({ pem: { serviceCIDRs: ['10.96.0.0/12', '10.300.0.0/16'] } });
+  assert.throws(() => renderVizier({ vizier: vz, tls: tls() }), (err: unknown) => err instanceof InvalidSpecError && /^spec\.pem\.serviceCIDRs\[1\] "10\.300\.0\.0\/16": not an IPv4 or IPv6 address/.test(err.message));
 });

@@ -12,7 +12,7 @@ import { assessVizier } from './assess.js';
 import { APP, componentsOf, type Component, type WorkloadKind } from './components.js';
 import { VIZIER, withDefaults } from './kind.js';
 import { CLUSTER_CHILD_TYPES, COMPONENT_LABEL, INSTANCE_LABEL, NAMESPACED_CHILD_TYPES, childSelector, ownedBy } from './ownership.js';
-import { METADATA_READ_RULES, renderVizier } from './render.js';
+import { METADATA_READ_RULES, renderVizier, InvalidSpecError } from './render.js';
 import { observeWorkload, planVersions, type WorkloadObservation } from './rollout.js';
 import { applyChildren, describeFailure, type ApplyFailure } from './steps/apply.js';
 import { ensureFinalizer, finalize } from './steps/finalizer.js';
@@ -40,7 +40,7 @@ function render(vz: Vizier, tls: TlsMaterial, present: Map<Component, WorkloadKi
   try {
     return { desired: renderVizier({ vizier: vz, tls, versions: planVersions(vz.spec.version, present, observed) }) };
   } catch (err) {
-    if (err instanceof PatchError) return { invalidSpec: err.message };
+    if (err instanceof PatchError || err instanceof InvalidSpecError) return { invalidSpec: err.message };
     throw err;
   }
 }

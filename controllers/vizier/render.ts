@@ -8,6 +8,7 @@ import type {
 import type { Vizier, VizierSpec } from '../../crds/kinds/vizier.js';
 import { CLOUD_CONNECTOR_CONTRACT, KELVIN_CONTRACT, METADATA_CONTRACT, PEM_CONTRACT, Ports, QUERY_BROKER_CONTRACT } from '../../crds/contract/index.js';
 import { toEnv } from '../../crds/contract/role-config.js';
+import { CidrError, parseCidr, type Cidr } from '../../lib/cidr.js';
 import { parseDurationMs } from '../../lib/duration.js';
 import { formatHostPort } from '../../lib/host-port.js';
 import { parseQuantity } from '../../lib/quantity.js';
@@ -68,6 +69,24 @@ function hash(...parts: string[]): string {
   const h = createHash('sha256');
   for (const p of parts) h.update(p).update('\0');
   return h.digest('hex').slice(0, 16);
+}
+
+/** A spec value the schema lets through but the operator cannot use; the Vizier reports it as InvalidSpec. */
+export class InvalidSpecError extends Error {
+  override readonly name = 'InvalidSpecError';
+}
+
+function specCidrs<K extends string>(field: string, key: K, values: readonly string[] | undefined): { [P in K]?: Cidr[] } {
+  if (values === undefined) return {};
+  const parsed = values.map((v, i) => {
+    try {
+      return parseCidr(v);
+    } catch (err) {
+      if (err instanceof CidrError) throw new InvalidSpecError(`${field}[${i}] ${err.message}`);
+      throw err;
+    }
+  });
+  return { [key]: parsed } as { [P in K]?: Cidr[] };
 }
 
 export function renderVizier(input: RenderInput): KubernetesObject[] {
@@ -434,6 +453,9 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
                 ...identity,
                 dataAccess: spec.dataAccess,
                 protocols: spec.pem.protocols,
+                traceRoles: spec.pem.traceRoles,
+                ...specCidrs('spec.pem.clusterCIDRs', 'clusterCidrs', spec.pem.clusterCIDRs),
+                ...specCidrs('spec.pem.serviceCIDRs', 'serviceCidrs', spec.pem.serviceCIDRs),
                 tableStoreBytes: tableStoreBytes(spec),
                 retention: parseDurationMs(spec.pem.dataRetention),
                 hostPrefix: '/host',

@@ -1,6 +1,9 @@
 import { Type, Enum, MapOf, Obj, Quantity, StringMap, Tolerations, SecretKeyRef, PodPolicy, Patch, Duration, statusBase, type Static } from '../schema.js';
 import type { KindDefinition, CustomResource } from '../definition.js';
-import { DATA_ACCESS_MODES, METADATA_STORAGE, PROTOCOLS } from '../contract/values.js';
+import { DATA_ACCESS_MODES, METADATA_STORAGE, PROTOCOLS, TRACE_ROLES } from '../contract/values.js';
+
+/** The shape of an IPv4 or IPv6 CIDR block; the operator checks the numbers (status InvalidSpec). */
+const CIDR_PATTERN = '^[0-9A-Fa-f:.]+/[0-9]{1,3}$';
 
 export const DEFAULT_VERSION = '0.1.0';
 export const DEFAULT_REGISTRY = 'ghcr.io/loupe-dev';
@@ -48,6 +51,24 @@ export const VizierSpec = Obj(
           'x-kubernetes-list-type': 'set',
           description: 'Protocols the socket tracer parses.',
         }),
+        traceRoles: Enum(TRACE_ROLES, {
+          default: 'server',
+          description:
+            "Which sides of a connection make http_events rows. server (as Pixie): each request once, on its server's side, " +
+            'plus client sides whose remote end is outside the cluster (its pod and service CIDRs; loopback counts as inside). both: every side.',
+        }),
+        clusterCIDRs: Type.Optional(
+          Type.Array(Type.String({ pattern: CIDR_PATTERN, description: 'A CIDR block, e.g. 10.244.0.0/16 or fd00:10:244::/56.' }), {
+            maxItems: 64,
+            description: "The cluster's pod networks, for traceRoles server; unset: discovered from nodes' spec.podCIDRs, node and pod IPs.",
+          }),
+        ),
+        serviceCIDRs: Type.Optional(
+          Type.Array(Type.String({ pattern: CIDR_PATTERN, description: 'A CIDR block, e.g. 10.96.0.0/12.' }), {
+            maxItems: 16,
+            description: "The cluster's service networks, for traceRoles server; unset: the smallest block holding the services' cluster IPs.",
+          }),
+        ),
         nodeSelector: Type.Optional(StringMap('Run PEMs only on nodes with these labels (in addition to podPolicy.nodeSelector).')),
         tolerations: Type.Optional(Tolerations('Tolerations for PEMs (in addition to podPolicy.tolerations); PEMs tolerate nothing else by default.')),
       },
