@@ -4,7 +4,7 @@ import type { ColumnVector, RowBatch } from '../table-store/types.js';
 import { BatchDecodeError, decodeBatch, encodeBatch } from './batch-codec.js';
 import { decodePlan, decodeVersionedPlan, encodePlan, PlanDecodeError } from './plan-codec.js';
 import { PROTOCOL_VERSION, type Protocol } from './protocol-version.js';
-import { decodeFrame, encodeFrame, WireError } from './wire.js';
+import { decodeFrame, encodeFrame, stringifyWithBigInts, WireError } from './wire.js';
 import type { Plan } from '../pxl/plan.js';
 
 /** The values array of a numeric or boolean column. */
@@ -114,4 +114,37 @@ test('a cut batch sends only the dictionary entries its rows use, and the values
   const decoded = decodeBatch(encoded, ['string']).columns[0]! as { codes: Uint32Array; dict: readonly string[] };
   assert.equal(decoded.dict.length, 2);
   assert.deepEqual([...decoded.codes].map((c) => decoded.dict[c]), [dict[4321], dict[17]]);
+});
+
+// Found by the plan-codec fuzz target: JSON has no NaN, Infinity or -0, so a float literal such as
+// PxL's 1e999 reached PEMs as null (and ran as 0) while a standalone run kept Infinity.
+test('plans and frames keep NaN, ±Infinity and -0 exactly', () => {
+  const relation = [{ name: 'x', type: 'float64' as const }];
+  const floats = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 0, 1.5];
+  const plan: Plan = {
+    now: 1n,
+    nodes: [
+      { id: 1, op: 'source', table: 't', columns: [0], relation },
+      { id: 2, op: 'map', input: 1, relation: floats.map((_, i) => ({ name: `f${i}`, type: 'float64' })), exprs: floats.map((value, i) => ({ name: `f${i}`, expr: { kind: 'literal', type: 'float64', value } })) },
+    ],
+  };
+  const decoded = decodePlan(encodePlan(plan)).nodes[1] as Extract<Plan['nodes'][number], { op: 'map' }>;
+  decoded.exprs.forEach((e, i) => assert.ok(e.expr.kind === 'literal' && Object.is(e.expr.value, floats[i]), `literal ${i}: ${String(e.expr.kind === 'literal' && e.expr.value)}`));
+  const json = decodeFrame(encodeFrame({ kind: 'json', channel: 0, value: { floats } }));
+  assert.ok(json.kind === 'json');
+  (json.value as { floats: number[] }).floats.forEach((f, i) => assert.ok(Object.is(f, floats[i]), `frame float ${i}: ${f}`));
+  // A tag among other keys is plain data, as with $bigint.
+  assert.deepEqual(decodeFrame(encodeFrame({ kind: 'json', channel: 0, value: { $float: 'NaN', other: 1 } })).kind, 'json');
+});
+
+// Found by the plan-codec fuzz target: a union without an inputs array threw a TypeError from inputsOf.
+test('a plan node whose inputs are not node ids is rejected with the node and field', () => {
+  const relation = [{ name: 'x', type: 'int64' as const }];
+  const source = { id: 1, op: 'source', table: 't', columns: [0], relation };
+  const reject = (node: object, message: RegExp) =>
+    assert.throws(() => decodePlan(stringifyWithBigInts({ version: PROTOCOL_VERSION, now: 1n, nodes: [source, node] })), (e: unknown) => e instanceof PlanDecodeError && message.test(e.message));
+  reject({ id: 2, op: 'union', relation }, /plan node 2 \(union\): inputs must be an array of node ids, got nothing/);
+  reject({ id: 2, op: 'union', inputs: { 0: 1 }, relation }, /inputs must be an array of node ids, got \{"0":1\}/);
+  reject({ id: 2, op: 'map', exprs: [], relation }, /plan node 2 \(map\): input must be a node id, got nothing/);
+  reject({ id: 2, op: 'join', left: 1, right: '1', relation }, /plan node 2 \(join\): left and right must be node ids, got \[1,"1"\]/);
 });

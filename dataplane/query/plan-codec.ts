@@ -1,5 +1,6 @@
 // Plans travel between broker, Kelvin and PEMs as JSON text that names its protocol version;
-// bigints (times, int64 literals) are tagged so they come back as bigints, not as lossy numbers.
+// bigints (times, int64 literals) and the floats JSON cannot write (NaN, ±Infinity, -0) are
+// tagged so they come back exact.
 import { inputsOf, type Plan, type PlanNode } from '../pxl/plan.js';
 import { describeVersion, PROTOCOL_VERSION, speaks, supportedVersions, THIS_BUILD, type Protocol } from './protocol-version.js';
 import { parseWithBigInts, stringifyWithBigInts } from './wire.js';
@@ -47,7 +48,14 @@ export function decodeVersionedPlan(text: string, protocol: Protocol = THIS_BUIL
     if (!node || typeof node !== 'object' || typeof node.id !== 'number' || !OPS.has(node.op) || !Array.isArray(node.relation)) {
       throw new PlanDecodeError(`plan node at position ${i} is malformed (needs a numeric id, a known op and a relation)`);
     }
-    for (const input of inputsOf(node)) {
+    // Read from untrusted JSON: a union's `inputs` may be anything, another node's `input` missing.
+    const inputs: unknown = inputsOf(node);
+    if (!Array.isArray(inputs) || !inputs.every((input) => typeof input === 'number')) {
+      const [want, got] =
+        node.op === 'union' ? ['inputs must be an array of node ids', node.inputs] : node.op === 'join' ? ['left and right must be node ids', inputs] : ['input must be a node id', (node as { input?: unknown }).input];
+      throw new PlanDecodeError(`plan node ${node.id} (${node.op}): ${want}, got ${stringifyWithBigInts(got)?.slice(0, 60) ?? 'nothing'}`);
+    }
+    for (const input of inputs) {
       if (!seen.has(input)) throw new PlanDecodeError(`plan node ${node.id} reads node ${input}, which does not come before it`);
     }
     if (seen.has(node.id)) throw new PlanDecodeError(`plan node id ${node.id} appears twice`);

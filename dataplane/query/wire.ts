@@ -17,17 +17,28 @@ export class WireError extends Error {
 }
 
 const BIGINT_TAG = '$bigint';
+const FLOAT_TAG = '$float';
 
-/** JSON that keeps bigints (times, int64 values) exact. */
+/** Floats JSON has no number for (it would write null, or 0 for -0): NaN, ±Infinity, -0. */
+const needsFloatTag = (v: number): boolean => !Number.isFinite(v) || Object.is(v, -0);
+
+/** JSON that keeps bigints (times, int64 values) and every float (NaN, ±Infinity, -0) exact. */
 export function stringifyWithBigInts(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? { [BIGINT_TAG]: v.toString() } : v));
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === 'bigint') return { [BIGINT_TAG]: v.toString() };
+    if (typeof v === 'number' && needsFloatTag(v)) return { [FLOAT_TAG]: String(v === 0 ? '-0' : v) };
+    return v;
+  });
 }
 
 export function parseWithBigInts(text: string): unknown {
   return JSON.parse(text, (_key, v: unknown) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      const tagged = (v as Record<string, unknown>)[BIGINT_TAG];
-      if (typeof tagged === 'string' && Object.keys(v).length === 1) return BigInt(tagged);
+    if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1) {
+      const record = v as Record<string, unknown>;
+      const big = record[BIGINT_TAG];
+      if (typeof big === 'string') return BigInt(big);
+      const float = record[FLOAT_TAG];
+      if (float === 'NaN' || float === 'Infinity' || float === '-Infinity' || float === '-0') return Number(float);
     }
     return v;
   });
