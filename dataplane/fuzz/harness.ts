@@ -3,6 +3,7 @@
 // property does not hold. The same targets run a few thousand inputs as unit tests
 // (`*.fuzz.test.ts`) and a million each under `npm run fuzz` (run.ts).
 import fc from 'fast-check';
+import { inspect } from 'node:util';
 
 export interface FuzzTarget<T> {
   readonly name: string;
@@ -24,6 +25,21 @@ export class PropertyViolation extends Error {
 
 export function violated(message: string): never {
   throw new PropertyViolation(message);
+}
+
+/** Where two plain values (objects, arrays, primitives) first differ: `path: a versus b`, or undefined. */
+export function firstDifference(a: unknown, b: unknown, path = '$'): string | undefined {
+  if (Object.is(a, b)) return undefined;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(a) !== Array.isArray(b)) {
+    return `${path}: ${inspect(a, { depth: 1, maxStringLength: 200 })} versus ${inspect(b, { depth: 1, maxStringLength: 200 })}`;
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  for (const key of new Set([...Object.keys(x), ...Object.keys(y)])) {
+    const found = firstDifference(x[key], y[key], `${path}.${key}`);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 type ErrorClass = abstract new (...args: never[]) => Error;

@@ -356,6 +356,21 @@ describe('http_events rows', () => {
       assert.equal(counters(tracker).garbageBytes, requestGarbage.length + responseGarbage.length);
     });
 
+    // Found by the http1-split fuzz target: a line break inside garbage was counted when a chunk
+    // ran through it and skipped uncounted (as an empty line between messages) when a chunk began at it.
+    it('counts the same garbage whatever the chunk boundaries', () => {
+      const garbage = Buffer.from('get /? HTTP/1.1\r\nContent-Length: 0\r\n\r\n');
+      const requests = Buffer.concat([get('/1'), garbage, get('/2')]);
+      const garbageBytes = (size: number) => {
+        const tracker = httpTracker('server');
+        for (let at = 0; at < requests.length; at += size) tracker.onData(chunk('ingress', requests.subarray(at, at + size), 1n));
+        tracker.onData(chunk('egress', Buffer.concat([okText('one'), okText('two')]), 2n));
+        assert.deepEqual(httpRows(tracker).map((row) => row.req_path), ['/1', '/2']);
+        return counters(tracker).garbageBytes;
+      };
+      assert.deepEqual([1, 2, 3, requests.length].map(garbageBytes), [garbage.length, garbage.length, garbage.length, garbage.length]);
+    });
+
     it('skips chunks before the first recognisable message while detecting', () => {
       const tracker = httpTracker('server');
       tracker.onData(chunk('ingress', Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00]), 1n));

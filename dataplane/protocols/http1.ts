@@ -262,6 +262,11 @@ export class Http1Parser {
   /** Timestamp of the first byte of the message in progress. */
   private startNs = 0n;
   private headScanFrom = 0;
+  /**
+   * The last bytes skipped were garbage running to the end of what had arrived: line breaks
+   * that come next belong to it (counted), not between messages (tolerated), wherever a chunk ends.
+   */
+  private inGarbage = false;
   // The message in progress once its head is read (kept in fields rather than an object per
   // message): its head, body so far, and where its framing stands.
   private head: ParsedHead | undefined;
@@ -453,9 +458,11 @@ export class Http1Parser {
     let blank = at;
     while (blank < end && (bytes[blank] === CR || bytes[blank] === LF)) blank++;
     if (blank > at) {
+      if (this.inGarbage) this.sink.garbage(blank - at);
       this.at = blank;
       return true;
     }
+    this.inGarbage = false;
     // A head that repeats a recent header section is found, and its start line read, without
     // matching the start first (a valid start line is one the match accepts).
     const repeated = this.heads.readRepeated(bytes, at, end);
@@ -470,6 +477,7 @@ export class Http1Parser {
       const skipped = (next < 0 ? end : next) - at;
       this.at += skipped;
       this.sink.garbage(skipped);
+      this.inGarbage = next < 0;
       return next >= 0;
     }
     this.state = 'head';
