@@ -1,13 +1,30 @@
 // Collects plan nodes as the script runs, in creation order (which is topological: a node is
-// only ever built from nodes that already exist). Bounded by maxNodes.
+// only ever built from nodes that already exist). Bounded by maxNodes, and by the parts the
+// nodes hold together: every column assignment copies the DataFrame's other columns into a new
+// map node, so 2000 assignments on one DataFrame made a 234 MB plan from a 56 KB script.
 import type { AggregateSpec, Expr, JoinType, NodeId, PlanNode, Relation, SourceSpan } from '../plan.js';
 import { fail, type Pos } from '../parse/errors.js';
 import { makeFrame, type Frame } from './frame.js';
 
 type Body<N> = N extends PlanNode ? Omit<N, 'id' | 'relation' | 'at'> : never;
 
+/** Objects and arrays all plan nodes may hold together (columns, expressions, specs): 250 times the bundled scripts' largest. */
+export const MAX_PLAN_PARTS = 250_000;
+
+/** Objects and arrays in `value`, counted until past `limit`. */
+function partsOf(value: unknown, limit: number): number {
+  if (value === null || typeof value !== 'object') return 0;
+  let n = 1;
+  for (const item of Array.isArray(value) ? value : Object.values(value)) {
+    if (n > limit) break;
+    n += partsOf(item, limit - n);
+  }
+  return n;
+}
+
 export class PlanBuilder {
   private readonly list: PlanNode[] = [];
+  private parts = 0;
 
   constructor(private readonly maxNodes: number) {}
 
@@ -18,6 +35,11 @@ export class PlanBuilder {
   private add(body: Body<PlanNode>, relation: Relation, at: Pos): Frame {
     if (this.list.length >= this.maxNodes) {
       fail('limit', `the script builds more than ${this.maxNodes} plan operators; simplify it or raise the limit`, at);
+    }
+    const left = MAX_PLAN_PARTS - this.parts;
+    this.parts += partsOf(body, left) + partsOf(relation, left);
+    if (this.parts > MAX_PLAN_PARTS) {
+      fail('limit', `the plan holds more than ${MAX_PLAN_PARTS} parts (columns and expressions) here; use fewer columns, smaller expressions or fewer operators`, at);
     }
     const id = this.list.length;
     const span: SourceSpan = { line: at.line, column: at.column };

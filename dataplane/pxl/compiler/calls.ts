@@ -4,6 +4,7 @@ import type { DataType, SemanticType } from '../../table-store/types.js';
 import { fail, type Pos } from '../parse/errors.js';
 import { SCALAR_FUNCTIONS, resolveScalar, type ScalarSignature } from '../udf/signatures.js';
 import { foldCall } from './fold.js';
+import { MAX_STRING_CHARS, MAX_VALUE_PARTS, SIZE_HINT, symParts } from './size.js';
 import { isLit, lit, type LitSym, type Sym } from './sym.js';
 
 /** A constant converted to another type when an overload needs it: 1 → 1.0, 'x' → uint128 'x'. */
@@ -56,9 +57,13 @@ export function makeCall(fn: string, args: readonly Sym[], pos: Pos, label: stri
       sig.returns,
     );
     if (folded && 'error' in folded) fail('value', `${label}: ${folded.error}`, pos);
+    if (typeof folded?.value === 'string' && folded.value.length > MAX_STRING_CHARS) {
+      fail('limit', `${label} builds a string of ${folded.value.length} characters; the limit is ${MAX_STRING_CHARS}; ${SIZE_HINT}`, pos);
+    }
     if (folded) return lit(sig.returns, folded.value, pos, tag ?? sig.semantic);
   }
   const call: Sym = { k: 'call', fn, args: finalArgs, type: sig.returns, pos, label };
+  if (symParts(call) > MAX_VALUE_PARTS) fail('limit', `${label} builds an expression of more than ${MAX_VALUE_PARTS} parts; ${SIZE_HINT}`, pos);
   const semantic = tag ?? sig.semantic;
   return semantic ? { ...call, ...(tag ? { tag } : { semantic }) } : call;
 }

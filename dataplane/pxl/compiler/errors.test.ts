@@ -143,6 +143,30 @@ describe('compile errors', () => {
     assert.equal(fanout.message, 'the script makes more than 10000 function calls');
   });
 
+  // Found by the pxl fuzz target: each line doubled a value's tree while only adding one object,
+  // so 22 lines of x = x + x took 46 s and 3 GB to lower, and 28 of l = l + l ran out of memory.
+  it('bounds values rebuilt from themselves: expressions, lists, nested lists, strings', async () => {
+    const doubling = (start: string, step: string, lines: number, after = '') => `${HTTP}x = ${start}\n${`x = ${step}\n`.repeat(lines)}${after}px.display(df)\n`;
+    const hint = 'is it built from itself again and again (x = x + x)? build it once from its parts';
+    await expectError(doubling('df.latency', 'x + x', 40, 'df.y = x\n'), 'limit', 16, 7, `operator '+' builds an expression of more than 10000 parts; ${hint}`);
+    await expectError(doubling('[1]', 'x + x', 40), 'limit', 17, 7, `this list has 16385 parts counting what it nests; the limit is 10000; ${hint}`);
+    await expectError(doubling('[1]', '[x, x]', 40), 'limit', 15, 5, `this list has 12287 parts counting what it nests; the limit is 10000; ${hint}`);
+    await expectError(doubling("'ab'", 'x + x', 40), 'limit', 23, 7, `operator '+' builds a string of 2097152 characters; the limit is 1048576; ${hint}`);
+    // Short of the limits, the same shapes compile.
+    const fine = await compile(doubling('df.latency', 'x + x', 8, 'df.y = x\n'));
+    assert.deepEqual(fine.sinks, ['output']);
+  });
+
+  // Found by the pxl fuzz target: every assignment copies the other columns into a new map node,
+  // so 2000 assignments (a 56 KB script) made a 234 MB plan in 6 s.
+  it('bounds the parts all plan nodes hold together', async () => {
+    const assignments = (n: number) => `${HTTP}${Array.from({ length: n }, (_, i) => `df.c${i} = df.latency + ${i}`).join('\n')}\npx.display(df)\n`;
+    const err = await compileError(assignments(2000));
+    assert.equal(err.code, 'limit');
+    assert.equal(err.message, 'the plan holds more than 250000 parts (columns and expressions) here; use fewer columns, smaller expressions or fewer operators');
+    assert.deepEqual((await compile(assignments(200))).sinks, ['output']);
+  });
+
   it('limits expression nesting but accepts long flat chains', async () => {
     const chain = Array.from({ length: 300 }, (_, i) => `df.latency == ${i}`).join(' or ');
     const flat = await compile(`${HTTP}df = df[${chain}]\npx.display(df)\n`);

@@ -6,6 +6,7 @@ import { BINARY_FUNCTIONS, COMPARE_FUNCTIONS, makeCall } from './calls.js';
 import type { CompileContext } from './context.js';
 import { assignColumn, ctxLookup, frameAttribute, frameSubscript, groupedAttribute } from './dataframe.js';
 import { applySemantic, pxMember } from './px.js';
+import { MAX_VALUE_PARTS, SIZE_HINT, valueParts } from './size.js';
 import { didYouMean } from './suggest.js';
 import { lit, truthy, type Sym } from './sym.js';
 import { NONE, Scope, constant, describe, exprValue, type Arg, type CallSite, type KeywordArg, type Value } from './values.js';
@@ -59,6 +60,13 @@ function sameConstant(a: Value, b: Value): boolean {
   if (x && y) return x.value === y.value || (typeof x.value !== 'string' && typeof y.value !== 'string' && Number(x.value) === Number(y.value));
   if ((a.kind === 'list' || a.kind === 'tuple') && a.kind === b.kind) return a.items.length === b.items.length && a.items.every((item, i) => sameConstant(item, b.items[i] as Value));
   return false;
+}
+
+/** A list, tuple or dict that is not too big to compare, capture or encode. */
+function sized(v: Value, at: Pos): Value {
+  const parts = valueParts(v);
+  if (parts > MAX_VALUE_PARTS) fail('limit', `this ${v.kind} has ${parts} parts counting what it nests; the limit is ${MAX_VALUE_PARTS}; ${SIZE_HINT}`, at);
+  return v;
 }
 
 function isConstantValue(v: Value): boolean {
@@ -217,11 +225,11 @@ export class Interpreter {
         return result ?? NONE;
       }
       case 'list':
-        return { kind: 'list', items: e.items.map((i) => this.eval(i, scope)) };
+        return sized({ kind: 'list', items: e.items.map((i) => this.eval(i, scope)) }, e.pos);
       case 'tuple':
-        return { kind: 'tuple', items: e.items.map((i) => this.eval(i, scope)) };
+        return sized({ kind: 'tuple', items: e.items.map((i) => this.eval(i, scope)) }, e.pos);
       case 'dict':
-        return { kind: 'dict', entries: e.entries.map((en) => ({ key: this.eval(en.key, scope), value: this.eval(en.value, scope), pos: en.key.pos })) };
+        return sized({ kind: 'dict', entries: e.entries.map((en) => ({ key: this.eval(en.key, scope), value: this.eval(en.value, scope), pos: en.key.pos })) }, e.pos);
       case 'conditional':
         return this.eval(this.condition(e.test, scope, 'the condition of an if-expression') ? e.body : e.orelse, scope);
     }
@@ -366,7 +374,7 @@ export class Interpreter {
       if (!fn) unsupported(`the operator '${op}'`, at);
       return exprValue(makeCall(fn, [l.sym, r.sym], at, `operator '${op}'`));
     }
-    if (op === '+' && (l.kind === 'list' || l.kind === 'tuple') && l.kind === r.kind) return { kind: l.kind, items: [...l.items, ...r.items] };
+    if (op === '+' && (l.kind === 'list' || l.kind === 'tuple') && l.kind === r.kind) return sized({ kind: l.kind, items: [...l.items, ...r.items] }, at);
     return fail('type', `operator '${op}' cannot combine ${describe(l)} and ${describe(r)}`, at);
   }
 

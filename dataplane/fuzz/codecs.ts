@@ -4,13 +4,13 @@
 // codec's own error, never crash, and never allocate more than the input implies.
 import fc from 'fast-check';
 import { inspect } from 'node:util';
-import { expectTyped, violated, type FuzzTarget } from '../fuzz/harness.js';
-import { byteMutations, hexDump, mutateBytes, textMutations, mutateText, type ByteMutation, type TextMutation } from '../fuzz/mutate.js';
+import { expectTyped, violated, type FuzzTarget } from './harness.js';
+import { byteMutations, hexDump, mutateBytes, textMutations, mutateText, type ByteMutation, type TextMutation } from './mutate.js';
 import type { AggregateSpec, Expr, Plan, PlanNode, Relation } from '../pxl/plan.js';
 import { DATA_TYPES, type CellValue, type ColumnVector, type DataType, type RowBatch } from '../table-store/types.js';
-import { BatchDecodeError, decodeBatch, encodeBatch } from './batch-codec.js';
-import { decodePlan, encodePlan, PlanDecodeError } from './plan-codec.js';
-import { decodeFrame, encodeFrame, stringifyWithBigInts, WireError, type StreamFrame } from './wire.js';
+import { BatchDecodeError, decodeBatch, encodeBatch } from '../query/batch-codec.js';
+import { decodePlan, encodePlan, PlanDecodeError } from '../query/plan-codec.js';
+import { decodeFrame, encodeFrame, stringifyWithBigInts, WireError, type StreamFrame } from '../query/wire.js';
 
 // ---- row batches ----------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 // A few thousand inputs per codec target on every test run; `npm run fuzz` runs a million.
 import { describe, it } from 'node:test';
-import { assertFuzz } from '../fuzz/harness.js';
-import { batchCodecTarget, planCodecTarget, wireFrameTarget } from './codecs.fuzz.js';
+import { assertFuzz } from './harness.js';
+import { batchCodecTarget, planCodecTarget, wireFrameTarget } from './codecs.js';
 
 describe('codec fuzz targets', () => {
   it('row batches round-trip, and corrupt batches fail with BatchDecodeError or decode well-formed', () => assertFuzz(batchCodecTarget, 3000));
