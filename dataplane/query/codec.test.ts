@@ -148,3 +148,14 @@ test('a plan node whose inputs are not node ids is rejected with the node and fi
   reject({ id: 2, op: 'map', exprs: [], relation }, /plan node 2 \(map\): input must be a node id, got nothing/);
   reject({ id: 2, op: 'join', left: 1, right: '1', relation }, /plan node 2 \(join\): left and right must be node ids, got \[1,"1"\]/);
 });
+
+test('length fields claiming 4 GiB are rejected before anything that size is allocated', () => {
+  // One int64 column of 2 rows, then a string column: each header field overwritten in turn.
+  const good = encodeBatch({ length: 2, columns: [{ type: 'int64', values: new BigInt64Array([1n, 2n]) }, { type: 'string', codes: new Uint32Array([0, 0]), dict: ['x'] }] });
+  const stringColumnAt = 16 + 8 + 2 * 8 + 8;
+  for (const [field, offset] of [['rows', 4], ['columns', 8], ['dictionary size', stringColumnAt], ['dictionary text bytes', stringColumnAt + 4]] as const) {
+    const bad = Buffer.from(good);
+    bad.writeUInt32LE(0xffffffff, offset);
+    assert.throws(() => decodeBatch(bad), (e: unknown) => e instanceof BatchDecodeError && /truncated: needs \d+ bytes, has \d+/.test(e.message), field);
+  }
+});
