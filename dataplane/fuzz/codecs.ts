@@ -10,7 +10,8 @@ import type { AggregateSpec, Expr, Plan, PlanNode, Relation } from '../pxl/plan.
 import { DATA_TYPES, type CellValue, type ColumnVector, type DataType, type RowBatch } from '../table-store/types.js';
 import { BatchDecodeError, decodeBatch, encodeBatch } from '../query/batch-codec.js';
 import { decodePlan, encodePlan, PlanDecodeError } from '../query/plan-codec.js';
-import { decodeFrame, encodeFrame, stringifyWithBigInts, WireError, type StreamFrame } from '../query/wire.js';
+import { PROTOCOL_VERSION } from '../query/protocol-version.js';
+import { decodeFrame, encodeFrame, parseWithBigInts, stringifyWithBigInts, WireError, type StreamFrame } from '../query/wire.js';
 
 // ---- row batches ----------------------------------------------------------------------------
 
@@ -108,6 +109,12 @@ export type BatchInput =
 
 const MAGIC = Buffer.from('LB1\0', 'latin1');
 
+const u32 = (n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
+};
+
 export const batchCodecTarget: FuzzTarget<BatchInput> = {
   name: 'batch-codec',
   description: 'row batches: decode(encode(b)) = b; truncated, corrupted or arbitrary bytes give a BatchDecodeError or a well-formed batch',
@@ -117,7 +124,11 @@ export const batchCodecTarget: FuzzTarget<BatchInput> = {
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('mutated' as const), batch: rowBatch, mutations: byteMutations, expected: fc.option(fc.array(fc.constantFrom(...DATA_TYPES), { maxLength: 7 }), { nil: undefined }) }, { requiredKeys: ['kind', 'batch', 'mutations'] }) },
     fc.record({
       kind: fc.constant('bytes' as const),
-      bytes: fc.oneof(fc.uint8Array({ maxLength: 96 }), fc.uint8Array({ minLength: 12, maxLength: 96 }).map((b) => Buffer.concat([MAGIC, b]))),
+      // Arbitrary bytes, and arbitrary bytes behind the magic and version this build reads.
+      bytes: fc.oneof(
+        fc.uint8Array({ maxLength: 96 }),
+        fc.tuple(fc.uint8Array({ minLength: 8, maxLength: 8 }), fc.uint8Array({ maxLength: 96 })).map(([counts, rest]) => Buffer.concat([MAGIC, counts, u32(PROTOCOL_VERSION), rest])),
+      ),
     }),
   ),
   check(input) {
@@ -266,7 +277,7 @@ function samePlan(actual: unknown, expected: unknown, path: string): void {
   for (const k of keys) samePlan(a[k], e[k], `${path}.${k}`);
 }
 
-const JSON_TOKENS = ['{', '}', '[', ']', '"', ':', ',', 'null', 'true', '-', '0', '1e999', '{"$bigint":"', '"}', '\\u0000', '\\', '"nodes"', '"op"', '"union"', '"inputs"', '"input"', '"id"', '"now"'];
+const JSON_TOKENS = ['{', '}', '[', ']', '"', ':', ',', 'null', 'true', '-', '0', '1e999', '{"$bigint":"', '"}', '\\u0000', '\\', '"nodes"', '"op"', '"union"', '"inputs"', '"input"', '"id"', '"now"', '"version"', '{"$float":"NaN"}', '"$float"'];
 
 export type PlanInput =
   | { readonly kind: 'roundtrip'; readonly plan: Plan }
@@ -300,7 +311,7 @@ function planText(input: PlanInput): string {
     case 'text':
       return mutateText(encodePlan(input.plan), input.mutations);
     case 'value':
-      return stringifyWithBigInts(replaceAt(input.plan, input.path, input.replacement));
+      return stringifyWithBigInts(replaceAt(parseWithBigInts(encodePlan(input.plan)), input.path, input.replacement));
   }
 }
 
@@ -370,7 +381,11 @@ export const wireFrameTarget: FuzzTarget<FrameInput> = {
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('mutated' as const), frame, mutations: byteMutations }) },
     fc.record({
       kind: fc.constant('bytes' as const),
-      bytes: fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.tuple(fc.constantFrom(0, 1, 2), fc.uint8Array({ maxLength: 64 })).map(([k, rest]) => Buffer.concat([Buffer.from([k, 0, 0, 0]), Buffer.from(rest)]))),
+      // Arbitrary bytes, and arbitrary bytes behind a frame kind and the version this build reads.
+      bytes: fc.oneof(
+        fc.uint8Array({ maxLength: 64 }),
+        fc.tuple(fc.constantFrom(0, 1, 2), fc.uint8Array({ maxLength: 64 })).map(([k, rest]) => Buffer.concat([Buffer.from([k, 0, PROTOCOL_VERSION & 0xff, PROTOCOL_VERSION >> 8]), Buffer.from(rest)])),
+      ),
     }),
   ),
   check(input) {

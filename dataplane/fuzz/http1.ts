@@ -11,7 +11,7 @@ import { firstDifference, violated, type FuzzTarget } from './harness.js';
 import { byteMutations, mutateBytes, type ByteMutation } from './mutate.js';
 import { REDACTED_BODY, TRUNCATION_MARKER } from '../protocols/body.js';
 import { ConnectionTracker } from '../protocols/connection-tracker.js';
-import type { HttpEventRow } from '../protocols/http-events.js';
+import type { HttpEventRow } from '../table-store/schemas.js';
 import { HTTP_METHODS } from '../protocols/http1-head.js';
 import { resolveTrackerOptions, type TrackerOptions } from '../protocols/options.js';
 import { defaultProtocolRegistry } from '../protocols/registry.js';

@@ -13,7 +13,7 @@ import { mutateText, textMutations, type TextMutation } from './mutate.js';
 import { decodePlan, encodePlan } from '../query/plan-codec.js';
 import { splitPlan } from '../query/split-plan.js';
 import { bundledScripts, resolveScript } from '../scripts/library.js';
-import { PEM_SCHEMAS } from '../table-store/schemas.js';
+import { PEM_TABLES } from '../table-store/schemas.js';
 import type { DataType, TableSchema } from '../table-store/types.js';
 import { AGGREGATE_FUNCTIONS } from '../pxl/udf/signatures.js';
 import { compilePxlSync, initPxl, type CompileOptions } from '../pxl/compiler/index.js';
@@ -486,7 +486,7 @@ export type PxlInput =
   | { readonly kind: 'library'; readonly script: number; readonly mutations: readonly TextMutation[] }
   | { readonly kind: 'text'; readonly text: string };
 
-const TABLES: readonly TableSchema[] = PEM_SCHEMAS;
+const TABLES: readonly TableSchema[] = PEM_TABLES.map((t) => t.schema);
 const NOW = 1_700_000_000_000_000_000n;
 const COMPILE: CompileOptions = {
   schemas: (table) => TABLES.find((t) => t.name === table),

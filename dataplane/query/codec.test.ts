@@ -159,3 +159,16 @@ test('length fields claiming 4 GiB are rejected before anything that size is all
     assert.throws(() => decodeBatch(bad), (e: unknown) => e instanceof BatchDecodeError && /truncated: needs \d+ bytes, has \d+/.test(e.message), field);
   }
 });
+
+// Found by the plan-codec fuzz target: describing a version that was a tagged bigint threw
+// "Do not know how to serialize a BigInt" (a TypeError) instead of the PlanDecodeError.
+test('a plan whose version is a bigint, or holds one, is refused naming what it holds', () => {
+  const plan = '"nodes":[],"now":{"$bigint":"1"}';
+  for (const [version, shown] of [['{"$bigint":"1"}', '"1n"'], ['{"a":{"$bigint":"2"}}', '{"a":"2n"}'], ['"1"', '"1"']]) {
+    assert.throws(
+      () => decodePlan(`{"version":${version},${plan}}`),
+      (e: unknown) => e instanceof PlanDecodeError && e.unsupportedVersion && e.message.startsWith(`plan of protocol version ${shown}; this build reads`),
+      version,
+    );
+  }
+});

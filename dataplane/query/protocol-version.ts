@@ -29,7 +29,10 @@ export function supportedVersions(protocol: Protocol): string {
 }
 
 export function describeVersion(version: unknown): string {
-  return version === undefined ? 'no protocol version' : `protocol version ${typeof version === 'number' ? version : JSON.stringify(version)}`;
+  if (version === undefined) return 'no protocol version';
+  // What a peer sent may be anything JSON with tagged bigints decodes to: a bigint, or one inside.
+  const shown = typeof version === 'number' ? String(version) : JSON.stringify(version, (_key, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+  return `protocol version ${shown}`;
 }
 
 /** A peer or a message of a protocol version this build cannot take. */
