@@ -27,7 +27,11 @@ export function violated(message: string): never {
   throw new PropertyViolation(message);
 }
 
-/** Where two plain values (objects, arrays, primitives) first differ: `path: a versus b`, or undefined. */
+/**
+ * Where two plain values (objects, arrays, primitives) first differ: `path: a versus b`, or
+ * undefined. Numbers compare with Object.is (NaN equals NaN, -0 does not equal 0); a key whose
+ * value is undefined counts as absent, as in JSON.
+ */
 export function firstDifference(a: unknown, b: unknown, path = '$'): string | undefined {
   if (Object.is(a, b)) return undefined;
   if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(a) !== Array.isArray(b)) {
@@ -35,7 +39,8 @@ export function firstDifference(a: unknown, b: unknown, path = '$'): string | un
   }
   const x = a as Record<string, unknown>;
   const y = b as Record<string, unknown>;
-  for (const key of new Set([...Object.keys(x), ...Object.keys(y)])) {
+  const present = (o: Record<string, unknown>) => Object.keys(o).filter((k) => o[k] !== undefined);
+  for (const key of new Set([...present(x), ...present(y)])) {
     const found = firstDifference(x[key], y[key], `${path}.${key}`);
     if (found) return found;
   }
@@ -73,12 +78,14 @@ export interface FailureKind {
   readonly message: string;
 }
 
-export interface FuzzRun {
+export interface FuzzRun<T> {
   readonly runs: number;
   readonly failures: number;
   readonly kinds: readonly FailureKind[];
   readonly slowestMs: number;
   readonly slowestIndex: number;
+  /** Kept as it ran: replaying a late run index would generate every input before it again. */
+  readonly slowestInput: T | undefined;
 }
 
 export interface FuzzRunOptions {
@@ -92,12 +99,13 @@ export interface FuzzRunOptions {
  * Runs `runs` inputs and counts failures instead of stopping at the first, so one run tells how
  * often and in how many ways a target fails; the slowest input is timed as it runs.
  */
-export function runFuzz<T>(target: FuzzTarget<T>, options: FuzzRunOptions): FuzzRun {
+export function runFuzz<T>(target: FuzzTarget<T>, options: FuzzRunOptions): FuzzRun<T> {
   const kinds = new Map<string, FailureKind>();
   let index = 0;
   let failures = 0;
   let slowestMs = 0;
   let slowestIndex = -1;
+  let slowestInput: T | undefined;
   const property = fc.property(target.arbitrary, (input) => {
     options.beforeInput?.(index);
     const started = performance.now();
@@ -114,11 +122,12 @@ export function runFuzz<T>(target: FuzzTarget<T>, options: FuzzRunOptions): Fuzz
     if (ms > slowestMs) {
       slowestMs = ms;
       slowestIndex = index;
+      slowestInput = input;
     }
     index++;
   });
   fc.check(property, { seed: options.seed, numRuns: options.runs });
-  return { runs: index, failures, kinds: [...kinds.values()], slowestMs, slowestIndex };
+  return { runs: index, failures, kinds: [...kinds.values()], slowestMs, slowestIndex, slowestInput };
 }
 
 /** The input of run `index` under `seed`, as the run generated it. */

@@ -21,6 +21,9 @@ import { PxlCompileError } from '../pxl/parse/index.js';
 
 // ---- choices --------------------------------------------------------------------------------
 
+/** Source text to choose from: what scripts write, and what they get wrong now and then. */
+type Options = readonly [valid: readonly string[], wrong: readonly string[]];
+
 /**
  * Reads a generated list of numbers as the decisions of the script builder. When the list runs
  * out every decision takes its first (simplest) option, so shrinking the list simplifies the script.
@@ -60,8 +63,6 @@ interface Column {
 type Frames = Map<string, readonly Column[]>;
 
 const SCALAR_TYPES: readonly DataType[] = ['int64', 'float64', 'string', 'boolean', 'time64ns'];
-// Each list: what scripts write, then (after the bar) what they get wrong now and then.
-type Options = readonly [valid: readonly string[], wrong: readonly string[]];
 const DURATIONS: Options = [["'-5m'", "'-30s'", "'-1h30m'", "'-2d'", '-300000000000', "'2024-05-01T12:00:00Z'", 'px.now() - px.minutes(5)', 'None'], ["'5m'", "''", "'-9999999999h'", "'-5 minutes'"]];
 const STRINGS: Options = [["''", "'/api/v1'", "'GET'", "'ns/pod'", "'alice@example.com'", '"x"', "'\\u00e9\\n'", "r'\\d+'", "'''tri'''", "'a' 'b'", "'p99'", "'\\x00'", "'[0-9]+'"], ["b'x'", "f'{x}'", "'\\N{nope}'"]];
 const INTS: Options = [['0', '1', '-1', '42', '1000000000', '9223372036854775807', '0x1F', '1_000', '0o17'], ['-9223372036854775808', '10**3', '017', '99999999999999999999']];

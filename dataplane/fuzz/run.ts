@@ -17,6 +17,7 @@ const MiB = 1024 * 1024;
 /** Failure kinds shrunk and shown per target. */
 const SHOWN_KINDS = 3;
 const SHOWN_CHARS = 2000;
+const SLOWEST_CHARS = 600;
 
 interface Settings {
   readonly targets: readonly string[];
@@ -93,7 +94,7 @@ const duration = (ms: number) => {
   const s = Math.round(ms / 1000);
   return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, '0')}m`;
 };
-const clip = (text: string) => (text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS)}\n... (${text.length - SHOWN_CHARS} more characters)` : text);
+const clip = (text: string, chars: number) => (text.length > chars ? `${text.slice(0, chars)}\n... (${text.length - chars} more characters)` : text);
 
 // ---- the worker: runs the inputs -----------------------------------------------------------
 
@@ -112,7 +113,7 @@ async function workerMain(job: WorkerJob): Promise<void> {
   await target.setup?.();
   const progress = new Int32Array(job.progress);
   const started = new Float64Array(job.started);
-  const run: FuzzRun = runFuzz(target, {
+  const run: FuzzRun<unknown> = runFuzz(target, {
     runs: job.runs,
     seed: job.seed,
     beforeInput: (index) => {
@@ -129,8 +130,8 @@ async function workerMain(job: WorkerJob): Promise<void> {
     const input = shrunk ? shrunk.input : replayInput(target, job.seed, kind.firstIndex);
     return { kind: kind.kind, count: kind.count, error, input: `(run ${kind.firstIndex}, shrunk) ${target.show(input)}` };
   });
-  const slowestInput = run.slowestIndex >= 0 ? target.show(replayInput(target, job.seed, run.slowestIndex)) : '';
-  parentPort!.postMessage({ run, shown, slowestInput });
+  const slowestInput = run.slowestIndex >= 0 ? `(run ${run.slowestIndex}) ${target.show(run.slowestInput)}` : '';
+  parentPort!.postMessage({ run: { ...run, slowestInput: undefined }, shown, slowestInput });
 }
 
 // ---- one target's process: watches the worker ------------------------------------------------
@@ -181,7 +182,7 @@ async function childMain(settings: Settings): Promise<TargetReport> {
         process.stderr.write(`  ${name}: ${thousands(done)} / ${thousands(settings.runs)} inputs, ${thousands(Math.round(done / ((performance.now() - began) / 1000)))}/s, ${Math.round(rss / MiB)} MiB\n`);
       }
     }, 200);
-    worker.on('message', (message: { run: FuzzRun; shown: Shown[]; slowestInput: string }) => {
+    worker.on('message', (message: { run: FuzzRun<undefined>; shown: Shown[]; slowestInput: string }) => {
       clearInterval(watch);
       const { run } = message;
       resolve({
@@ -219,7 +220,8 @@ function runTarget(name: string, settings: Settings): Promise<TargetReport> {
 
 function printReport(r: TargetReport): void {
   console.log(`${r.target}: ${thousands(r.runs)} inputs, ${thousands(r.failures)} failures, slowest input ${r.slowestMs.toFixed(1)} ms, peak RSS ${Math.round(r.peakRssBytes / MiB)} MiB, ${duration(r.elapsedMs)}`);
-  for (const s of r.shown) console.log(`  FAILURE (${thousands(s.count)}x) ${s.kind}\n  ${s.error.replace(/\n/g, '\n  ')}\n  input ${clip(s.input).replace(/\n/g, '\n  ')}`);
+  for (const s of r.shown) console.log(`  FAILURE (${thousands(s.count)}x) ${s.kind}\n  ${s.error.replace(/\n/g, '\n  ')}\n  input ${clip(s.input, SHOWN_CHARS).replace(/\n/g, '\n  ')}`);
+  if (r.slowestInput) console.log(`  slowest input ${clip(r.slowestInput, SLOWEST_CHARS).replace(/\n/g, '\n  ')}`);
 }
 
 async function main(): Promise<void> {

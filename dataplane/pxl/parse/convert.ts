@@ -333,7 +333,14 @@ function convertExpr(n: Node, depth: number): Expr {
       const text = n.text.replace(/_/g, '');
       if (/[jJ]$/.test(text)) unsupported('a complex number', pos);
       if (/^0+[1-9]/.test(text)) fail('syntax', `invalid integer literal '${n.text}' (write octal as 0o...)`, pos);
-      const value = BigInt(text);
+      // tree-sitter-python still reads Python 2's long literals (10L), which BigInt rejects.
+      if (/[lL]$/.test(text)) unsupported(`a Python 2 long literal ('${n.text}')`, pos, `write ${n.text.slice(0, -1)}`);
+      let value: bigint;
+      try {
+        value = BigInt(text);
+      } catch {
+        fail('syntax', `invalid integer literal '${n.text}'`, pos);
+      }
       if (value > INT64_MAX) fail('value', `integer literal ${n.text} does not fit in int64`, pos);
       return { kind: 'int', value, pos };
     }

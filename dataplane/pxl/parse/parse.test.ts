@@ -165,6 +165,16 @@ describe('PxL parser', () => {
     assert.equal(parseError('x = 9223372036854775808\n').message, 'integer literal 9223372036854775808 does not fit in int64');
   });
 
+  // Found by the pxl fuzz target: tree-sitter reads 10L (and 0x1e308lambda as 0x1e308l, ambda) as
+  // an integer, and BigInt threw a SyntaxError at it instead of the compile error.
+  it('rejects Python 2 long literals with a compile error at the literal', () => {
+    const long = parseError('x = 10L\n');
+    assert.deepEqual([long.code, long.line, long.column, long.message], ['unsupported', 1, 5, "a Python 2 long literal ('10L') is not supported in PxL; write 10"]);
+    const glued = parseError('0x1e308lambda\n');
+    assert.deepEqual([glued.code, glued.line, glued.column], ['unsupported', 1, 1]);
+    assert.equal(parseError('y = 1 + 0x_ffl\n').message, "a Python 2 long literal ('0x_ffl') is not supported in PxL; write 0x_ff");
+  });
+
   it('splits and decodes string literals', () => {
     assert.deepEqual(splitStringLiteral(`R"""x"""`), { prefix: 'r', body: 'x' });
     assert.equal(decodeEscapes(String.raw`\q\101\\`), String.raw`\q` + 'A\\');
