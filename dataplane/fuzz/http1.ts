@@ -9,14 +9,15 @@ import fc from 'fast-check';
 import { inspect } from 'node:util';
 import { firstDifference, violated, type FuzzTarget } from './harness.js';
 import { byteMutations, mutateBytes, type ByteMutation } from './mutate.js';
-import { REDACTED_BODY, TRUNCATION_MARKER } from '../protocols/body.js';
+import { REDACTED_VALUE, TRUNCATION_MARKER } from '../protocols/body.js';
 import { ConnectionTracker } from '../protocols/connection-tracker.js';
 import type { HttpEventRow } from '../table-store/schemas.js';
 import { HTTP_METHODS } from '../protocols/http1-head.js';
 import { resolveTrackerOptions, type TrackerOptions } from '../protocols/options.js';
 import { defaultProtocolRegistry } from '../protocols/registry.js';
 import { connectionMeta } from '../protocols/test-support.js';
-import { DATA_ACCESS_MODES, type ConnRole, type Direction, type MessageKind } from '../protocols/types.js';
+import { DATA_ACCESS_MODES } from '../../crds/contract/values.js';
+import type { ConnRole, Direction, MessageKind } from '../protocols/types.js';
 
 // ---- the message grammar ----------------------------------------------------------------------
 
@@ -192,9 +193,10 @@ function checkRows(rows: readonly HttpEventRow[], options: TrackerOptions): void
   const limit = options.bodyLimitBytes + TRUNCATION_MARKER.length;
   for (const row of rows) {
     for (const [field, value] of [['req_body', row.req_body], ['resp_body', row.resp_body]] as const) {
-      if (options.dataAccess === 'Restricted' && value !== '' && value !== REDACTED_BODY) violated(`Restricted mode recorded a ${field}: ${inspect(value.slice(0, 40))}`);
+      if (options.dataAccess !== 'Full' && value !== '' && value !== REDACTED_VALUE) violated(`${options.dataAccess} mode recorded a ${field}: ${inspect(value.slice(0, 40))}`);
       if (options.dataAccess === 'Full' && value.length > limit) violated(`${field} of ${value.length} characters passes the ${options.bodyLimitBytes}-byte limit`);
     }
+    if (options.dataAccess === 'Restricted' && row.req_headers !== '{}' && row.req_headers !== REDACTED_VALUE) violated(`Restricted mode recorded request headers ${inspect(row.req_headers.slice(0, 40))}`);
     if (options.dataAccess === 'PIIRestricted' && row.req_path.includes('alice@example.com')) violated(`PIIRestricted kept an e-mail address in req_path ${inspect(row.req_path)}`);
   }
 }
