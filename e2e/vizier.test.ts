@@ -162,9 +162,11 @@ test('an edited child image is reverted', async () => {
 test('OOMKilled PEMs make the Vizier Degraded with a reason naming memory and the limit', async () => {
   kubelet.setPolicy((pod) => (pod.metadata?.labels?.['app.kubernetes.io/component'] === 'pem' && pod.metadata.namespace === 't1' ? { oomKilled: { restarts: 3 } } : undefined));
   await kubelet.refresh();
-  const vz = await waitFor('Degraded PEMsOOMKilled', async () => {
+  // The pods show the OOM kills before kube-controller-manager counts them out of the DaemonSet's
+  // numberReady, so Reconciling may turn True one status write after Degraded does.
+  const vz = await waitFor('Degraded PEMsOOMKilled, Reconciling', async () => {
     const v = await getVizier('t1');
-    return cond(v, 'Degraded')?.reason === 'PEMsOOMKilled' ? v : undefined;
+    return cond(v, 'Degraded')?.reason === 'PEMsOOMKilled' && cond(v, 'Reconciling')?.status === 'True' ? v : undefined;
   }, 20_000);
   assert.equal(vz.status!.phase, 'Degraded');
   assert.match(cond(vz, 'Degraded')!.message, /OOMKilled .*memory limit 2Gi; raise spec\.pem\.resources\.memoryLimit/);
