@@ -8,6 +8,7 @@
 // the manager waits for its reconciles to unwind (up to shutdownTimeoutMs) and campaigns again
 // as a standby. Reconcilers are level-triggered and each term starts from fresh caches, so
 // nothing carries over, and an API server blip costs a re-list instead of a restart.
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -232,6 +233,9 @@ class Term {
   ) {
     this.factory = new SharedInformerFactory(transport, { resyncMs: opts.resyncMs, log: opts.log });
     const signal = this.aborter.signal;
+    // Every request in flight listens on it (Node removes the listener when the request ends), so
+    // workers x controllers can pass the default of 10 without a leak.
+    setMaxListeners(0, signal);
     const termClient = client.withSignal(signal);
     this.runners = controllers.map((c) => new ControllerRunner(c, { ...runnerDeps, factory: this.factory, client: termClient, signal }));
   }
