@@ -3,8 +3,7 @@
 // from selectors where no slice tells), container id → pod, every change (labels, selectors,
 // status, deletions) reflected, and deleted pods and services still resolvable afterwards. No
 // kubelet and no controller-manager run: pod status (IP, phase, container ids) is written through
-// the status subresource, as a kubelet would, and EndpointSlices by hand (discovery.k8s.io/v1,
-// or v1beta1 on the harness's 1.20 API server).
+// the status subresource, as a kubelet would, and EndpointSlices by hand (discovery.k8s.io/v1).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -77,22 +76,14 @@ async function createService(namespace: string, name: string, selector: Record<s
   return svc.spec!.clusterIP!;
 }
 
-/** discovery.k8s.io/v1 where the server has it (1.21+), else v1beta1 (the harness's 1.20). */
-let sliceVersion: string | undefined;
-async function slicesPath(namespace: string): Promise<string> {
-  if (!sliceVersion) {
-    sliceVersion = await api(env.kc).request({ method: 'GET', path: '/apis/discovery.k8s.io/v1' }).then(() => 'v1', () => 'v1beta1');
-  }
-  return `/apis/discovery.k8s.io/${sliceVersion}/namespaces/${namespace}/endpointslices`;
-}
 
 type SliceEndpoint = { addresses: string[]; targetRef?: { kind: 'Pod'; namespace?: string; name: string; uid?: string } };
 
 /** An EndpointSlice as the controller (or a person, for a service without a selector) writes it. */
 async function putEndpointSlice(namespace: string, name: string, service: string, endpoints: SliceEndpoint[]): Promise<void> {
-  const path = await slicesPath(namespace);
+  const path = `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`;
   const body = {
-    apiVersion: `discovery.k8s.io/${sliceVersion}`,
+    apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
     metadata: { name, namespace, labels: { 'kubernetes.io/service-name': service } },
     addressType: 'IPv4',

@@ -51,7 +51,7 @@ export interface NodeRecord {
 }
 
 /**
- * One EndpointSlice (discovery.k8s.io v1 or v1beta1: the fields read here are the same): the
+ * One EndpointSlice (discovery.k8s.io/v1): the
  * service it belongs to and the pods it lists, ready or not (membership, not routing).
  */
 export interface EndpointSliceRecord {

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi, VersionApi, type V1Container, type V1Pod } from '@kubernetes/client-node';
-import { startKube, type KubeEnv } from './kube.js';
+import { KUBE_VERSION, startKube, type KubeEnv } from './kube.js';
 import { FakeKubelet } from './kubelet.js';
 
 const NS = 'harness-e2e';
@@ -75,10 +75,11 @@ describe('e2e harness: real kube-apiserver + controller-manager + fake kubelet',
 
   const podsOf = async (selector: string) => (await core.listNamespacedPod({ namespace: NS, labelSelector: selector })).items;
 
-  it('serves the API on loopback and reports version v1.20.2', async () => {
+  it(`serves the API on loopback and reports version v${KUBE_VERSION}`, async () => {
     assert.match(env.server, /^https:\/\/127\.0\.0\.1:\d+$/);
     const version = await env.kc.makeApiClient(VersionApi).getCode();
-    assert.equal(version.gitVersion, 'v1.20.2');
+    assert.equal(version.gitVersion, `v${KUBE_VERSION}`);
+    assert.equal(`${version.major}.${version.minor}`, KUBE_VERSION.split('.').slice(0, 2).join('.'));
     const nodes = await core.listNode();
     const names = nodes.items.map((n) => n.metadata?.name ?? '');
     assert.deepEqual(names.filter((n) => NODES.includes(n)).sort(), NODES);
@@ -199,7 +200,7 @@ describe('e2e harness: real kube-apiserver + controller-manager + fake kubelet',
     await core.createNamespacedPod({ namespace: NS, body: { metadata: { name: 'nowhere' }, spec: { nodeSelector: { disk: 'ssd' }, containers: [container()] } } });
     const nowhere = await waitFor('nowhere unschedulable', () => core.readNamespacedPod({ name: 'nowhere', namespace: NS }),
       (p) => p.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable') ?? false);
-    assert.equal(nowhere.status?.conditions?.find((c) => c.type === 'PodScheduled')?.message, "0/2 nodes are available: 2 node(s) didn't match node selector.");
+    assert.equal(nowhere.status?.conditions?.find((c) => c.type === 'PodScheduled')?.message, "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.");
   });
 
   it('garbage-collects dependents of a deleted owner (ownerReferences) and finalizes their pods', async () => {

@@ -1,11 +1,12 @@
 // A real Kubernetes control plane for e2e tests: etcd + kube-apiserver + kube-controller-manager
-// 1.20.2, all on 127.0.0.1, certificates from a throwaway CA made with the openssl CLI. There is
-// no scheduler and no kubelet; e2e/harness/kubelet.ts plays both.
+// of the release in e2e/kube/VERSION, all on 127.0.0.1, certificates from a throwaway CA made with
+// the openssl CLI. There is no scheduler and no kubelet; e2e/harness/kubelet.ts plays both.
 //
 // Binaries come from $KUBEBUILDER_ASSETS (etcd, kube-apiserver, optionally
 // kube-controller-manager and kubectl) or from the cache that e2e/kube/build-kube.sh fills
-// (${LOUPE_CACHE_DIR:-~/.cache/loupe}/kubernetes-1.20.2); etcd otherwise from Debian's
-// /usr/bin/etcd. With LOUPE_E2E_KUBECONFIG set, an existing cluster is used and nothing starts.
+// (${LOUPE_CACHE_DIR:-~/.cache/loupe}/kubernetes-VERSION). LOUPE_KUBE_VERSION picks another
+// release built the same way. With LOUPE_E2E_KUBECONFIG set, an existing cluster is used and
+// nothing starts.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
@@ -19,11 +20,13 @@ import { dirname, join } from 'node:path';
 import { KubeConfig, CoreV1Api } from '@kubernetes/client-node';
 import YAML from 'yaml';
 import { sleep } from '../../lib/clock.js';
+import { repoRoot } from '../../crds/generate.js';
 
 const execFileP = promisify(execFile);
 
-export const KUBE_VERSION = '1.20.2';
-const BUILD_HINT = 'run `bash e2e/kube/build-kube.sh` (builds kube-apiserver and kube-controller-manager from Debian\'s kubernetes source into the cache, about 5 min once), or point KUBEBUILDER_ASSETS at a directory with etcd and kube-apiserver';
+/** The release CI tests (e2e/kube/VERSION, which build-kube.sh builds by default), or LOUPE_KUBE_VERSION. */
+export const KUBE_VERSION = process.env.LOUPE_KUBE_VERSION || readFileSync(join(repoRoot(), 'e2e', 'kube', 'VERSION'), 'utf8').trim();
+const BUILD_HINT = 'run `make kube` (builds etcd, kube-apiserver, kube-controller-manager and kubectl from their Go modules into the cache, about 10 min once), or point KUBEBUILDER_ASSETS at a directory with etcd and kube-apiserver';
 
 export class KubeHarnessError extends Error {
   constructor(
@@ -111,9 +114,9 @@ function findBinaries(needControllerManager: boolean): Binaries {
   if (needControllerManager && !controllerManager) {
     throw new KubeHarnessError('BinaryMissing', `kube-controller-manager not found in ${dirs.join(' or ')}`, BUILD_HINT);
   }
-  const etcd = pick('etcd', assets ? [assets, '/usr/bin'] : ['/usr/bin']);
+  const etcd = pick('etcd', dirs);
   if (!etcd) {
-    throw new KubeHarnessError('BinaryMissing', 'etcd not found in /usr/bin', 'apt-get install -y --no-install-recommends etcd-server (build-kube.sh installs it too)');
+    throw new KubeHarnessError('BinaryMissing', `etcd not found in ${dirs.join(' or ')}`, BUILD_HINT);
   }
   return { etcd, apiServer, controllerManager, kubectl: pick('kubectl', dirs), binDir: dirname(apiServer) };
 }
@@ -426,7 +429,6 @@ export async function startKube(opts: StartKubeOptions = {}): Promise<KubeEnv> {
       '--bind-address=127.0.0.1',
       '--advertise-address=127.0.0.1',
       `--secure-port=${apiPort}`,
-      '--insecure-port=0',
       `--cert-dir=${join(dir, 'apiserver-certs')}`,
       `--tls-cert-file=${pki.serving.cert}`,
       `--tls-private-key-file=${pki.serving.key}`,
@@ -485,7 +487,6 @@ export async function startKube(opts: StartKubeOptions = {}): Promise<KubeEnv> {
         `--authorization-kubeconfig=${kcmKubeconfig}`,
         '--bind-address=127.0.0.1',
         `--secure-port=${kcmPort}`,
-        '--port=0',
         `--tls-cert-file=${pki.serving.cert}`,
         `--tls-private-key-file=${pki.serving.key}`,
         `--client-ca-file=${pki.caCert}`,
@@ -503,18 +504,20 @@ export async function startKube(opts: StartKubeOptions = {}): Promise<KubeEnv> {
         '--node-monitor-period=1s',
         '--node-monitor-grace-period=5m',
         '--node-startup-grace-period=5m',
-        '--pod-eviction-timeout=10m',
         '--profiling=false',
         ...(opts.extraArgs?.controllerManager ?? []),
       ], dir);
       procs.push(kcm);
       await waitReady(kcm, 'healthy (/healthz)', timeoutMs, async () => (await probeGet(kcmPort, '/healthz', tls)).status === 200);
-      // Healthy only means serving; wait until a controller has visibly acted: the token
-      // controller gives `default/default` its token, which pods created in `default` need.
+      // Healthy only means serving; wait until controllers have visibly acted: the service
+      // account controller creates `default/default` (the ServiceAccount admission plugin
+      // refuses pods in `default` until it exists) and the root CA publisher the CA ConfigMap
+      // that every pod's projected token volume reads.
       const core = kc.makeApiClient(CoreV1Api);
-      await waitReady(kcm, 'running controllers (default service account token)', timeoutMs, async () => {
-        const sa = await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
-        return (sa.secrets?.length ?? 0) > 0;
+      await waitReady(kcm, 'running controllers (default service account and kube-root-ca.crt)', timeoutMs, async () => {
+        await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
+        await core.readNamespacedConfigMap({ name: 'kube-root-ca.crt', namespace: 'default' });
+        return true;
       });
       startupMs += Date.now() - t1;
     }

@@ -22,6 +22,7 @@ import {
   type V1Toleration,
 } from '@kubernetes/client-node';
 import { microTime, sleep } from '../../lib/clock.js';
+import { KUBE_VERSION } from './kube.js';
 
 /**
  * What the fake kubelet reports for a pod.
@@ -62,7 +63,7 @@ export interface FakeKubeletOptions {
   onError?: (err: Error) => void;
 }
 
-export const KUBELET_VERSION = 'v1.20.2';
+export const KUBELET_VERSION = `v${KUBE_VERSION}`;
 const NODE_LEASE_NS = 'kube-node-lease';
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -470,26 +471,27 @@ export class FakeKubelet {
     }
     if (fit.length === 0) {
       const parts = [...reasons].map(([r, n]) => `${n} ${r}`).sort();
-      return { message: `0/${entries.length} nodes are available: ${parts.join(', ')}.` };
+      const n = entries.length;
+      return { message: `0/${n} nodes are available: ${parts.join(', ')}. preemption: 0/${n} nodes are available: ${n} Preemption is not helpful for scheduling.` };
     }
     return { node: fit[this.roundRobin++ % fit.length] };
   }
 
-  /** Why the scheduler would not place the pod on the node (its 1.20 wording), or undefined. */
+  /** Why the scheduler would not place the pod on the node (in its words), or undefined. */
   private misfit(pod: V1Pod, node: V1Node): string | undefined {
     const labels = node.metadata?.labels ?? {};
     for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) {
-      if (labels[k] !== v) return "node(s) didn't match node selector";
+      if (labels[k] !== v) return "node(s) didn't match Pod's node affinity/selector";
     }
     const terms = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-    if (terms && !terms.some((t) => matchTerm(t, node))) return "node(s) didn't match node selector";
+    if (terms && !terms.some((t) => matchTerm(t, node))) return "node(s) didn't match Pod's node affinity/selector";
     const taints = [...(node.spec?.taints ?? [])];
     if (node.spec?.unschedulable) taints.push({ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' });
     for (const taint of taints) {
       if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
       if (!tolerates(pod.spec?.tolerations, taint)) {
         if (taint.key === 'node.kubernetes.io/unschedulable') return 'node(s) were unschedulable';
-        return `node(s) had taint {${taint.key}: ${taint.value ?? ''}}, that the pod didn't tolerate`;
+        return `node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`;
       }
     }
     return undefined;

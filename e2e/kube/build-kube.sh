@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver and kube-controller-manager 1.20.2 from Debian's `kubernetes` source
-# package (there is no binary of them in Debian or npm) and takes kubectl 1.20.2 from Debian's
-# `kubernetes-client` binary package (extracted, not installed, so a kubectl already on the
-# machine is left alone). The three binaries are cached in
-#   ${LOUPE_CACHE_DIR:-$HOME/.cache/loupe}/kubernetes-1.20.2/
+# Builds kube-apiserver, kube-controller-manager and kubectl of one Kubernetes release from the
+# `k8s.io/kubernetes` Go module (through the Go module proxy; its staging modules k8s.io/api,
+# k8s.io/apimachinery, ... come from their own published v0.MINOR.PATCH versions), and etcd from
+# `go.etcd.io/etcd/server/v3`. The binaries are cached in
+#   ${LOUPE_CACHE_DIR:-$HOME/.cache/loupe}/kubernetes-$KUBE_VERSION/
 # and a second run with the cache filled exits at once. The e2e harness (e2e/harness/kube.ts)
-# reads them from there. Cold: about 5 minutes on 2 cores.
+# reads them from there. LOUPE_KUBE_VERSION builds another release (e.g. 1.34.4, to check the
+# oldest one the module proxy serves); the default, e2e/kube/VERSION, is the one CI tests.
 set -euo pipefail
 
-KUBE_VERSION=1.20.2
+KUBE_VERSION=${LOUPE_KUBE_VERSION:-$(cat "$(dirname "$0")/VERSION")}
+ETCD_VERSION=3.7.3
 CACHE_DIR=${LOUPE_CACHE_DIR:-$HOME/.cache/loupe}
 OUT_DIR=$CACHE_DIR/kubernetes-$KUBE_VERSION
-BINARIES=(kube-apiserver kube-controller-manager kubectl)
-# Debian suite and mirror: the machine's own (override with LOUPE_DEBIAN_SUITE / LOUPE_DEBIAN_MIRROR).
-SUITE=${LOUPE_DEBIAN_SUITE:-$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")}
-KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
-PACKAGES=(golang-go rsync dpkg-dev make xz-utils ca-certificates openssl etcd-server golang-github-modern-go-reflect2-dev)
+BINARIES=(kube-apiserver kube-controller-manager kubectl etcd)
 
 log() { printf '[build-kube] %s\n' "$*"; }
+fail() { log "$*"; exit 1; }
+
+[[ $KUBE_VERSION =~ ^1\.([0-9]+)\.([0-9]+)$ ]] || fail "LOUPE_KUBE_VERSION must look like 1.37.2, got '$KUBE_VERSION'"
+MINOR=${BASH_REMATCH[1]}
+STAGING_VERSION=v0.$MINOR.${BASH_REMATCH[2]}
 
 have_all_binaries() {
   local b
@@ -28,6 +31,8 @@ if have_all_binaries; then
   log "cached: $OUT_DIR has ${BINARIES[*]}"
   exit 0
 fi
+
+command -v go >/dev/null || fail "no Go toolchain on PATH: kube-apiserver $KUBE_VERSION is built from its Go module (install Go ≥ 1.26, e.g. /usr/local/go)"
 
 # One build at a time per cache; a run that waited finds the binaries in place.
 mkdir -p "$CACHE_DIR"
@@ -42,125 +47,88 @@ if have_all_binaries; then
 fi
 
 started=$(date +%s)
-SUDO=()
-if [[ $(id -u) -ne 0 ]]; then
-  command -v sudo >/dev/null || { log "not root and no sudo: cannot install build packages"; exit 1; }
-  SUDO=(sudo -n)
-fi
-export DEBIAN_FRONTEND=noninteractive
-
-# --- 1. Build packages: install only what is missing (an unconditional install would upgrade
-# unrelated packages), and update the lists only if a missing package has no candidate.
-missing=()
-for p in "${PACKAGES[@]}"; do
-  if [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true) != "install ok installed" ]]; then
-    missing+=("$p")
-  fi
-done
-if ((${#missing[@]})); then
-  for p in "${missing[@]}"; do
-    policy=$(apt-cache policy "$p" 2>/dev/null || true)
-    if [[ $policy != *"Candidate: "[!\(]* ]]; then
-      log "apt-get update (no candidate for $p)"
-      "${SUDO[@]}" apt-get update -q </dev/null
-      break
-    fi
-  done
-  log "installing ${missing[*]}"
-  "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
-else
-  log "build packages already installed"
-fi
-
-# --- 2. Private apt configuration: the system's sources are never touched.
-MIRROR=${LOUPE_DEBIAN_MIRROR:-}
-if [[ -z $MIRROR ]]; then
-  # apt-cache policy lines: " 500 URI SUITE/main ARCH Packages"
-  MIRROR=$(apt-cache policy 2>/dev/null | awk -v s="$SUITE/main" '$3 == s { print $2; exit }')
-fi
-if [[ -z $MIRROR ]]; then
-  log "apt-get update (no package list for $SUITE/main yet)"
-  "${SUDO[@]}" apt-get update -q </dev/null
-  MIRROR=$(apt-cache policy 2>/dev/null | awk -v s="$SUITE/main" '$3 == s { print $2; exit }')
-fi
-[[ -n $MIRROR ]] || { log "no Debian mirror for $SUITE/main in the apt configuration; set LOUPE_DEBIAN_MIRROR"; exit 1; }
 WORK=$(mktemp -d "$CACHE_DIR/kube-build.XXXXXX")
 STAGE=
 cleanup() { rm -rf "$WORK" ${STAGE:+"$STAGE"}; }
 trap cleanup EXIT
-APT_DIR=$WORK/apt
-mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial" "$APT_DIR/sources.list.d" "$WORK/src" "$WORK/deb"
-cat >"$APT_DIR/sources.list" <<EOF
-deb [signed-by=$KEYRING] $MIRROR $SUITE main
-deb-src [signed-by=$KEYRING] $MIRROR $SUITE main
-EOF
-APT_OPTS=(
-  -o "Dir::Etc::SourceList=$APT_DIR/sources.list"
-  -o "Dir::Etc::SourceParts=$APT_DIR/sources.list.d"
-  -o "Dir::State::Lists=$APT_DIR/lists"
-  -o "Dir::Cache=$APT_DIR/cache"
-  -o "APT::Sandbox::User=root"
+export GOFLAGS=-mod=mod CGO_ENABLED=0 GOWORK=off
+
+# --- 1. A module that requires k8s.io/kubernetes. Its go.mod replaces every staging module with
+# a relative path, which a dependency's go.mod cannot do, so the replacements are rewritten to
+# the staging modules' published versions.
+log "resolving k8s.io/kubernetes v$KUBE_VERSION"
+KUBE_MOD=$(cd "$WORK" && go mod download -json "k8s.io/kubernetes@v$KUBE_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+[[ -f $KUBE_MOD ]] || fail "the module proxy did not serve k8s.io/kubernetes@v$KUBE_VERSION"
+STAGING=$(sed -n 's|^[[:space:]]*\(k8s\.io/[a-z0-9-]*\) => \./staging/src/.*$|\1|p' "$KUBE_MOD")
+[[ -n $STAGING ]] || fail "k8s.io/kubernetes@v$KUBE_VERSION's go.mod names no staging modules"
+GO_LINE=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$KUBE_MOD")
+mkdir -p "$WORK/kube"
+{
+  printf 'module loupe.local/kube-build\n\ngo %s\n\nrequire k8s.io/kubernetes v%s\n\nreplace (\n' "$GO_LINE" "$KUBE_VERSION"
+  for m in $STAGING; do printf '\t%s => %s %s\n' "$m" "$m" "$STAGING_VERSION"; done
+  printf ')\n'
+} >"$WORK/kube/go.mod"
+cat >"$WORK/kube/tools.go" <<'EOF'
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kubectl"
 )
-log "fetching package lists for $SUITE from $MIRROR (private lists in $APT_DIR)"
-apt-get "${APT_OPTS[@]}" -q update </dev/null
+EOF
+(cd "$WORK/kube" && go mod tidy >"$WORK/tidy.log" 2>&1) || { tail -n 30 "$WORK/tidy.log"; fail "go mod tidy failed for k8s.io/kubernetes v$KUBE_VERSION"; }
 
-# --- 3. kubectl from Debian's kubernetes-client (same 1.20.2 source, already built).
-log "downloading kubernetes-client (kubectl)"
-(cd "$WORK/deb" && apt-get "${APT_OPTS[@]}" -q download kubernetes-client </dev/null)
-dpkg-deb -x "$WORK"/deb/kubernetes-client_*.deb "$WORK/deb/root"
-KUBECTL=$WORK/deb/root/usr/bin/kubectl
-[[ -x $KUBECTL ]] || { log "kubernetes-client has no usr/bin/kubectl"; exit 1; }
-kubectl_version=$("$KUBECTL" version --client --short 2>&1 || true)
-[[ $kubectl_version == *"v$KUBE_VERSION"* ]] || { log "kubernetes-client is not $KUBE_VERSION: $kubectl_version"; exit 1; }
+# --- 2. etcd in a module of its own, so its dependency versions do not move Kubernetes'.
+mkdir -p "$WORK/etcd"
+cat >"$WORK/etcd/go.mod" <<EOF
+module loupe.local/etcd-build
 
-# --- 4. Source.
-log "downloading the kubernetes source package (34 MB, 278 MB unpacked)"
-(cd "$WORK/src" && apt-get "${APT_OPTS[@]}" -q source kubernetes </dev/null >"$WORK/src/apt-source.log" 2>&1) || {
-  tail -n 30 "$WORK/src/apt-source.log"
-  exit 1
-}
-TREE=$(find "$WORK/src" -mindepth 1 -maxdepth 1 -type d -name 'kubernetes-*' -print -quit)
-[[ -n $TREE && -f $TREE/Makefile ]] || { log "no unpacked kubernetes tree in $WORK/src"; exit 1; }
-read -r changelog_head <"$TREE/debian/changelog"
-[[ $changelog_head == *"$KUBE_VERSION"* ]] || { log "source package is not kubernetes $KUBE_VERSION: $changelog_head"; exit 1; }
-log "source: $changelog_head"
+go $GO_LINE
 
-# --- 5. reflect2 1.0.1 (vendored) crashes under Go >= 1.18 with SIGSEGV in
-# UnsafeMapType.UnsafeIterate on the first custom-resource create; 1.0.2 from Debian fixes it.
-REFLECT2_SRC=/usr/share/gocode/src/github.com/modern-go/reflect2
-REFLECT2_DST=$TREE/vendor/github.com/modern-go/reflect2
-[[ -d $REFLECT2_SRC && -d $REFLECT2_DST ]] || { log "reflect2 not found at $REFLECT2_SRC or $REFLECT2_DST"; exit 1; }
-# 1.0.2 renamed its build-tag files (go_above_17.go → go_above_118.go ...): replace, not overlay.
-find "$REFLECT2_DST" -maxdepth 1 -type f \( -name '*.go' -o -name '*.s' \) -delete
-find "$REFLECT2_SRC" -maxdepth 1 -type f \( -name '*.go' -o -name '*.s' \) ! -name '*_test.go' -exec cp -f {} "$REFLECT2_DST/" \;
-log "patched vendored reflect2 with $(dpkg-query -W -f='${Version}' golang-github-modern-go-reflect2-dev)"
+require go.etcd.io/etcd/server/v3 v$ETCD_VERSION
+EOF
+cat >"$WORK/etcd/main.go" <<'EOF'
+// etcd's own entry point (go.etcd.io/etcd/v3 is not published as a module; its main calls this).
+package main
 
-# --- 6. Build the way debian/rules does: GOPATH mode with the tree symlinked into it.
-mkdir -p "$TREE/.go/src/k8s.io"
-ln -sfn "$TREE" "$TREE/.go/src/k8s.io/kubernetes"
-log "building kube-apiserver and kube-controller-manager with $(go version | cut -d' ' -f3) (about 5 min cold)"
-build_started=$(date +%s)
-(
-  cd "$TREE/.go/src/k8s.io/kubernetes"
-  GOPATH=$TREE/.go CGO_ENABLED=0 GO111MODULE=off GOFLAGS= KUBE_VERBOSE=1 \
-    make WHAT="cmd/kube-apiserver cmd/kube-controller-manager" </dev/null
-) >"$WORK/make.log" 2>&1 || {
-  log "make failed; last lines of the build log:"
-  tail -n 40 "$WORK/make.log"
-  exit 1
-}
-log "built in $(($(date +%s) - build_started)) s"
+import (
+	"os"
 
-# --- 7. Install atomically: copy into a temp dir next to the target, then rename.
-STAGE=$(mktemp -d "$CACHE_DIR/.kubernetes-$KUBE_VERSION.XXXXXX")
-for b in kube-apiserver kube-controller-manager; do
-  f=$(find "$TREE/_output" -type f -name "$b" -path '*/bin/*' -print -quit)
-  [[ -n $f ]] || { log "make produced no $b"; exit 1; }
-  cp "$f" "$STAGE/$b"
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }
+EOF
+(cd "$WORK/etcd" && go mod tidy >"$WORK/tidy-etcd.log" 2>&1) || { tail -n 30 "$WORK/tidy-etcd.log"; fail "go mod tidy failed for etcd v$ETCD_VERSION"; }
+
+# --- 3. Build. The version variables are what `make` in the kubernetes tree would stamp; without
+# them the binaries call themselves v0.0.0-master and kubectl warns about version skew.
+VERSION_LDFLAGS=""
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  VERSION_LDFLAGS+=" -X $pkg.gitVersion=v$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$MINOR -X $pkg.gitTreeState=clean"
 done
-cp "$KUBECTL" "$STAGE/kubectl"
+log "building kube-apiserver, kube-controller-manager and kubectl v$KUBE_VERSION with $(go version | cut -d' ' -f3) (about 10 min cold on 2 cores)"
+build_started=$(date +%s)
+(cd "$WORK/kube" && go build -trimpath -ldflags "-s -w$VERSION_LDFLAGS" -o "$WORK/bin/" \
+  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl) \
+  >"$WORK/build.log" 2>&1 || { tail -n 40 "$WORK/build.log"; fail "go build failed"; }
+log "built Kubernetes in $(($(date +%s) - build_started)) s; building etcd v$ETCD_VERSION"
+etcd_started=$(date +%s)
+(cd "$WORK/etcd" && go build -trimpath -ldflags "-s -w" -o "$WORK/bin/etcd" .) >"$WORK/build-etcd.log" 2>&1 || {
+  tail -n 40 "$WORK/build-etcd.log"
+  fail "go build of etcd failed"
+}
+log "built etcd in $(($(date +%s) - etcd_started)) s"
+
+# --- 4. Install atomically: copy into a temp dir next to the target, then rename.
+STAGE=$(mktemp -d "$CACHE_DIR/.kubernetes-$KUBE_VERSION.XXXXXX")
+for b in "${BINARIES[@]}"; do cp "$WORK/bin/$b" "$STAGE/$b"; done
 chmod 0755 "$STAGE" "$STAGE"/*
 "$STAGE/kube-apiserver" --version
+"$STAGE/etcd" --version | head -n 1
 if [[ -e $OUT_DIR ]]; then
   rm -rf "$OUT_DIR.old"
   mv "$OUT_DIR" "$OUT_DIR.old"
@@ -168,4 +136,4 @@ fi
 mv "$STAGE" "$OUT_DIR"
 STAGE=
 rm -rf "$OUT_DIR.old"
-log "installed ${BINARIES[*]} into $OUT_DIR in $(($(date +%s) - started)) s total; removing the source tree"
+log "installed ${BINARIES[*]} into $OUT_DIR in $(($(date +%s) - started)) s total"
