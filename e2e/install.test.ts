@@ -40,15 +40,19 @@ test('kubectl apply -k operator/deploy installs the CRDs, namespace, RBAC and op
 });
 
 test('the operator with only its ServiceAccount\'s RBAC reconciles a Vizier to Healthy', async () => {
-  const sa = await waitFor('ServiceAccount token', async () => {
-    const s = await get<{ secrets?: { name: string }[] }>(env.kc, '/api/v1/namespaces/loupe-system/serviceaccounts/loupe-operator');
-    return s?.secrets?.[0]?.name;
+  // A bound token from the TokenRequest API, as the kubelet mounts one into the operator's pod.
+  const token = await waitFor('a token for the loupe-operator ServiceAccount', async () => {
+    const r = await api(env.kc).request({
+      method: 'POST',
+      path: '/api/v1/namespaces/loupe-system/serviceaccounts/loupe-operator/token',
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+    }).catch(() => undefined) as { status?: { token?: string } } | undefined;
+    return r?.status?.token;
   }, 30_000);
-  const secret = (await get<{ data: Record<string, string> }>(env.kc, `/api/v1/namespaces/loupe-system/secrets/${sa}`))!;
   const kc = new KubeConfig();
   kc.loadFromOptions({
-    clusters: [{ name: 'e2e', server: env.server, caData: secret.data['ca.crt']! }],
-    users: [{ name: 'loupe-operator', token: Buffer.from(secret.data['token']!, 'base64').toString() }],
+    clusters: [{ name: 'e2e', server: env.server, caData: env.kc.getCurrentCluster()!.caData! }],
+    users: [{ name: 'loupe-operator', token }],
     contexts: [{ name: 'sa', cluster: 'e2e', user: 'loupe-operator' }],
     currentContext: 'sa',
   });

@@ -1,4 +1,4 @@
-// The controller runtime (operator/runtime) against a real kube-apiserver 1.20: informers,
+// The controller runtime (operator/runtime) against a real kube-apiserver: informers,
 // the Manager with a toy controller, the write client, and leader election between two
 // managers in one process.
 import { after, afterEach, before, describe, it } from 'node:test';

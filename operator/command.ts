@@ -3,7 +3,7 @@
 // failing inside the elector), then the operator until SIGINT/SIGTERM.
 import { UsageError, parseFlags } from '../lib/cli.js';
 import { parseHostPort, type HostPort } from '../lib/host-port.js';
-import { defaultLeaseNamespace, runOperator, type OperatorOptions } from './main.js';
+import { defaultLeaseNamespace, runOperator, UnsupportedServerError, type OperatorOptions } from './main.js';
 import { DEFAULT_LEADER_TIMINGS, leaderTimingProblem, type LeaderTimings } from './runtime/leader.js';
 import type { Controller } from './runtime/types.js';
 
@@ -94,7 +94,14 @@ export function parseOperatorArgs(args: string[], env: NodeJS.ProcessEnv = proce
  * standby: the manager aborts the term's reconciles and campaigns again (operator/README.md).
  */
 export async function operatorCommand(args: string[], controllers: readonly Controller[]): Promise<number> {
-  const manager = await runOperator(parseOperatorArgs(args), controllers);
+  let manager;
+  try {
+    manager = await runOperator(parseOperatorArgs(args), controllers);
+  } catch (err) {
+    if (!(err instanceof UnsupportedServerError)) throw err;
+    console.error(`loupe operator: ${err.message}`);
+    return 1;
+  }
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {

@@ -1,5 +1,7 @@
 // `loupe operator`: the manager with the reconcilers it is given (controllers/index.ts, handed
 // over by bin/commands.ts), against KUBECONFIG or in-cluster config.
+import { VersionApi, type KubeConfig } from '@kubernetes/client-node';
+import { unsupportedServer } from '../crds/kube-versions.js';
 import { loadKubeConfig } from '../lib/kube/kubeconfig.js';
 import { createLogger } from '../lib/logger.js';
 import { Manager } from './runtime/manager.js';
@@ -23,9 +25,31 @@ export function defaultLeaseNamespace(env: NodeJS.ProcessEnv = process.env): str
   return env['POD_NAMESPACE'] || 'loupe-system';
 }
 
+/** The API server is older than the oldest Kubernetes release Loupe supports. */
+export class UnsupportedServerError extends Error {
+  override readonly name = 'UnsupportedServerError';
+}
+
+type Logger = ReturnType<typeof createLogger>;
+
+/** Refuses a server older than the supported floor; an unreadable /version is logged and let through. */
+async function checkServerVersion(kc: KubeConfig, log: Logger): Promise<void> {
+  let info;
+  try {
+    info = await kc.makeApiClient(VersionApi).getCode();
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'could not read the API server version; not checking it');
+    return;
+  }
+  const why = unsupportedServer(info);
+  if (why) throw new UnsupportedServerError(why);
+  log.info({ kubernetes: info.gitVersion }, 'API server version supported');
+}
+
 export async function runOperator(opts: OperatorOptions, controllers: readonly Controller[]): Promise<Manager> {
   const log = createLogger('operator');
   const kc = loadKubeConfig(opts.kubeconfig ? { kind: 'file', path: opts.kubeconfig } : { kind: 'default' });
+  await checkServerVersion(kc, log);
   const manager = new Manager({
     kc,
     log,

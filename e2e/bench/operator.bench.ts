@@ -7,7 +7,7 @@
 //   4. Operator RSS idle vs with 200 Viziers.
 import { readFileSync } from 'node:fs';
 import { Watch, type KubernetesObject } from '@kubernetes/client-node';
-import { startKube } from '../harness/kube.js';
+import { KUBE_VERSION, startKube } from '../harness/kube.js';
 import { api, installCRDs, createNamespace, waitFor, freePort } from '../harness/cluster.js';
 import { spawnOperator, type OperatorProcess } from '../harness/operator.js';
 import { renderVizier } from '../../controllers/vizier/render.js';
@@ -162,7 +162,7 @@ async function main(): Promise<void> {
       [`operator RSS MiB (idle -> ${total} Viziers)`, loadedRss.toFixed(0), idleRss.toFixed(0), (loadedRss / idleRss).toFixed(2)],
       [`operator RSS MiB after restart with ${total} Viziers`, restartRss.toFixed(0), idleRss.toFixed(0), (restartRss / idleRss).toFixed(2)],
     ];
-    console.log(`\nLoupe operator benchmark (kube-apiserver 1.20.2 on 127.0.0.1, ${LATENCY_RUNS} latency runs, ${FLEET} Viziers)`);
+    console.log(`\nLoupe operator benchmark (kube-apiserver ${KUBE_VERSION} on 127.0.0.1, ${LATENCY_RUNS} latency runs, ${FLEET} Viziers)`);
     console.log('baseline = a plain client server-side-applying the same rendered objects, same server, same run\n');
     console.log(`${'measure'.padEnd(52)} ${'operator'.padStart(10)} ${'baseline'.padStart(10)} ${'ratio'.padStart(7)}`);
     for (const [m, a, b, r] of rows) console.log(`${m.padEnd(52)} ${a.padStart(10)} ${b.padStart(10)} ${r.padStart(7)}`);

@@ -1,6 +1,6 @@
-// Decides whether a server-side apply would change anything. Apply on a 1.20 server rewrites
-// managedFields timestamps even when nothing changed, so an unchanged object must not be
-// applied at all, or every resync becomes a write.
+// Decides whether a server-side apply would change anything, from the informer's copy, so a
+// reconcile with nothing to change sends no request at all (a no-op apply does not write on a
+// current server, but it still costs a PATCH per child per reconcile).
 import { quantitiesEqual } from '../../lib/quantity.js';
 
 /** Top-level fields apply does not compare: identity, and status (ignored by apply). */
