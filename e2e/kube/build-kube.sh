@@ -128,7 +128,7 @@ STAGE=$(mktemp -d "$CACHE_DIR/.kubernetes-$KUBE_VERSION.XXXXXX")
 for b in "${BINARIES[@]}"; do cp "$WORK/bin/$b" "$STAGE/$b"; done
 chmod 0755 "$STAGE" "$STAGE"/*
 "$STAGE/kube-apiserver" --version
-"$STAGE/etcd" --version | head -n 1
+"$STAGE/etcd" --version | sed -n 1p
 if [[ -e $OUT_DIR ]]; then
   rm -rf "$OUT_DIR.old"
   mv "$OUT_DIR" "$OUT_DIR.old"
