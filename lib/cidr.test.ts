@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { CidrError, CidrSet, covers, formatCidr, formatIp, ipFromBytes, ipToBytes, LOOPBACK, parseCidr, parseCidrList, parseIp, smallestCover } from './cidr.js';
+import { CidrError, CidrSet, covers, formatCidr, formatIp, ipFromBytes, ipToBytes, isPrefixText, LOOPBACK, parseCidr, parseCidrList, parseIp, smallestCover } from './cidr.js';
 
 test('IPv4, IPv6 and IPv4-mapped IPv6 addresses parse to one 128-bit space', () => {
   assert.equal(parseIp('10.1.2.3'), 0xffff0a010203n);
@@ -47,6 +47,15 @@ test('a bad CIDR names the input and what to write', () => {
   assert.throws(() => parseCidr('10.0.0.0/'), /"10\.0\.0\.0\/": the prefix length/);
   assert.throws(() => parseCidr('cluster'), /"cluster": not an IPv4 or IPv6 address or CIDR; write e\.g\. 10\.244\.0\.0\/16/);
   assert.throws(() => parseCidrList('10.0.0.0/8,,fd00::/8'), /"10\.0\.0\.0\/8,,fd00::\/8": an empty entry/);
+});
+
+test('isPrefixText accepts what Go netip.ParsePrefix accepts (Kubernetes isCIDR) and nothing else', () => {
+  for (const ok of ['10.0.0.0/8', '10.1.2.3/8', '0.0.0.0/0', '192.168.0.0/32', 'fd00::/48', 'FD00:10:96::/112', '::/0', '::1/128', '1:2:3:4:5:6:1.2.3.4/96']) {
+    assert.ok(isPrefixText(ok), ok);
+  }
+  for (const bad of ['10.0.0.0', '10.0.0.0/33', '10.0.0.0/08', '10.0.0.0/+8', '10.0.0.0/ 8', ' 10.0.0.0/8', '010.0.0.0/8', '10.300.0.0/16', 'fd00::/129', 'fe80::1%eth0/64', '::ffff:10.0.0.0/104', '::ffff:a00:0/104', '10.0.0.0/8/8', '']) {
+    assert.ok(!isPrefixText(bad), bad);
+  }
 });
 
 test('a set answers for IPv4, IPv6 and IPv4-mapped peers alike', () => {

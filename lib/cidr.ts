@@ -159,6 +159,23 @@ export function parseCidr(text: string): Cidr {
   return cidrOf(addr, Number(lengthText) + (v4 ? V4_MAPPED_PREFIX : 0));
 }
 
+/**
+ * Whether `text` is a block the way Go's netip.ParsePrefix reads one, and so Kubernetes' CEL
+ * isCIDR(): an address, '/', and a prefix length without sign or leading zero, nothing around
+ * them; no IPv6 zone and no IPv4-mapped IPv6 address (::ffff:a.b.c.d). Host bits may be set.
+ */
+export function isPrefixText(text: string): boolean {
+  const slash = text.lastIndexOf('/');
+  if (slash < 0) return false;
+  const addrText = text.slice(0, slash);
+  const addr = parseIp(addrText);
+  if (addr === undefined) return false;
+  const v6 = addrText.includes(':');
+  if (v6 && isV4Mapped(addr)) return false;
+  const lengthText = text.slice(slash + 1);
+  return /^(0|[1-9][0-9]{0,2})$/.test(lengthText) && Number(lengthText) <= (v6 ? 128 : 32);
+}
+
 /** A comma-separated list of CIDRs ("10.244.0.0/16,fd00::/48"); empty entries are errors. */
 export function parseCidrList(text: string): Cidr[] {
   const parts = text.split(',').map((p) => p.trim());

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatBytes, parseQuantity, QuantityError, quantitiesEqual } from './quantity.js';
+import { compareQuantities, formatBytes, parseQuantity, QuantityError, quantitiesEqual } from './quantity.js';
 
 describe('parseQuantity', () => {
   const cases: [string | number, number][] = [
@@ -47,6 +47,27 @@ describe('quantitiesEqual', () => {
     assert.ok(!quantitiesEqual('1G', '1Gi'));
     assert.ok(!quantitiesEqual('999m', '1'));
     assert.ok(!quantitiesEqual('x', 'x'));
+  });
+});
+
+describe('compareQuantities', () => {
+  it('orders amounts, not spellings', () => {
+    assert.equal(compareQuantities('4Gi', '2Gi'), 1);
+    assert.equal(compareQuantities('1Gi', '1024Mi'), 0);
+    assert.equal(compareQuantities('1G', '1Gi'), -1);
+    assert.equal(compareQuantities('500m', '0.5'), 0);
+    assert.equal(compareQuantities('-1', '0'), -1);
+  });
+
+  it('rounds up to a whole nano unit and caps binary amounts at 2^63-1, as Kubernetes keeps them', () => {
+    assert.equal(compareQuantities('0.0000000002', '0.0000000001'), 0, 'both are kept as 1n');
+    assert.equal(compareQuantities('0.0000000011', '2n'), 0);
+    assert.equal(compareQuantities('16Ei', '9Ei'), 0, 'both capped');
+    assert.equal(compareQuantities('16E', '9E'), 1, 'decimal amounts are not capped');
+  });
+
+  it('throws QuantityError naming a malformed side', () => {
+    assert.throws(() => compareQuantities('1Gi', '2 GB'), (err: unknown) => err instanceof QuantityError && err.message.includes('"2 GB"'));
   });
 });
 

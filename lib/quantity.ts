@@ -48,6 +48,35 @@ export function quantitiesEqual(a: string | number, b: string | number): boolean
   return x !== undefined && y !== undefined && x.num * y.den === y.num * x.den;
 }
 
+const NANO_DEN = 10n ** 9n;
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * The amount Kubernetes keeps for a quantity (resource.ParseQuantity), in nano units: the exact
+ * value rounded away from zero to a whole nano, and a binary-suffixed one (Ki..Ei) capped at
+ * 2^63-1. Undefined when it is no quantity.
+ */
+function kubernetesNanos(q: string): bigint | undefined {
+  const f = exactQuantity(q);
+  if (!f) return undefined;
+  const magnitude = f.num < 0n ? -f.num : f.num;
+  let nanos = (magnitude * NANO_DEN + f.den - 1n) / f.den;
+  if (/[KMGTPE]i$/.test(q.trim()) && nanos > INT64_MAX * NANO_DEN) nanos = INT64_MAX * NANO_DEN;
+  return f.num < 0n ? -nanos : nanos;
+}
+
+/**
+ * -1, 0 or 1 as `a` is less than, equal to or more than `b`, the way Kubernetes compares
+ * quantities (Quantity.Cmp, CEL's quantity(a).compareTo(quantity(b))). Throws QuantityError.
+ */
+export function compareQuantities(a: string, b: string): -1 | 0 | 1 {
+  const x = kubernetesNanos(a);
+  if (x === undefined) throw new QuantityError(a);
+  const y = kubernetesNanos(b);
+  if (y === undefined) throw new QuantityError(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 const BINARY_UNITS: [string, number][] = [
   ['Ei', 2 ** 60],
   ['Pi', 2 ** 50],
