@@ -45,6 +45,29 @@ export function ObjectName(description: string) {
   return Type.String({ pattern: NAME_PATTERN, maxLength: 253, description });
 }
 
+/** How the API server words a failed rule: `Invalid value` (the default), `Required value` or `Forbidden`. */
+export type RuleReason = 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueForbidden';
+
+/**
+ * One `x-kubernetes-validations` entry: a CEL expression over `self` (the value of the node it
+ * sits on) that must be true. The API server (1.25+) evaluates it on create and update;
+ * crds/rules.ts evaluates the same expression where no server does. `fieldPath` (relative to
+ * the node, `.field`) is the field the error names; `message` says what to do, and
+ * `messageExpression` may add the values (the server falls back to `message` if it fails).
+ */
+export interface ValidationRule {
+  readonly rule: string;
+  readonly message: string;
+  readonly messageExpression?: string;
+  readonly fieldPath?: string;
+  readonly reason?: RuleReason;
+}
+
+/** Schema options carrying validation rules: `Obj({...}, { description, ...Rules(a, b) })`. */
+export function Rules(...rules: ValidationRule[]): { 'x-kubernetes-validations': ValidationRule[] } {
+  return { 'x-kubernetes-validations': rules };
+}
+
 export function Obj<P extends TProperties>(props: P, opts: ObjectOptions & Doc) {
   return Type.Object(props, opts);
 }
@@ -57,6 +80,27 @@ export const SecretKeyRef = (description: string, defaultKey: string) =>
     },
     { description },
   );
+
+/**
+ * A store that is either deployed in-cluster (`deploy`, default true) or reached at `endpoint`:
+ * deploy false needs an endpoint, and an endpoint with deploy true would be ignored.
+ */
+export function EndpointRules(what: string): ValidationRule[] {
+  return [
+    {
+      rule: 'self.deploy || has(self.endpoint)',
+      message: `deploy is false, so set endpoint to the address of your ${what}, or set deploy true to run one in-cluster`,
+      fieldPath: '.endpoint',
+      reason: 'FieldValueRequired',
+    },
+    {
+      rule: '!self.deploy || !has(self.endpoint)',
+      message: `endpoint is set but deploy is true (the default), which runs an in-cluster ${what} and ignores endpoint: set deploy false to use endpoint, or remove endpoint`,
+      fieldPath: '.endpoint',
+      reason: 'FieldValueForbidden',
+    },
+  ];
+}
 
 export const LocalRef = (description: string) => Obj({ name: ObjectName('Name of the referenced object in the same namespace.') }, { description });
 
@@ -72,6 +116,27 @@ export const Toleration = Obj(
 );
 export const Tolerations = (description: string) => Type.Array(Toleration, { description });
 
+/**
+ * Request at most the limit, for memory and CPU, when both are set: a pod asking for more than
+ * its limit is refused by the API server, so the resource is refused at once instead of failing
+ * later in a DaemonSet or Deployment. `defaults` are the block's defaulted requests, named in the
+ * message because a user who only lowered the limit never wrote the request.
+ */
+export function ResourceRules(defaults: { memoryRequest?: string; cpuRequest?: string }): ValidationRule[] {
+  return (['memory', 'cpu'] as const).map((r) => {
+    const request = `${r}Request`;
+    const limit = `${r}Limit`;
+    const fallback = defaults[`${r}Request`];
+    const advice = `lower ${request}${fallback ? ` (default ${fallback})` : ''} or raise ${limit}`;
+    return {
+      rule: `!has(self.${request}) || !has(self.${limit}) || quantity(self.${request}).compareTo(quantity(self.${limit})) <= 0`,
+      message: `${request} is above ${limit}; a container cannot request more than its limit: ${advice}`,
+      messageExpression: `'${request} ' + self.${request} + ' is above ${limit} ' + self.${limit} + '; a container cannot request more than its limit: ${advice}'`,
+      fieldPath: `.${request}`,
+    };
+  });
+}
+
 export const Resources = (what: string, d: { memoryRequest?: string; memoryLimit?: string; cpuRequest?: string; cpuLimit?: string }) =>
   Obj(
     {
@@ -80,7 +145,7 @@ export const Resources = (what: string, d: { memoryRequest?: string; memoryLimit
       cpuRequest: d.cpuRequest ? Quantity({ default: d.cpuRequest, description: `CPU request of ${what}.` }) : Type.Optional(Quantity({ description: `CPU request of ${what}.` })),
       cpuLimit: d.cpuLimit ? Quantity({ default: d.cpuLimit, description: `CPU limit of ${what}.` }) : Type.Optional(Quantity({ description: `CPU limit of ${what} (unset: no CPU limit).` })),
     },
-    { description: `Resources of ${what}.`, default: {} },
+    { description: `Resources of ${what}; each request at most its limit.`, default: {}, ...Rules(...ResourceRules(d)) },
   );
 
 export const Condition = Obj(
@@ -148,14 +213,53 @@ export const Patch = Obj(
             op: Enum(['add', 'remove', 'replace', 'move', 'copy', 'test'] as const, { description: 'RFC 6902 operation.' }),
             path: Type.String({ pattern: '^(/[^/]*)*$', description: 'JSON pointer into the rendered object.' }),
             from: Type.Optional(Type.String({ description: 'Source pointer for move and copy.' })),
+            // Any JSON value: a schema without a type, which CEL rules cannot see, so "add, replace
+            // and test need value" stays with the operator (controllers/common/patches.ts).
             value: Type.Optional(Type.Unsafe<unknown>({ 'x-kubernetes-preserve-unknown-fields': true, description: 'Value for add, replace and test.' })),
           },
-          { description: 'One RFC 6902 operation.' },
+          {
+            description: 'One RFC 6902 operation.',
+            ...Rules({
+              rule: "!(self.op in ['move', 'copy']) || has(self.from)",
+              message: 'op move and copy need from, the JSON pointer of the value to take',
+              messageExpression: "'op ' + self.op + ' needs from, the JSON pointer of the value to ' + self.op",
+              fieldPath: '.from',
+              reason: 'FieldValueRequired',
+            }),
+          },
         ),
-        { description: 'RFC 6902 operations (type json).' },
+        { maxItems: 64, description: 'RFC 6902 operations (type json), at most 64.' },
       ),
     ),
   },
-  { description: 'A patch applied to rendered objects after every other field, for settings the spec does not model.' },
+  {
+    description: 'A patch applied to rendered objects after every other field, for settings the spec does not model.',
+    ...Rules(
+      {
+        rule: "self.type != 'merge' || has(self.merge)",
+        message: 'type is merge (the default), so give the JSON merge patch in merge; for RFC 6902 operations set type json',
+        fieldPath: '.merge',
+        reason: 'FieldValueRequired',
+      },
+      {
+        rule: "self.type != 'merge' || !has(self.operations)",
+        message: 'operations are read only with type json: set type json, or give the change as a JSON merge patch in merge',
+        fieldPath: '.operations',
+        reason: 'FieldValueForbidden',
+      },
+      {
+        rule: "self.type != 'json' || (has(self.operations) && size(self.operations) > 0)",
+        message: 'type is json, so list the RFC 6902 operations in operations',
+        fieldPath: '.operations',
+        reason: 'FieldValueRequired',
+      },
+      {
+        rule: "self.type != 'json' || !has(self.merge)",
+        message: 'merge is read only with type merge: set type merge, or give the change as RFC 6902 operations',
+        fieldPath: '.merge',
+        reason: 'FieldValueForbidden',
+      },
+    ),
+  },
 );
 export type Patch = Static<typeof Patch>;

@@ -1,4 +1,4 @@
-import { Type, Enum, Obj, SecretKeyRef, PodPolicy, statusBase, MapOf, type Static } from '../schema.js';
+import { Type, Enum, Obj, SecretKeyRef, PodPolicy, EndpointRules, Rules, statusBase, MapOf, type Static } from '../schema.js';
 import type { KindDefinition, CustomResource } from '../definition.js';
 
 export const CLOUD_MODULES = ['api', 'auth', 'vzconn', 'vzmgr', 'artifacts', 'config', 'cron', 'indexer', 'plugin', 'profile', 'console'] as const;
@@ -7,10 +7,10 @@ const Dependency = (what: string) =>
   Obj(
     {
       deploy: Type.Boolean({ default: true, description: `Deploy an in-cluster ${what}; false: use endpoint.` }),
-      endpoint: Type.Optional(Type.String({ minLength: 1, description: `Address of an existing ${what}.` })),
+      endpoint: Type.Optional(Type.String({ minLength: 1, description: `Address of an existing ${what}: required when deploy is false, not allowed when true.` })),
       credentialsSecretRef: Type.Optional(SecretKeyRef(`Secret with ${what} credentials.`, 'password')),
     },
-    { description: `The ${what} the cloud uses.`, default: {} },
+    { description: `The ${what} the cloud uses.`, default: {}, ...Rules(...EndpointRules(what)) },
   );
 
 export const CloudSpec = Obj(
@@ -26,9 +26,18 @@ export const CloudSpec = Obj(
     console: Obj(
       {
         enabled: Type.Boolean({ default: true, description: 'Serve the read-only web console.' }),
-        ingress: Type.Optional(Obj({ host: Type.String({ minLength: 1, description: 'Ingress host.' }), className: Type.Optional(Type.String({ description: 'IngressClass.' })) }, { description: 'Expose the console through an Ingress.' })),
+        ingress: Type.Optional(Obj({ host: Type.String({ minLength: 1, description: 'Ingress host.' }), className: Type.Optional(Type.String({ description: 'IngressClass.' })) }, { description: 'Expose the console through an Ingress (needs enabled).' })),
       },
-      { description: 'The web console.', default: {} },
+      {
+        description: 'The web console.',
+        default: {},
+        ...Rules({
+          rule: 'self.enabled || !has(self.ingress)',
+          message: 'ingress is set but enabled is false, so there is no console to expose: set enabled true, or remove ingress',
+          fieldPath: '.ingress',
+          reason: 'FieldValueForbidden',
+        }),
+      },
     ),
     version: Type.Optional(Type.String({ description: 'Loupe version; unset: the operator version.' })),
     registry: Type.Optional(Type.String({ description: 'Image registry for every image.' })),

@@ -1,4 +1,4 @@
-import { Type, Obj, LocalRef, ObjectName, StringMap, Duration, statusBase, type Static } from '../schema.js';
+import { Type, Obj, LocalRef, ObjectName, StringMap, Duration, Rules, statusBase, type Static } from '../schema.js';
 import type { KindDefinition, CustomResource } from '../definition.js';
 
 export const CronScriptSpec = Obj(
@@ -19,7 +19,35 @@ export const CronScriptSpec = Obj(
     timeout: Duration({ default: '30s', description: 'Maximum duration of one run.' }),
     historyLimit: Type.Integer({ default: 10, minimum: 0, maximum: 100, description: 'Runs kept in status.history.' }),
   },
-  { description: 'A PxL script on a schedule.' },
+  {
+    description: 'A PxL script on a schedule.',
+    ...Rules(
+      {
+        rule: 'has(self.script) || has(self.scriptRef)',
+        message: 'set script (the PxL inline) or scriptRef (a ConfigMap key holding it)',
+        fieldPath: '.script',
+        reason: 'FieldValueRequired',
+      },
+      {
+        rule: '!has(self.script) || !has(self.scriptRef)',
+        message: 'script and scriptRef are both set: keep one, script for the PxL inline or scriptRef for a ConfigMap key',
+        fieldPath: '.scriptRef',
+        reason: 'FieldValueForbidden',
+      },
+      {
+        rule: 'has(self.schedule) || has(self.frequency)',
+        message: 'set schedule (a cron expression such as */5 * * * *) or frequency (a duration such as 5m)',
+        fieldPath: '.schedule',
+        reason: 'FieldValueRequired',
+      },
+      {
+        rule: '!has(self.schedule) || !has(self.frequency)',
+        message: 'schedule and frequency are both set: keep one, schedule for cron times or frequency for a fixed interval',
+        fieldPath: '.frequency',
+        reason: 'FieldValueForbidden',
+      },
+    ),
+  },
 );
 
 const Run = Obj(

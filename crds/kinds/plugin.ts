@@ -1,4 +1,4 @@
-import { Type, Enum, Obj, SecretKeyRef, StringMap, Duration, statusBase, type Static } from '../schema.js';
+import { Type, Enum, Obj, SecretKeyRef, StringMap, Duration, Rules, statusBase, type Static } from '../schema.js';
 import type { KindDefinition, CustomResource } from '../definition.js';
 
 export const PluginSpec = Obj(
@@ -15,12 +15,20 @@ export const PluginSpec = Obj(
         { description: 'TLS settings.' },
       ),
     ),
-    insecure: Type.Boolean({ default: false, description: 'Plaintext connection (no TLS).' }),
+    insecure: Type.Boolean({ default: false, description: 'Plaintext connection (no TLS); not with tls.' }),
     presetScripts: Type.Array(Type.String({ minLength: 1, description: 'A preset script name.' }), { default: [], description: 'Preset retention scripts this plugin enables (e.g. http-metrics, network-stats).' }),
     exportInterval: Duration({ default: '10s', description: 'How often preset scripts export.' }),
     vizierSelector: Type.Optional(Obj({ matchLabels: Type.Optional(StringMap('Labels a Vizier must have.')) }, { description: 'Viziers this plugin applies to (default: all in the namespace).' })),
   },
-  { description: 'An export destination and the retention scripts it enables.' },
+  {
+    description: 'An export destination and the retention scripts it enables.',
+    ...Rules({
+      rule: '!self.insecure || !has(self.tls)',
+      message: 'insecure is true (plaintext), so tls would be ignored: remove tls, or set insecure false to connect over TLS',
+      fieldPath: '.tls',
+      reason: 'FieldValueForbidden',
+    }),
+  },
 );
 
 export const PluginStatus = statusBase(['Pending', 'Ready', 'Failing'] as const, {

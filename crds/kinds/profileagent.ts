@@ -1,14 +1,14 @@
-import { Type, Enum, Obj, Quantity, StringMap, Tolerations, SecretKeyRef, PodPolicy, Duration, Resources, statusBase, MapOf, type Static } from '../schema.js';
+import { Type, Enum, Obj, Quantity, StringMap, Tolerations, SecretKeyRef, PodPolicy, Duration, Resources, EndpointRules, Rules, statusBase, MapOf, type Static } from '../schema.js';
 import type { KindDefinition, CustomResource } from '../definition.js';
 
 const Endpoint = (what: string, secretKey: string) =>
   Obj(
     {
       deploy: Type.Boolean({ default: true, description: `Deploy an in-cluster ${what} owned by this ProfileAgent; false: use endpoint.` }),
-      endpoint: Type.Optional(Type.String({ minLength: 1, description: `Address of an existing ${what} (used when deploy is false).` })),
+      endpoint: Type.Optional(Type.String({ minLength: 1, description: `Address of an existing ${what}: required when deploy is false, not allowed when true.` })),
       credentialsSecretRef: Type.Optional(SecretKeyRef(`Secret with the ${what} credentials.`, secretKey)),
     },
-    { description: `Where the ${what} is.`, default: {} },
+    { description: `Where the ${what} is.`, default: {}, ...Rules(...EndpointRules(what)) },
   );
 
 export const ProfileAgentSpec = Obj(
@@ -44,11 +44,11 @@ export const ProfileAgentSpec = Obj(
         s3: Obj(
           {
             deploy: Type.Boolean({ default: true, description: 'Deploy an in-cluster S3 owned by this ProfileAgent; false: use endpoint.' }),
-            endpoint: Type.Optional(Type.String({ minLength: 1, description: 'S3 endpoint URL (used when deploy is false).' })),
+            endpoint: Type.Optional(Type.String({ minLength: 1, description: 'S3 endpoint URL: required when deploy is false, not allowed when true.' })),
             bucket: Type.String({ default: 'loupe-profiles', pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', description: 'Bucket for profiles and binaries.' }),
             credentialsSecretRef: Type.Optional(SecretKeyRef('Secret with accessKey/secretKey.', 'secretKey')),
           },
-          { description: 'Where profile and binary blobs go.', default: {} },
+          { description: 'Where profile and binary blobs go.', default: {}, ...Rules(...EndpointRules('S3')) },
         ),
       },
       { description: 'The storage proxy and its stores.', default: {} },

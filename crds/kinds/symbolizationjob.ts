@@ -1,4 +1,4 @@
-import { Type, Enum, Obj, LocalRef, Duration, statusBase, type Static } from '../schema.js';
+import { Type, Enum, Obj, LocalRef, Duration, Rules, statusBase, type Static } from '../schema.js';
 import type { KindDefinition, CustomResource } from '../definition.js';
 
 export const SymbolizationJobSpec = Obj(
@@ -9,14 +9,47 @@ export const SymbolizationJobSpec = Obj(
       pattern: '^\\{.*\\}$',
       description: 'Perforator-style selector, e.g. {service="checkout", node=~"gke-.*"}.',
     }),
-    from: Type.Optional(Type.String({ format: 'date-time', description: 'Start of the time range (with to); or use last.' })),
-    to: Type.Optional(Type.String({ format: 'date-time', description: 'End of the time range.' })),
-    last: Type.Optional(Duration({ description: 'Time range ending now, e.g. 1h; used when from/to are unset.' })),
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'Start of the time range (with to, earlier than to); or use last.' })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'End of the time range (with from).' })),
+    last: Type.Optional(Duration({ description: 'Time range ending now, e.g. 1h; exactly one of last and from/to.' })),
     maxProfiles: Type.Integer({ default: 1000, minimum: 1, maximum: 100000, description: 'Merge at most this many atomic profiles.' }),
     format: Enum(['flamegraph-json', 'pprof', 'folded', 'svg'] as const, { default: 'flamegraph-json', description: 'Result format.' }),
     ttlSecondsAfterFinished: Type.Optional(Type.Integer({ minimum: 0, description: 'Delete the job (and its result) this long after it finished.' })),
   },
-  { description: 'One merged, symbolized profile for a selector and a time range.' },
+  {
+    description: 'One merged, symbolized profile for a selector and a time range.',
+    ...Rules(
+      {
+        rule: '!has(self.from) || has(self.to)',
+        message: 'from is set, so set to as well (the end of the range), or use last instead of both',
+        fieldPath: '.to',
+        reason: 'FieldValueRequired',
+      },
+      {
+        rule: '!has(self.to) || has(self.from)',
+        message: 'to is set, so set from as well (the start of the range), or use last instead of both',
+        fieldPath: '.from',
+        reason: 'FieldValueRequired',
+      },
+      {
+        rule: '!has(self.from) || !has(self.to) || self.from < self.to',
+        message: 'to must be later than from; swap them if they are the wrong way round',
+        fieldPath: '.to',
+      },
+      {
+        rule: 'has(self.from) || has(self.to) || has(self.last)',
+        message: 'set last (a range ending now, e.g. 1h) or from and to (a fixed range)',
+        fieldPath: '.last',
+        reason: 'FieldValueRequired',
+      },
+      {
+        rule: '!has(self.last) || (!has(self.from) && !has(self.to))',
+        message: 'last and from/to are both set: keep last for a range ending now, or from and to for a fixed range',
+        fieldPath: '.last',
+        reason: 'FieldValueForbidden',
+      },
+    ),
+  },
 );
 
 export const SymbolizationJobStatus = statusBase(['Pending', 'Running', 'Succeeded', 'Failed'] as const, {

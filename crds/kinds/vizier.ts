@@ -1,9 +1,23 @@
-import { Type, Enum, MapOf, Obj, Quantity, StringMap, Tolerations, SecretKeyRef, PodPolicy, Patch, Duration, statusBase, type Static } from '../schema.js';
+import { Type, Enum, MapOf, Obj, Quantity, StringMap, Tolerations, SecretKeyRef, PodPolicy, Patch, Duration, ResourceRules, Rules, statusBase, type Static } from '../schema.js';
 import type { KindDefinition, CustomResource } from '../definition.js';
 import { DATA_ACCESS_MODES, METADATA_STORAGE, PROTOCOLS, TRACE_ROLES } from '../contract/values.js';
 
-/** The shape of an IPv4 or IPv6 CIDR block; the operator checks the numbers (status InvalidSpec). */
-const CIDR_PATTERN = '^[0-9A-Fa-f:.]+/[0-9]{1,3}$';
+/**
+ * An IPv4 or IPv6 CIDR block: the pattern gives its shape (and is all a server without CEL
+ * checks), isCIDR() its numbers; the operator checks them again (status InvalidSpec).
+ */
+const CidrBlock = (description: string) =>
+  Type.String({
+    pattern: '^[0-9A-Fa-f:.]+/[0-9]{1,3}$',
+    // The longest block text is 49 characters (an IPv6 address with an embedded IPv4 one, /128);
+    // a bound keeps isCIDR() within the API server's CEL cost budget over the list.
+    maxLength: 49,
+    description,
+    ...Rules({ rule: 'isCIDR(self)', message: 'not a CIDR block: write an IPv4 or IPv6 block such as 10.244.0.0/16 or fd00:10:244::/56, its prefix length without leading zeros' }),
+  });
+
+const PEM_RESOURCES = { memoryRequest: '2Gi', memoryLimit: '2Gi', cpuRequest: '400m' };
+const KELVIN_RESOURCES = { memoryRequest: '1Gi', memoryLimit: '2Gi', cpuRequest: '200m' };
 
 export const DEFAULT_VERSION = '0.1.0';
 export const DEFAULT_REGISTRY = 'ghcr.io/loupe-dev';
@@ -37,12 +51,12 @@ export const VizierSpec = Obj(
       {
         resources: Obj(
           {
-            memoryRequest: Quantity({ default: '2Gi', description: 'Memory request of each PEM.' }),
-            memoryLimit: Quantity({ default: '2Gi', description: 'Memory limit of each PEM; the table store gets tableStorePercent of it.' }),
-            cpuRequest: Quantity({ default: '400m', description: 'CPU request of each PEM.' }),
+            memoryRequest: Quantity({ default: PEM_RESOURCES.memoryRequest, description: 'Memory request of each PEM.' }),
+            memoryLimit: Quantity({ default: PEM_RESOURCES.memoryLimit, description: 'Memory limit of each PEM; the table store gets tableStorePercent of it.' }),
+            cpuRequest: Quantity({ default: PEM_RESOURCES.cpuRequest, description: 'CPU request of each PEM.' }),
             cpuLimit: Type.Optional(Quantity({ description: 'CPU limit of each PEM (unset: none).' })),
           },
-          { description: 'Resources of each PEM pod.', default: {} },
+          { description: 'Resources of each PEM pod; each request at most its limit.', default: {}, ...Rules(...ResourceRules(PEM_RESOURCES)) },
         ),
         tableStorePercent: Type.Integer({ default: 60, minimum: 10, maximum: 90, description: 'Share of the PEM memory limit the table store may use, in percent.' }),
         dataRetention: Duration({ default: '24h', description: 'Maximum age of rows kept in the PEM table store.' }),
@@ -58,13 +72,13 @@ export const VizierSpec = Obj(
             'plus client sides whose remote end is outside the cluster (its pod and service CIDRs; loopback counts as inside). both: every side.',
         }),
         clusterCIDRs: Type.Optional(
-          Type.Array(Type.String({ pattern: CIDR_PATTERN, description: 'A CIDR block, e.g. 10.244.0.0/16 or fd00:10:244::/56.' }), {
+          Type.Array(CidrBlock('A CIDR block, e.g. 10.244.0.0/16 or fd00:10:244::/56.'), {
             maxItems: 64,
             description: "The cluster's pod networks, for traceRoles server; unset: discovered from nodes' spec.podCIDRs, node and pod IPs.",
           }),
         ),
         serviceCIDRs: Type.Optional(
-          Type.Array(Type.String({ pattern: CIDR_PATTERN, description: 'A CIDR block, e.g. 10.96.0.0/12.' }), {
+          Type.Array(CidrBlock('A CIDR block, e.g. 10.96.0.0/12.'), {
             maxItems: 16,
             description: "The cluster's service networks, for traceRoles server; unset: the smallest block holding the services' cluster IPs.",
           }),
@@ -79,12 +93,12 @@ export const VizierSpec = Obj(
         replicas: Type.Integer({ default: 1, minimum: 1, maximum: 32, description: 'Number of Kelvin pods.' }),
         resources: Obj(
           {
-            memoryRequest: Quantity({ default: '1Gi', description: 'Memory request of each Kelvin.' }),
-            memoryLimit: Quantity({ default: '2Gi', description: 'Memory limit of each Kelvin; queries are bounded to a share of it.' }),
-            cpuRequest: Quantity({ default: '200m', description: 'CPU request of each Kelvin.' }),
+            memoryRequest: Quantity({ default: KELVIN_RESOURCES.memoryRequest, description: 'Memory request of each Kelvin.' }),
+            memoryLimit: Quantity({ default: KELVIN_RESOURCES.memoryLimit, description: 'Memory limit of each Kelvin; queries are bounded to a share of it.' }),
+            cpuRequest: Quantity({ default: KELVIN_RESOURCES.cpuRequest, description: 'CPU request of each Kelvin.' }),
             cpuLimit: Type.Optional(Quantity({ description: 'CPU limit of each Kelvin (unset: none).' })),
           },
-          { description: 'Resources of each Kelvin pod.', default: {} },
+          { description: 'Resources of each Kelvin pod; each request at most its limit.', default: {}, ...Rules(...ResourceRules(KELVIN_RESOURCES)) },
         ),
       },
       { description: 'Kelvin: merges the PEMs\' partial results.', default: {} },
@@ -105,7 +119,7 @@ export const VizierSpec = Obj(
       description: 'Full: request and response bodies and headers as sent; Restricted: no bodies, headers redacted; PIIRestricted: no bodies, and e-mail, IP and MAC addresses, card and IMEI numbers redacted from headers and request paths.',
     }),
     podPolicy: PodPolicy,
-    patches: Type.Array(Patch, { default: [], description: 'Patches to rendered objects, applied last.' }),
+    patches: Type.Array(Patch, { default: [], maxItems: 64, description: 'Patches to rendered objects, applied last; at most 64.' }),
     autoUpdate: Type.Boolean({
       default: false,
       enum: [false],
