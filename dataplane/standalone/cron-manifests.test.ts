@@ -44,8 +44,11 @@ test('inline and ConfigMap scripts load with defaults, schedules and frequencies
 
 test('bad manifests are refused with the file, the object and the field', () => {
   const cases: Array<[string, RegExp]> = [
-    [cron('x', '  frequency: 5m\n'), /CronScript obs\/x: set exactly one of spec.script and spec.scriptRef/],
-    [cron('x', '  script: "import px"\n'), /set exactly one of spec.schedule and spec.frequency/],
+    [cron('x', '  frequency: 5m\n'), /CronScript obs\/x: spec\.script: Required value: set script \(the PxL inline\) or scriptRef \(a ConfigMap key holding it\)$/],
+    [cron('x', '  frequency: 5m\n  script: "import px"\n  scriptRef: { name: scripts, key: k }\n'), /CronScript obs\/x: spec\.scriptRef: Forbidden: script and scriptRef are both set: keep one/],
+    [cron('x', '  script: "import px"\n'), /CronScript obs\/x: spec\.schedule: Required value: set schedule \(a cron expression such as \*\/5 \* \* \* \*\) or frequency/],
+    [cron('x', '  script: "import px"\n  schedule: "@daily"\n  frequency: 5m\n'), /CronScript obs\/x: spec\.frequency: Forbidden: schedule and frequency are both set/],
+    [cron('x', '  suspend: true\n'), /CronScript obs\/x: spec\.script: Required value: .*; spec\.schedule: Required value: /],
     [cron('x', '  script: "import px"\n  frequency: 5 minutes\n'), /spec\.frequency must match pattern .*\(got "5 minutes"\)/],
     [cron('x', '  script: "import px"\n  schedule: "99 * * * *"\n'), /spec.schedule "99 \* \* \* \*" is not a valid cron expression/],
     [cron('x', '  script: "import px"\n  frequency: 1m\n  historyLimit: 1000\n'), /spec\.historyLimit must be <= 100 \(got 1000\)/],

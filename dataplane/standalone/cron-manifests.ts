@@ -1,6 +1,6 @@
 // CronScripts for the standalone mode: the same YAML users apply to a cluster, read from a
-// directory. Each document is checked against the CronScript schema (the CRD's, from crds/)
-// plus the rules the schema cannot say (exactly one of script/scriptRef and of
+// directory. Each document is checked as the API server checks it: the CronScript schema and
+// its validation rules (the CRD's, from crds/: exactly one of script/scriptRef and of
 // schedule/frequency); scriptRef reads a ConfigMap from the same directory.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { Cron } from 'croner';
 import { parseAllDocuments } from 'yaml';
 import { API_VERSION, applyDefaults, plainSchema } from '../../crds/definition.js';
 import { CronScriptSpec } from '../../crds/kinds/cronscript.js';
+import { ruleViolations } from '../../crds/rules.js';
 import { parseDurationMs } from '../../lib/duration.js';
 
 export interface StandaloneCronScript {
@@ -56,6 +57,8 @@ function readDocuments(dir: string): Doc[] {
   return docs;
 }
 
+const SPEC_SCHEMA = plainSchema(CronScriptSpec);
+
 const meta = (doc: Doc) => (doc.value['metadata'] ?? {}) as { name?: unknown; namespace?: unknown };
 const idOf = (doc: Doc) => `${typeof meta(doc).namespace === 'string' ? meta(doc).namespace : 'default'}/${String(meta(doc).name)}`;
 
@@ -65,9 +68,8 @@ export function loadCronScripts(dir: string): StandaloneCronScript[] {
   const configMaps = new Map<string, Record<string, unknown>>();
   for (const d of docs) if (d.value['kind'] === 'ConfigMap' && d.value['apiVersion'] === 'v1') configMaps.set(idOf(d), (d.value['data'] ?? {}) as Record<string, unknown>);
 
-  const schema = plainSchema(CronScriptSpec);
   // strict: false — the schema carries Kubernetes' x-kubernetes-* keywords.
-  const validate = new Ajv({ allErrors: false, strict: false }).compile(schema);
+  const validate = new Ajv({ allErrors: false, strict: false }).compile(SPEC_SCHEMA);
   const out: StandaloneCronScript[] = [];
   const seen = new Set<string>();
   for (const doc of docs) {
@@ -78,17 +80,17 @@ export function loadCronScripts(dir: string): StandaloneCronScript[] {
     if (seen.has(id)) throw new ManifestError(`${doc.where}: a second CronScript named ${id}`);
     seen.add(id);
     const where = `${doc.where}, CronScript ${id}`;
-    const spec = applyDefaults(schema, doc.value['spec'] ?? {}) as Record<string, unknown>;
+    const spec = applyDefaults(SPEC_SCHEMA, doc.value['spec'] ?? {}) as Record<string, unknown>;
     if (!validate(spec)) {
       const first = validate.errors![0]!;
       const field = `spec${first.instancePath.replaceAll('/', '.')}`;
       const got = first.instancePath ? first.instancePath.split('/').slice(1).reduce<unknown>((v, k) => (v as Record<string, unknown>)?.[k], spec) : undefined;
       throw new ManifestError(`${where}: ${field} ${first.message ?? 'is invalid'}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`);
     }
+    const broken = ruleViolations(SPEC_SCHEMA, spec);
+    if (broken.length > 0) throw new ManifestError(`${where}: ${broken.map((v) => v.text).join('; ')}`);
 
-    const hasScript = typeof spec['script'] === 'string';
     const ref = spec['scriptRef'] as { name: string; key: string } | undefined;
-    if (hasScript === !!ref) throw new ManifestError(`${where}: set exactly one of spec.script and spec.scriptRef`);
     let script = spec['script'] as string | undefined;
     if (ref) {
       const namespace = id.slice(0, id.indexOf('/'));
@@ -99,7 +101,6 @@ export function loadCronScripts(dir: string): StandaloneCronScript[] {
     }
     const cron = spec['schedule'] as string | undefined;
     const frequency = spec['frequency'] as string | undefined;
-    if ((cron === undefined) === (frequency === undefined)) throw new ManifestError(`${where}: set exactly one of spec.schedule and spec.frequency`);
     if (cron !== undefined) {
       try {
         new Cron(cron, { paused: true }).stop();
