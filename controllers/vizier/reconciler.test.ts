@@ -59,6 +59,21 @@ test('Failed with InvalidSpec on a new Vizier: no TLS churn, no writes after the
   assert.ok(requeue === undefined || requeue >= 60_000, `no short requeue (${requeue})`);
 });
 
+test('a stored Vizier that breaks a CRD validation rule (kept by ratcheting) is Failed with the rule message and gets no children', async () => {
+  const c = cluster({ pem: { resources: { memoryRequest: '4Gi', memoryLimit: '2Gi' } }, patches: [{ target: { kind: 'Service' }, type: 'json', operations: [{ op: 'move', path: '/a' }] }] });
+  await steady(c);
+  const status = vizierOf(c).status!;
+  assert.equal(status.phase, 'Failed');
+  const stalled = status.conditions!.find((cond) => cond.type === 'Stalled')!;
+  assert.deepEqual([stalled.status, stalled.reason], ['True', 'InvalidSpec']);
+  assert.equal(
+    stalled.message,
+    'spec.pem.resources.memoryRequest: Invalid value: memoryRequest 4Gi is above memoryLimit 2Gi; a container cannot request more than its limit: lower memoryRequest (default 2Gi) or raise memoryLimit; ' +
+      'spec.patches[0].operations[0].from: Required value: op move needs from, the JSON pointer of the value to move',
+  );
+  assert.equal(c.find('DaemonSet', 'obs', 'vz-pem'), undefined, 'no PEM DaemonSet the API server would refuse');
+});
+
 test('Paused: steady with no writes', async () => {
   const c = cluster();
   await reconcileVizier(KEY, c.ctx());

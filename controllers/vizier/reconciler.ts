@@ -10,7 +10,7 @@ import { Types } from '../common/resources.js';
 import type { TlsMaterial } from '../common/tls.js';
 import { assessVizier } from './assess.js';
 import { APP, componentsOf, type Component, type WorkloadKind } from './components.js';
-import { VIZIER, withDefaults } from './kind.js';
+import { VIZIER, brokenRules, withDefaults } from './kind.js';
 import { CLUSTER_CHILD_TYPES, COMPONENT_LABEL, INSTANCE_LABEL, NAMESPACED_CHILD_TYPES, childSelector, ownedBy } from './ownership.js';
 import { METADATA_READ_RULES, renderVizier, InvalidSpecError } from './render.js';
 import { observeWorkload, planVersions, type WorkloadObservation } from './rollout.js';
@@ -37,6 +37,8 @@ function observeWorkloads(ctx: ReconcileContext, vz: Vizier, present: Map<Compon
 type Rendered = { desired: KubernetesObject[] } | { invalidSpec: string };
 
 function render(vz: Vizier, tls: TlsMaterial, present: Map<Component, WorkloadKind>, observed: Map<Component, WorkloadObservation>): Rendered {
+  const broken = brokenRules(vz);
+  if (broken) return { invalidSpec: broken };
   try {
     return { desired: renderVizier({ vizier: vz, tls, versions: planVersions(vz.spec.version, present, observed) }) };
   } catch (err) {
