@@ -121,6 +121,12 @@ test('a rule the server would refuse is a RuleCompileError naming the node, the 
   }
 });
 
+test('a default that breaks a rule as written is a problem, as the API server refuses such a CRD', () => {
+  const store = node({ deploy: { type: 'boolean', default: true }, endpoint: str }, [{ rule: 'self.deploy || has(self.endpoint)', message: 'endpoint needed' }], { default: {} });
+  assert.deepEqual(ruleProblems({ type: 'object', properties: { store } }), ['spec.store: its default breaks a rule: spec.store.default: Invalid value: "object": No such key: deploy evaluating rule: endpoint needed']);
+  assert.deepEqual(ruleProblems({ type: 'object', properties: { store: { ...store, default: { deploy: true } } } }), []);
+});
+
 test('quantity() and isCIDR() read values as Kubernetes does', () => {
   const schema = node({ request: str, limit: str, block: str }, [
     { rule: 'quantity(self.request).compareTo(quantity(self.limit)) <= 0', message: 'request within limit' },

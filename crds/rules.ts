@@ -111,26 +111,32 @@ function compile(schema: Schema, path: string): CompiledRule[] {
   return out;
 }
 
-/** Every node of the schema that holds rules, with its path (list items as [*], map values as [*]). */
-function ruleNodes(schema: Schema, path: string, out: [Schema, string][] = []): [Schema, string][] {
-  if (rulesOf(schema).length > 0) out.push([schema, path]);
-  for (const [k, sub] of Object.entries((schema['properties'] as Record<string, Schema> | undefined) ?? {})) ruleNodes(sub, `${path}.${k}`, out);
+/** Every node of the schema with its path (list items and map values as [*]). */
+function allNodes(schema: Schema, path: string, out: [Schema, string][] = []): [Schema, string][] {
+  out.push([schema, path]);
+  for (const [k, sub] of Object.entries((schema['properties'] as Record<string, Schema> | undefined) ?? {})) allNodes(sub, `${path}.${k}`, out);
   const items = schema['items'] as Schema | undefined;
-  if (items) ruleNodes(items, `${path}[*]`, out);
+  if (items) allNodes(items, `${path}[*]`, out);
   const addl = schema['additionalProperties'];
-  if (addl && typeof addl === 'object') ruleNodes(addl as Schema, `${path}[*]`, out);
+  if (addl && typeof addl === 'object') allNodes(addl as Schema, `${path}[*]`, out);
   return out;
 }
 
-/** Each rule in the schema the API server would refuse, with where it sits and why; [] when every rule compiles here. */
+/**
+ * Why the API server would refuse the CRD for its rules, each with where and why; [] when it
+ * would accept them: a rule that does not compile against its node, and a default that breaks a
+ * rule (the server checks each default against the rules as written, without nested defaults).
+ */
 export function ruleProblems(schema: Schema, path = 'spec'): string[] {
   const problems: string[] = [];
-  for (const [node, where] of ruleNodes(schema, path)) {
-    if (!visibleToCel(node)) {
-      problems.push(`${where}: rules on a node without a type never run`);
-      continue;
-    }
-    for (const rule of rulesOf(node)) for (const p of problemsOf(node, rule)) problems.push(`${where}: rule ${JSON.stringify(rule.rule)}: ${p}`);
+  for (const [node, where] of allNodes(schema, path)) {
+    if (rulesOf(node).length > 0 && !visibleToCel(node)) problems.push(`${where}: rules on a node without a type never run`);
+    else for (const rule of rulesOf(node)) for (const p of problemsOf(node, rule)) problems.push(`${where}: rule ${JSON.stringify(rule.rule)}: ${p}`);
+  }
+  if (problems.length > 0) return problems;
+  for (const [node, where] of allNodes(schema, path)) {
+    if (node['default'] === undefined) continue;
+    for (const v of ruleViolations(node, node['default'], `${where}.default`)) problems.push(`${where}: its default breaks a rule: ${v.text}`);
   }
   return problems;
 }

@@ -83,7 +83,9 @@ export const SecretKeyRef = (description: string, defaultKey: string) =>
 
 /**
  * A store that is either deployed in-cluster (`deploy`, default true) or reached at `endpoint`:
- * deploy false needs an endpoint, and an endpoint with deploy true would be ignored.
+ * deploy false needs an endpoint, and an endpoint with deploy true would be ignored. The node's
+ * own default must spell out `deploy: true`: the API server checks a default against the rules
+ * as written, without the defaults below it.
  */
 export function EndpointRules(what: string): ValidationRule[] {
   return [

@@ -10,7 +10,7 @@ const Dependency = (what: string) =>
       endpoint: Type.Optional(Type.String({ minLength: 1, description: `Address of an existing ${what}: required when deploy is false, not allowed when true.` })),
       credentialsSecretRef: Type.Optional(SecretKeyRef(`Secret with ${what} credentials.`, 'password')),
     },
-    { description: `The ${what} the cloud uses.`, default: {}, ...Rules(...EndpointRules(what)) },
+    { description: `The ${what} the cloud uses.`, default: { deploy: true }, ...Rules(...EndpointRules(what)) },
   );
 
 export const CloudSpec = Obj(

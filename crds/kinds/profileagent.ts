@@ -8,7 +8,7 @@ const Endpoint = (what: string, secretKey: string) =>
       endpoint: Type.Optional(Type.String({ minLength: 1, description: `Address of an existing ${what}: required when deploy is false, not allowed when true.` })),
       credentialsSecretRef: Type.Optional(SecretKeyRef(`Secret with the ${what} credentials.`, secretKey)),
     },
-    { description: `Where the ${what} is.`, default: {}, ...Rules(...EndpointRules(what)) },
+    { description: `Where the ${what} is.`, default: { deploy: true }, ...Rules(...EndpointRules(what)) },
   );
 
 export const ProfileAgentSpec = Obj(
@@ -48,7 +48,7 @@ export const ProfileAgentSpec = Obj(
             bucket: Type.String({ default: 'loupe-profiles', pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', description: 'Bucket for profiles and binaries.' }),
             credentialsSecretRef: Type.Optional(SecretKeyRef('Secret with accessKey/secretKey.', 'secretKey')),
           },
-          { description: 'Where profile and binary blobs go.', default: {}, ...Rules(...EndpointRules('S3')) },
+          { description: 'Where profile and binary blobs go.', default: { deploy: true }, ...Rules(...EndpointRules('S3')) },
         ),
       },
       { description: 'The storage proxy and its stores.', default: {} },
