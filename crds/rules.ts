@@ -122,6 +122,11 @@ function allNodes(schema: Schema, path: string, out: [Schema, string][] = []): [
   return out;
 }
 
+/** Every rule of the schema with the path of the node it sits on (list items and map values as [*]). */
+export function ruleSites(schema: Schema, path = 'spec'): { readonly node: string; readonly rule: ValidationRule }[] {
+  return allNodes(schema, path).flatMap(([node, where]) => rulesOf(node).map((rule) => ({ node: where, rule })));
+}
+
 /**
  * Why the API server would refuse the CRD for its rules, each with where and why; [] when it
  * would accept them: a rule that does not compile against its node, and a default that breaks a

@@ -8,7 +8,7 @@ export const CronScriptSpec = Obj(
     scriptRef: Type.Optional(
       Obj(
         { name: ObjectName('ConfigMap name.'), key: Type.String({ minLength: 1, description: 'Key holding the PxL source.' }) },
-        { description: 'A ConfigMap key holding the PxL source.' },
+        { description: 'A ConfigMap key holding the PxL source; exactly one of script and scriptRef.' },
       ),
     ),
     schedule: Type.Optional(Type.String({ pattern: '^(@(hourly|daily|weekly|monthly|yearly)|(\\S+\\s+){4}\\S+)$', description: 'Cron expression (5 fields) or @hourly/@daily/...; exactly one of schedule and frequency.' })),
