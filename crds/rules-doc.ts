@@ -1,6 +1,7 @@
 // crds/VALIDATION.md: every validation rule of every kind, the field it names and its message,
 // written by crds/generate.ts from the kind definitions like the CRD YAML.
 import { crdSchema, type KindDefinition } from './definition.js';
+import { MIN_KUBE_MINOR } from './kube-versions.js';
 import { ruleSites } from './rules.js';
 
 const cell = (text: string) => text.replaceAll('|', '\\|');
@@ -13,7 +14,7 @@ export function renderRulesDoc(kinds: readonly KindDefinition[]): string {
     '',
     'Rules across fields that a schema cannot express, as CEL `x-kubernetes-validations` in the CRDs:',
     'the API server refuses a resource that breaks one at `kubectl apply`, naming the field (every',
-    'Kubernetes version Loupe supports, 1.32 and later, evaluates them). The same expressions run in',
+    `Kubernetes version Loupe supports, 1.${MIN_KUBE_MINOR} and later, evaluates them). The same expressions run in`,
     'TypeScript (`crds/rules.ts`) where no server checks them: `loupe standalone --manifests` refuses',
     'such a CronScript, and the operator marks a Vizier stored before a rule existed (validation',
     'ratcheting keeps it) `Failed` with reason `InvalidSpec` and the rule\'s message. In a rule, `self`',
