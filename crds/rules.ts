@@ -22,7 +22,7 @@ export interface RuleViolation {
   readonly rule: string;
 }
 
-/** A rule the API server would refuse when the CRD is installed; a defect in crds/, not in the object. */
+/** A rule the API server would refuse when the CRD is installed (or read otherwise than here); a defect in crds/, not in the object. */
 export class RuleCompileError extends Error {
   override readonly name = 'RuleCompileError';
 }
@@ -70,7 +70,7 @@ function astProblems(program: ParseResult, self: Schema): string[] {
   return [...[...found].map((name) => `undefined field '${name}'`), ...(regex ? ['matches() is not evaluated alike here (JavaScript RegExp, the server RE2); use pattern in the schema'] : [])];
 }
 
-/** Why the API server would refuse this rule on this node; [] when it would accept it. */
+/** Why this rule cannot stand on this node: the API server would refuse it, or read it otherwise than here; [] when none. */
 function problemsOf(schema: Schema, rule: ValidationRule): string[] {
   const env = checkingEnvironment(schema);
   const problems: string[] = [];
