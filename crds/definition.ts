@@ -25,6 +25,8 @@ export interface KindDefinition {
   printerColumns: PrinterColumn[];
   /** The spec may be omitted or empty: every field has a default. */
   emptySpecAllowed?: boolean;
+  /** Fields `kubectl get --field-selector` (and list/watch) can select on, as JSON paths (".spec.type"). */
+  selectableFields?: string[];
 }
 
 export interface ObjectMeta {
@@ -100,6 +102,7 @@ export function toCRD(def: KindDefinition): Record<string, unknown> {
           served: true,
           storage: true,
           subresources: { status: {} },
+          ...(def.selectableFields ? { selectableFields: def.selectableFields.map((jsonPath) => ({ jsonPath })) } : {}),
           additionalPrinterColumns: [
             ...def.printerColumns,
             { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },

@@ -1,8 +1,9 @@
-// The Kubernetes releases Loupe supports, in one place: the operator's start-up check, the README
-// and the OLM bundle's minKubeVersion follow it. The floor is what the CRDs need from the API
-// server: CEL validation rules with fieldPath and reason, the Kubernetes quantity library, and
-// the IP/CIDR library (isCIDR, from 1.31); 1.32 is the oldest release still in its providers'
-// support when this was set. CI tests the release in e2e/kube/VERSION.
+// The Kubernetes releases Loupe supports, in one place: the operator's start-up check, the README,
+// crds/VALIDATION.md and the OLM bundle's minKubeVersion follow it. The floor is what the CRDs
+// need from the API server: CEL validation rules with fieldPath and reason, the Kubernetes
+// quantity library and the IP/CIDR library (isCIDR, from 1.31), and selectable fields for
+// `kubectl get --field-selector` (GA in 1.32, which is also the oldest release still in its
+// providers' support when this was set). CI tests the release in e2e/kube/VERSION.
 export const MIN_KUBE_MINOR = 32;
 export const MIN_KUBE_VERSION = `1.${MIN_KUBE_MINOR}.0`;
 

@@ -100,3 +100,22 @@ test('kubectl shows the printer columns and finds every kind through the loupe c
   const all = kubectl('get', 'loupe', '-A', '-o', 'name');
   for (const def of ALL_KINDS) assert.match(all, new RegExp(`^${def.singular}\\.loupe\\.dev/`, 'm'), def.kind);
 });
+
+test('kubectl get --field-selector picks CronScripts by Vizier, SymbolizationJobs by ProfileAgent and Plugins by type; other fields are refused', async () => {
+  await createNamespace(env.kc, 'select');
+  const cron = (name: string, vizier: string) => ({ apiVersion: 'loupe.dev/v1alpha1', kind: 'CronScript', metadata: { name, namespace: 'select' }, spec: { vizierRef: { name: vizier }, script: 'import px', frequency: '1m' } });
+  for (const o of [cron('a1', 'vz-a'), cron('a2', 'vz-a'), cron('b1', 'vz-b'),
+    { apiVersion: 'loupe.dev/v1alpha1', kind: 'SymbolizationJob', metadata: { name: 'j1', namespace: 'select' }, spec: { profileAgentRef: { name: 'pa-1' }, selector: '{service="x"}', last: '1h' } },
+    { apiVersion: 'loupe.dev/v1alpha1', kind: 'SymbolizationJob', metadata: { name: 'j2', namespace: 'select' }, spec: { profileAgentRef: { name: 'pa-2' }, selector: '{service="x"}', last: '1h' } },
+    { apiVersion: 'loupe.dev/v1alpha1', kind: 'Plugin', metadata: { name: 'otel', namespace: 'select' }, spec: { type: 'otlp', endpoint: 'collector:4317' } },
+    { apiVersion: 'loupe.dev/v1alpha1', kind: 'Plugin', metadata: { name: 'ch', namespace: 'select' }, spec: { type: 'clickhouse', endpoint: 'http://clickhouse:8123' } }]) {
+    await create(o as KubernetesObject);
+  }
+  const kubectl = (...args: string[]) => execFileSync(env.kubectl!, ['--kubeconfig', env.kubeconfigPath, '-n', 'select', ...args], { encoding: 'utf8' });
+  const names = (...args: string[]) => kubectl('get', ...args, '-o', 'name').trim().split('\n').sort();
+  assert.deepEqual(names('cronscripts', '--field-selector', 'spec.vizierRef.name=vz-a'), ['cronscript.loupe.dev/a1', 'cronscript.loupe.dev/a2']);
+  assert.deepEqual(names('cronscripts', '--field-selector', 'spec.vizierRef.name!=vz-a'), ['cronscript.loupe.dev/b1']);
+  assert.deepEqual(names('symbolizationjobs', '--field-selector', 'spec.profileAgentRef.name=pa-2'), ['symbolizationjob.loupe.dev/j2']);
+  assert.deepEqual(names('plugins', '--field-selector', 'spec.type=clickhouse'), ['plugin.loupe.dev/ch']);
+  assert.throws(() => kubectl('get', 'cronscripts', '--field-selector', 'spec.schedule=x'), /field label not supported: spec\.schedule/);
+});

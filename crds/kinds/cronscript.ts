@@ -77,6 +77,7 @@ export const CronScriptDefinition: KindDefinition = {
   description: 'A CronScript runs a PxL script against a Vizier on a schedule and exports its results.',
   spec: CronScriptSpec,
   status: CronScriptStatus,
+  selectableFields: ['.spec.vizierRef.name'],
   printerColumns: [
     { name: 'Vizier', type: 'string', jsonPath: '.spec.vizierRef.name' },
     { name: 'Schedule', type: 'string', jsonPath: '.spec.schedule' },

@@ -46,6 +46,7 @@ export const PluginDefinition: KindDefinition = {
   description: 'A Plugin is an export destination (OTLP, ClickHouse) plus the preset retention scripts it enables.',
   spec: PluginSpec,
   status: PluginStatus,
+  selectableFields: ['.spec.type'],
   printerColumns: [
     { name: 'Type', type: 'string', jsonPath: '.spec.type' },
     { name: 'Endpoint', type: 'string', jsonPath: '.spec.endpoint' },

@@ -70,6 +70,7 @@ export const SymbolizationJobDefinition: KindDefinition = {
   description: 'A SymbolizationJob merges and symbolizes the profiles matching a selector and stores the result.',
   spec: SymbolizationJobSpec,
   status: SymbolizationJobStatus,
+  selectableFields: ['.spec.profileAgentRef.name'],
   printerColumns: [
     { name: 'Selector', type: 'string', jsonPath: '.spec.selector' },
     { name: 'Format', type: 'string', jsonPath: '.spec.format' },
