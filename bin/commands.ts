@@ -19,7 +19,7 @@ function lazy<M>(name: string, summary: string, load: () => Promise<M>, usage: (
   return { name, summary, usage: async () => usage(await load()), run: async (args) => run(await load(), args) };
 }
 
-const queryRole = (name: 'pem' | 'kelvin' | 'query-broker', summary: string): Command =>
+const serviceRole = (name: 'pem' | 'kelvin' | 'query-broker' | 'metadata', summary: string): Command =>
   lazy(name, summary, () => Promise.all([import('../dataplane/roles/config.js'), import('../dataplane/roles/command.js')]),
     ([config]) => config.USAGE[name], ([, command], args) => command.roleCommand(name, args));
 
@@ -35,7 +35,8 @@ export const COMMANDS: readonly Command[] = [
   // operator/ does not know the controllers (eslint: operator/ never imports controllers/); they meet here.
   lazy('operator', 'reconcile Vizier (and, as they land, the other Loupe kinds)', () => Promise.all([import('../operator/command.js'), import('../controllers/index.js')]),
     ([command]) => command.OPERATOR_USAGE, ([command, controllers], args) => command.operatorCommand(args, controllers.operatorControllers())),
-  queryRole('pem', "a node's agent: collectors, table store, query fragments, NATS announce"),
-  queryRole('kelvin', "merges the PEMs' partial results for a query"),
-  queryRole('query-broker', 'the query API over the PEMs and Kelvins NATS announced'),
+  serviceRole('pem', "a node's agent: collectors, table store, query fragments, NATS announce"),
+  serviceRole('kelvin', "merges the PEMs' partial results for a query"),
+  serviceRole('query-broker', 'the query API over the PEMs and Kelvins NATS announced'),
+  serviceRole('metadata', "the cluster's pods and services for the agents, once, over NATS; the agent registry"),
 ];

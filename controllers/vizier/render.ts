@@ -6,7 +6,7 @@ import type {
   V1PersistentVolumeClaim, V1Toleration,
 } from '@kubernetes/client-node';
 import type { Vizier, VizierSpec } from '../../crds/kinds/vizier.js';
-import { CLOUD_CONNECTOR_CONTRACT, KELVIN_CONTRACT, METADATA_CONTRACT, PEM_CONTRACT, Ports, QUERY_BROKER_CONTRACT } from '../../crds/contract/index.js';
+import { CLOUD_CONNECTOR_CONTRACT, KELVIN_CONTRACT, METADATA_CONTRACT, METADATA_DATA_DIR, PEM_CONTRACT, Ports, QUERY_BROKER_CONTRACT } from '../../crds/contract/index.js';
 import { toEnv } from '../../crds/contract/role-config.js';
 import { CidrError, parseCidr, type Cidr } from '../../lib/cidr.js';
 import { parseDurationMs } from '../../lib/duration.js';
@@ -355,7 +355,7 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
     env: toEnv(METADATA_CONTRACT, { ...connection, storage: spec.metadata.storage, etcdEndpoints: configData['etcdEndpoints'] }),
     ports: [{ name: 'grpc', port: Ports.metadata }],
     resources: resourcesFor('metadata'),
-    mounts: [{ name: 'data', mountPath: '/var/lib/loupe' }],
+    mounts: [{ name: 'data', mountPath: METADATA_DATA_DIR }],
   });
   const metadataPod = (volumes: V1Volume[]) =>
     template('metadata', { serviceAccountName: saMetadata, containers: [metadataContainer], volumes: [tlsVolume, ...volumes] });

@@ -16,6 +16,7 @@ export { ROLES, type Role } from './roles.js';
 export { TABLE_STORE_SHARE, tlsDir as TLS_DIR_SETTING } from './common.js';
 export { CLOUD_CONNECTOR_CONTRACT, KELVIN_CONTRACT, METADATA_CONTRACT, PEM_CONTRACT, QUERY_BROKER_CONTRACT, STANDALONE_CONTRACT };
 export { DEFAULT_PEM_MEMORY_LIMIT } from './pem.js';
+export { METADATA_DATA_DIR } from './metadata.js';
 
 /** The roles a Vizier runs, by the role name its containers pass as their first argument. */
 export const VIZIER_ROLE_CONTRACTS = {

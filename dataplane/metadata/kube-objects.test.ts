@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { endpointSliceRecord, objectMeta, podRecord, selects, serviceRecord, stripContainerScheme, timeToNs } from './kube-objects.js';
+import { endpointSliceRecord, keepFields, nodeRecord, objectMeta, podRecord, RECORD_FIELDS, selects, serviceRecord, stripContainerScheme, timeToNs } from './kube-objects.js';
 
 const CID = '3f4b8c1d2e5a6978a0b1c2d3e4f5061728394a5b6c7d8e9f0a1b2c3d4e5f6a7b';
 const CID_OLD = '9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d';
@@ -152,5 +152,21 @@ describe('pods and services from the Kubernetes API', () => {
     assert.equal(timeToNs('1970-01-01T00:00:01Z'), 1_000_000_000n);
     assert.equal(timeToNs('yesterday'), undefined);
     assert.equal(timeToNs(undefined), undefined);
+  });
+
+  it('the fields the metadata service sends make the same records as whole objects, and drop the rest', () => {
+    const svc = { metadata: { uid: 's1', name: 'web', namespace: 'shop', creationTimestamp: '2024-05-02T10:14:59Z', managedFields: [{ manager: 'kubectl' }] }, spec: { clusterIP: '10.96.12.7', clusterIPs: ['10.96.12.7'], selector: { app: 'web' }, ports: [{ port: 80 }] } };
+    const node = { metadata: { uid: 'n1', name: 'node-2', labels: { zone: 'a' } }, spec: { podCIDR: '10.244.1.0/24', podCIDRs: ['10.244.1.0/24'], taints: [] }, status: { addresses: [{ type: 'InternalIP', address: '192.168.1.12' }], capacity: { cpu: '4' } } };
+    const slice = { metadata: { uid: 'es-1', name: 'web-a', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'web' } }, addressType: 'IPv4', ports: [{ port: 8080 }], endpoints: [{ addresses: ['10.244.1.17'], conditions: { ready: true }, targetRef: { kind: 'Pod', namespace: 'shop', name: 'web-0', uid: 'pod-uid-0' } }, { addresses: ['10.244.1.20'] }] };
+    const pod = { ...POD_JSON, metadata: { ...POD_JSON.metadata, creationTimestamp: new Date('2024-05-02T10:14:59Z') } };
+    assert.deepEqual(podRecord(keepFields(pod, RECORD_FIELDS.pods)), podRecord(pod));
+    assert.deepEqual(serviceRecord(keepFields(svc, RECORD_FIELDS.services)), serviceRecord(svc));
+    assert.deepEqual(nodeRecord(keepFields(node, RECORD_FIELDS.nodes)), nodeRecord(node));
+    assert.deepEqual(endpointSliceRecord(keepFields(slice, RECORD_FIELDS.endpointslices)), endpointSliceRecord(slice));
+    const trimmed = keepFields(POD_JSON, RECORD_FIELDS.pods) as { spec: object; metadata: object; status: { containerStatuses: object[] } };
+    assert.deepEqual(trimmed.spec, { nodeName: 'node-2' });
+    assert.equal('ownerReferences' in trimmed.metadata, false);
+    assert.deepEqual(trimmed.status.containerStatuses[1], { name: 'sidecar' });
+    assert.equal('managedFields' in (keepFields(svc, RECORD_FIELDS.services) as { metadata: object }).metadata, false);
   });
 });

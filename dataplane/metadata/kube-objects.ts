@@ -248,3 +248,45 @@ export function selects(service: ServiceRecord, pod: PodRecord): boolean {
   for (const [k, v] of Object.entries(service.selector)) if (pod.labels[k] !== v) return false;
   return true;
 }
+
+/** Which fields of an object to keep: true keeps the value whole, a nested shape recurses (into each element of an array). */
+export interface FieldShape {
+  readonly [field: string]: true | FieldShape;
+}
+
+const CONTAINER_STATUS: FieldShape = { name: true, containerID: true, lastState: { terminated: { containerID: true } } };
+
+/**
+ * The fields each *Record function above reads, and nothing else: what the metadata service sends
+ * its agents instead of whole objects (a pod's spec and managedFields are most of its size). Kept
+ * next to the readers so both change together; kube-objects.test.ts checks that each record
+ * comes out the same from the trimmed object.
+ */
+export const RECORD_FIELDS = {
+  pods: {
+    metadata: { uid: true, namespace: true, name: true, creationTimestamp: true, labels: true },
+    spec: { nodeName: true, hostNetwork: true },
+    status: { podIP: true, podIPs: true, startTime: true, phase: true, initContainerStatuses: CONTAINER_STATUS, containerStatuses: CONTAINER_STATUS, ephemeralContainerStatuses: CONTAINER_STATUS },
+  },
+  services: { metadata: { uid: true, namespace: true, name: true, creationTimestamp: true }, spec: { clusterIP: true, clusterIPs: true, selector: true } },
+  nodes: { metadata: { uid: true, name: true }, spec: { podCIDR: true, podCIDRs: true }, status: { addresses: true } },
+  endpointslices: {
+    metadata: { uid: true, namespace: true, name: true, labels: true },
+    addressType: true,
+    endpoints: { addresses: true, targetRef: { kind: true, uid: true, name: true, namespace: true } },
+  },
+} as const satisfies Record<string, FieldShape>;
+
+/** `o` with only the fields `shape` names (Dates become RFC 3339 text, as on the wire). */
+export function keepFields(o: unknown, shape: FieldShape): Obj {
+  const out: Obj = {};
+  const src = obj(o);
+  for (const [field, sub] of Object.entries(shape)) {
+    const v = src[field];
+    if (v === undefined || v === null) continue;
+    if (sub === true) out[field] = v instanceof Date ? v.toISOString() : v;
+    else if (Array.isArray(v)) out[field] = v.map((e) => keepFields(e, sub));
+    else if (isObj(v)) out[field] = keepFields(v, sub);
+  }
+  return out;
+}

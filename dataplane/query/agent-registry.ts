@@ -58,6 +58,10 @@ export interface AgentRegistryOptions {
   readonly protocol?: Protocol;
   /** Called once for each agent refused, with what is wrong; again only after it went quiet and came back. */
   readonly onRefused?: (refusal: AgentRefusal) => void;
+  /** Called for every heartbeat taken (the metadata service keeps a durable record of agents from these). */
+  readonly onHeard?: (agent: AgentState) => void;
+  /** Called when an agent says goodbye. */
+  readonly onGone?: (id: string) => void;
 }
 
 export interface AgentRefusal {
@@ -137,7 +141,9 @@ export class AgentRegistry {
             return;
           }
           this.acceptedHeartbeats++;
-          this.agents.set(info.id, { ...info, protocolVersion: info.protocolVersion, lastSeen: this.now() });
+          const agent: AgentState = { ...info, protocolVersion: info.protocolVersion, lastSeen: this.now() };
+          this.agents.set(info.id, agent);
+          this.options.onHeard?.(agent);
           for (const wake of this.waiters) wake();
         },
       }),
@@ -148,6 +154,7 @@ export class AgentRegistry {
             if (typeof id !== 'string') return;
             this.agents.delete(id);
             this.refusedAgents.delete(id);
+            this.options.onGone?.(id);
           } catch {
             this.rejectedHeartbeats++;
           }

@@ -1,4 +1,4 @@
-// `loupe pem | kelvin | query-broker`: flags and environment → configuration (config.ts), the
+// `loupe pem | kelvin | query-broker | metadata`: flags and environment → configuration (config.ts), the
 // TLS files and the tracer's processes checked, /healthz /readyz /metrics up, the role started;
 // then one "listening" log line and a clean stop on SIGINT/SIGTERM.
 //
@@ -12,13 +12,11 @@ import { createLogger } from '../../lib/logger.js';
 import type { CollectorOptions } from '../collectors/socket-trace-collector.js';
 import { formatHostPort } from '../../lib/host-port.js';
 import { resolveTracerTarget } from './collection-flags.js';
-import { parseRoleArgs, USAGE, type QueryRole, type RoleConfig } from './config.js';
+import { parseRoleArgs, USAGE, type RoleConfig, type ServiceRole } from './config.js';
 import { roleRegistry } from './health.js';
 import { untilSignal } from './lifecycle.js';
 import { announcedIdentity, type RoleDeps, type RunningRole } from './role.js';
 import { loadInternalTls, type InternalTls } from './tls.js';
-
-export const QUERY_ROLES: readonly QueryRole[] = ['pem', 'kelvin', 'query-broker'];
 
 export interface RoleCommandOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -32,10 +30,11 @@ async function startRole(c: RoleConfig, deps: RoleDeps, tracer: CollectorOptions
   // Each role loads only its own code: kelvin and the broker never load the eBPF addon.
   if (c.role === 'pem') return (await import('./pem.js')).startPem(c, { ...deps, ...(tracer ? { tracer } : {}) });
   if (c.role === 'kelvin') return (await import('./kelvin.js')).startKelvin(c, deps);
+  if (c.role === 'metadata') return (await import('./metadata.js')).startMetadata(c, deps);
   return (await import('./query-broker.js')).startBroker(c, deps);
 }
 
-export async function roleCommand(role: QueryRole, args: string[], opts: RoleCommandOptions = {}): Promise<number> {
+export async function roleCommand(role: ServiceRole, args: string[], opts: RoleCommandOptions = {}): Promise<number> {
   // Flags, variables, TLS files and the tracer's processes are checked before anything starts:
   // a UsageError from any of them exits 2 (bin/cli.ts).
   const config: RoleConfig | 'help' = parseRoleArgs(role, args, opts.env ?? process.env);

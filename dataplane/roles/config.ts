@@ -1,18 +1,23 @@
-// `loupe pem`, `loupe kelvin` and `loupe query-broker`: flags and environment → a typed
+// `loupe pem`, `loupe kelvin`, `loupe query-broker` and `loupe metadata`: flags and environment → a typed
 // configuration, by the role contract (crds/contract/, parsed by its role-config.ts). Pure (no
 // file, network or /proc access): the pid/cgroup check, the TLS files and the connections come
 // later, in command.ts.
-import { KELVIN_CONTRACT, PEM_CONTRACT, Ports, QUERY_BROKER_CONTRACT, DEFAULT_PEM_MEMORY_LIMIT, TABLE_STORE_SHARE, type DataAccessMode, type ProtocolName, type SourceName } from '../../crds/contract/index.js';
+import { KELVIN_CONTRACT, METADATA_CONTRACT, PEM_CONTRACT, Ports, QUERY_BROKER_CONTRACT, DEFAULT_PEM_MEMORY_LIMIT, TABLE_STORE_SHARE, type DataAccessMode, type ProtocolName, type SourceName } from '../../crds/contract/index.js';
 import type { HostPort } from '../../lib/host-port.js';
-import { parseRoleConfig, roleUsage, type RawSetting } from '../../crds/contract/role-config.js';
+import { failSetting, parseRoleConfig, roleUsage, type RawSetting } from '../../crds/contract/role-config.js';
 import { UsageError } from '../../lib/cli.js';
 import type { ClusterIdentity } from '../metadata/types.js';
 import { tracerTarget, type TracerTarget } from './collection-flags.js';
 import { traceRoleSettings, type TraceRoleSettings } from '../collectors/trace-roles.js';
 
-export type QueryRole = 'pem' | 'kelvin' | 'query-broker';
+export type ServiceRole = 'pem' | 'kelvin' | 'query-broker' | 'metadata';
 
-export const USAGE: Readonly<Record<QueryRole, string>> = { pem: roleUsage(PEM_CONTRACT), kelvin: roleUsage(KELVIN_CONTRACT), 'query-broker': roleUsage(QUERY_BROKER_CONTRACT) };
+export const USAGE: Readonly<Record<ServiceRole, string>> = {
+  pem: roleUsage(PEM_CONTRACT),
+  kelvin: roleUsage(KELVIN_CONTRACT),
+  'query-broker': roleUsage(QUERY_BROKER_CONTRACT),
+  metadata: roleUsage(METADATA_CONTRACT),
+};
 
 export interface CommonConfig {
   readonly natsUrl: string;
@@ -66,7 +71,23 @@ export interface BrokerConfig extends CommonConfig {
   readonly role: 'query-broker';
 }
 
-export type RoleConfig = PemConfig | KelvinConfig | BrokerConfig;
+/** Where `loupe metadata` keeps the agent registry (dataplane/metadata-service/storage.ts). */
+export type MetadataStorageConfig =
+  | { readonly kind: 'memory' }
+  | { readonly kind: 'persistent'; readonly dir: string }
+  | { readonly kind: 'etcd'; readonly endpoints: readonly URL[] };
+
+export interface MetadataConfig {
+  readonly role: 'metadata';
+  readonly natsUrl: string;
+  readonly health: HostPort;
+  readonly tlsDir?: RawSetting;
+  readonly pod?: string;
+  readonly storage: MetadataStorageConfig;
+  readonly kube: KubeSource;
+}
+
+export type RoleConfig = PemConfig | KelvinConfig | BrokerConfig | MetadataConfig;
 
 interface CommonValues {
   readonly nats: string;
@@ -111,7 +132,7 @@ function agent(values: AgentValues, from: { readonly tlsDir?: string }, defaultP
 }
 
 /** --kubeconfig, else the in-cluster service account in a pod; --no-kube: none. */
-function kubeSource(values: AgentValues, env: NodeJS.ProcessEnv): KubeSource | undefined {
+function kubeSource(values: Pick<AgentValues, 'kubeconfig' | 'noKube'>, env: NodeJS.ProcessEnv): KubeSource | undefined {
   if (values.noKube) {
     if (values.kubeconfig !== undefined) throw new UsageError('--kubeconfig and --no-kube exclude each other', '--no-kube');
     return undefined;
@@ -160,8 +181,48 @@ export function parseBrokerArgs(args: string[], env: NodeJS.ProcessEnv = process
   return { role: 'query-broker', ...common(parsed.values, parsed.from, Ports.queryBroker) };
 }
 
-export function parseRoleArgs(role: QueryRole, args: string[], env: NodeJS.ProcessEnv = process.env): RoleConfig | 'help' {
+const ETCD_ENDPOINTS_HINT = 'etcd client URLs, comma-separated, such as https://vz-etcd.loupe.svc:2379';
+
+function metadataStorage(values: { storage: 'persistent' | 'etcd' | 'memory'; etcdEndpoints: string | undefined; dataDir: string }, from: { storage?: string; etcdEndpoints?: string }): MetadataStorageConfig {
+  const storageFrom = from.storage ?? 'the default of --storage / $LOUPE_METADATA_STORAGE';
+  if (values.storage !== 'etcd') {
+    if (values.etcdEndpoints !== undefined) {
+      throw new UsageError(`${from.etcdEndpoints} is set but storage is ${values.storage} (${storageFrom}); set $LOUPE_METADATA_STORAGE=etcd to use etcd, or unset ${from.etcdEndpoints}`, from.etcdEndpoints);
+    }
+    return values.storage === 'memory' ? { kind: 'memory' } : { kind: 'persistent', dir: values.dataDir };
+  }
+  if (values.etcdEndpoints === undefined) {
+    throw new UsageError(`storage etcd (${storageFrom}) needs $LOUPE_ETCD_ENDPOINTS or --etcd-endpoints: ${ETCD_ENDPOINTS_HINT}`, '$LOUPE_ETCD_ENDPOINTS');
+  }
+  const raw: RawSetting = { value: values.etcdEndpoints, from: from.etcdEndpoints! };
+  return {
+    kind: 'etcd',
+    endpoints: values.etcdEndpoints.split(',').map((e) => {
+      let url: URL | undefined;
+      try {
+        url = new URL(e.trim());
+      } catch {
+        url = undefined;
+      }
+      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.port || (url.pathname !== '/' && url.pathname !== '')) failSetting(raw, `"${e.trim()}" is not an etcd client URL with a port; expected ${ETCD_ENDPOINTS_HINT}`);
+      return url;
+    }),
+  };
+}
+
+export function parseMetadataArgs(args: string[], env: NodeJS.ProcessEnv = process.env): MetadataConfig | 'help' {
+  const parsed = parseRoleConfig(METADATA_CONTRACT, args, env);
+  if (parsed === 'help') return 'help';
+  const v = parsed.values;
+  const kube = kubeSource({ kubeconfig: v.kubeconfig, noKube: false }, env);
+  if (!kube) throw new UsageError('loupe metadata watches the Kubernetes API: pass --kubeconfig FILE, or run it in a pod (where $KUBERNETES_SERVICE_HOST is set)', '--kubeconfig');
+  const { listen: _, ...rest } = common({ ...v, listen: undefined }, parsed.from, 0);
+  return { role: 'metadata', ...rest, storage: metadataStorage(v, parsed.from), kube };
+}
+
+export function parseRoleArgs(role: ServiceRole, args: string[], env: NodeJS.ProcessEnv = process.env): RoleConfig | 'help' {
   if (role === 'pem') return parsePemArgs(args, env);
   if (role === 'kelvin') return parseKelvinArgs(args, env);
+  if (role === 'metadata') return parseMetadataArgs(args, env);
   return parseBrokerArgs(args, env);
 }

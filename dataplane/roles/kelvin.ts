@@ -15,7 +15,7 @@ import type { KelvinConfig } from './config.js';
 import { shutdownServer, Teardown } from './lifecycle.js';
 import { startClusterMetadata } from './kube.js';
 import { connectNats } from './nats.js';
-import { agentId, agentsRefusedCounter, announcedIdentity, natsConnectedGauge, runningAgent, startRoleServer, type RoleDeps, type RunningRole } from './role.js';
+import { agentId, metadataViaGauge, agentsRefusedCounter, announcedIdentity, natsConnectedGauge, runningAgent, startRoleServer, type RoleDeps, type RunningRole } from './role.js';
 import { clientSecurity } from './tls.js';
 
 export async function startKelvin(c: KelvinConfig, deps: RoleDeps): Promise<RunningRole> {
@@ -25,8 +25,8 @@ export async function startKelvin(c: KelvinConfig, deps: RoleDeps): Promise<Runn
   const teardown = new Teardown(log);
   teardown.add('NATS', () => nats.close());
   try {
-    const cluster = c.kube ? await startClusterMetadata(c.kube, { log }) : undefined;
-    if (cluster) teardown.add('Kubernetes watches', () => cluster.metadata.stop());
+    const cluster = c.kube ? await startClusterMetadata(c.kube, { log, nats: nats.nc }) : undefined;
+    if (cluster) teardown.add('Kubernetes watches', () => cluster.stop());
     const pemClient = clientSecurity(deps.tls);
     const refused = agentsRefusedCounter(deps.registry);
     const handlers = kelvinHandlers({
@@ -45,6 +45,7 @@ export async function startKelvin(c: KelvinConfig, deps: RoleDeps): Promise<Runn
     announcer.start();
     teardown.add('NATS goodbye', () => announcer.stop());
     natsConnectedGauge(deps.registry, nats);
+    if (cluster) metadataViaGauge(deps.registry, cluster);
     return runningAgent(address, advertise, nats, cluster, teardown);
   } catch (err) {
     await teardown.run();

@@ -26,7 +26,7 @@ import type { PemConfig } from './config.js';
 import { shutdownServer, Teardown } from './lifecycle.js';
 import { startClusterMetadata } from './kube.js';
 import { connectNats } from './nats.js';
-import { agentId, announcedIdentity, natsConnectedGauge, runningAgent, startRoleServer, type RoleDeps, type RunningRole } from './role.js';
+import { agentId, metadataViaGauge, announcedIdentity, natsConnectedGauge, runningAgent, startRoleServer, type RoleDeps, type RunningRole } from './role.js';
 
 export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?: CollectorOptions }): Promise<RunningRole> {
   const { log } = deps;
@@ -40,8 +40,8 @@ export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?
     const roles = c.traceRoles;
     const traceRoles = roles.traceRoles ?? DEFAULT_TRACE_ROLES;
     const clusterNetworks = c.kube && traceRoles === 'server' ? new ClusterNetworks(roles) : undefined;
-    const cluster = c.kube ? await startClusterMetadata(c.kube, { log, ...(c.nodeName ? { nodeName: c.nodeName } : {}), ...(clusterNetworks ? { networks: clusterNetworks } : {}) }) : undefined;
-    if (cluster) teardown.add('Kubernetes watches', () => cluster.metadata.stop());
+    const cluster = c.kube ? await startClusterMetadata(c.kube, { log, nats: nats.nc, ...(c.nodeName ? { nodeName: c.nodeName } : {}), ...(clusterNetworks ? { networks: clusterNetworks } : {}) }) : undefined;
+    if (cluster) teardown.add('Kubernetes watches', () => cluster.stop());
     const store = new TableStore({ totalBytes: c.tableStoreBytes, maxAgeNs: BigInt(c.retentionMs) * 1_000_000n });
     for (const protocol of unbuiltProtocols(c.protocols)) log.warn({ protocol }, 'no parser for this protocol yet; not traced');
     const collection = await DataCollection.start({
@@ -81,6 +81,7 @@ export async function startPem(c: PemConfig, deps: RoleDeps & { readonly tracer?
     teardown.add('NATS goodbye', () => announcer.stop());
 
     natsConnectedGauge(deps.registry, nats);
+    if (cluster) metadataViaGauge(deps.registry, cluster);
     const registers = [deps.registry];
     new Gauge({
       name: 'loupe_pem_source_rows',

@@ -38,7 +38,7 @@ export function announcedIdentity(identity: ClusterIdentity): { cluster?: string
 }
 
 /** Unique per process: kind, pod (or hostname), pid, start time. */
-export function agentId(kind: string, c: CommonConfig, startedMs = Date.now()): string {
+export function agentId(kind: string, c: Pick<CommonConfig, 'pod'>, startedMs = Date.now()): string {
   return `${kind}-${(c.pod ?? hostname()).replace('/', '.')}-${process.pid}-${startedMs.toString(36)}`;
 }
 
@@ -84,6 +84,25 @@ export async function startRoleServer(c: CommonConfig, tls: InternalTls | undefi
   return { server: started.server, address: started.address, advertise };
 }
 
+function describeVia(cluster: ClusterMetadata): string {
+  const { via, reason } = cluster.via();
+  return via === 'metadata-service' ? `via the metadata service, API fallback ${cluster.server}` : `from the Kubernetes API ${cluster.server}: ${reason}`;
+}
+
+/** loupe_metadata_via{via}: 1 for where an agent's pods and services come from now. */
+export function metadataViaGauge(registry: Registry, cluster: ClusterMetadata): void {
+  new Gauge({
+    name: 'loupe_metadata_via',
+    help: "1 for where this agent's pods and services come from now: metadata-service, or kubernetes-api (its own watch, while the metadata service does not answer).",
+    labelNames: ['via'],
+    registers: [registry],
+    collect() {
+      const { via } = cluster.via();
+      for (const v of ['metadata-service', 'kubernetes-api'] as const) this.set({ via: v }, v === via ? 1 : 0);
+    },
+  });
+}
+
 /**
  * What PEM and Kelvin return: ready while serving, connected to NATS and (in a cluster) once
  * pods and services are listed; stop() marks it not ready, then runs the teardown.
@@ -97,7 +116,7 @@ export function runningAgent(address: string, advertise: string, nats: RoleNats,
       readiness([
         ['gRPC listening', () => !stopping],
         ['NATS connected', nats.connected],
-        ...(cluster ? [[`Kubernetes pods and services listed (${cluster.server})`, () => cluster.metadata.synced] as const] : []),
+        ...(cluster ? [[`Kubernetes pods and services listed (${describeVia(cluster)})`, () => cluster.metadata.synced] as const] : []),
       ]),
     async stop() {
       stopping = true;
