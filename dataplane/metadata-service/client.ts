@@ -132,12 +132,11 @@ export class MetadataServiceClient {
     let caughtUp = false;
     const held: WireEvent[] = [];
     let silence: NodeJS.Timeout | undefined;
-    let sub: Subscription | undefined;
     const finish = (err: unknown): void => {
       if (done) return;
       done = true;
       clearTimeout(silence);
-      sub?.unsubscribe();
+      sub.unsubscribe();
       onDone(err);
     };
     const heard = (): void => {
@@ -150,7 +149,7 @@ export class MetadataServiceClient {
       if (at.epoch !== from.epoch) {
         done = true;
         clearTimeout(silence);
-        sub?.unsubscribe();
+        sub.unsubscribe();
         onEvent('ERROR', goneStatus(`the metadata service restarted (epoch ${at.epoch}, was ${from.epoch}); list again`));
         return;
       }
@@ -164,7 +163,7 @@ export class MetadataServiceClient {
       last = at.seq;
       onEvent(e.type, e.object);
     };
-    sub = this.nc.subscribe(MetadataSubjects.events(this.version, resource), {
+    const sub: Subscription = this.nc.subscribe(MetadataSubjects.events(this.version, resource), {
       callback: (_err, msg) => {
         if (done) return;
         heard();

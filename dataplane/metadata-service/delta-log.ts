@@ -26,7 +26,8 @@ function stamped(object: KubeObject, rv: string): string {
 }
 
 function content(object: KubeObject): string {
-  const { resourceVersion: _, ...meta } = (object.metadata ?? {}) as { resourceVersion?: unknown };
+  const meta: Record<string, unknown> = { ...(object.metadata ?? {}) };
+  delete meta['resourceVersion'];
   return JSON.stringify({ ...object, metadata: meta });
 }
 

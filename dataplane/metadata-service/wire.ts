@@ -193,7 +193,7 @@ function event(v: unknown, what: string): WireEvent {
   if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED' && type !== 'BOOKMARK') throw new WireError(`${what}: type must be ADDED, MODIFIED, DELETED or BOOKMARK, got ${JSON.stringify(type)}`);
   const rv = text(e, 'resourceVersion', what);
   if (!parseResourceVersion(rv)) throw new WireError(`${what}: resourceVersion "${rv}" is not EPOCH.SEQ`);
-  if (type !== 'BOOKMARK' && (typeof e['object'] !== 'object' || e['object'] === null)) throw new WireError(`${what}: a ${type} event needs an object`);
+  if (type !== 'BOOKMARK' && (typeof e['object'] !== 'object' || e['object'] === null)) throw new WireError(`${what}: an event of type ${type} needs an object`);
   return { protocolVersion: version(e, what), resourceVersion: rv, type, ...(e['object'] !== undefined ? { object: e['object'] } : {}) };
 }
 

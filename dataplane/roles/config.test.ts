@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseBrokerArgs, parseKelvinArgs, parsePemArgs, type KelvinConfig, type PemConfig } from './config.js';
+import { parseBrokerArgs, parseKelvinArgs, parseMetadataArgs, parsePemArgs, type KelvinConfig, type MetadataConfig, type PemConfig } from './config.js';
 import { UsageError } from '../../lib/cli.js';
 import { formatCidr } from '../../lib/cidr.js';
 
@@ -167,5 +167,34 @@ describe('query role configuration', () => {
     assert.equal(parsePemArgs(['--help', '--listen', 'bad'], {}), 'help');
     assert.equal(parseKelvinArgs(['-h'], {}), 'help');
     assert.equal(parseBrokerArgs(['--help'], {}), 'help');
+  });
+});
+
+describe('loupe metadata configuration', () => {
+  const inPod = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443', POD_NAME: 'vz-metadata-0', POD_NAMESPACE: 'pl' };
+  const metadata = (args: string[], env: NodeJS.ProcessEnv = inPod) => parseMetadataArgs(args, env) as MetadataConfig;
+
+  it('in a pod: files under /var/lib/loupe by default, the in-cluster API, the render\'s variables', () => {
+    const c = metadata([]);
+    assert.deepEqual(c.storage, { kind: 'persistent', dir: '/var/lib/loupe' });
+    assert.deepEqual(c.kube, { kind: 'in-cluster', server: 'https://10.96.0.1:443' });
+    assert.equal(c.pod, 'pl/vz-metadata-0');
+    assert.deepEqual(metadata(['--data-dir', '/tmp/x']).storage, { kind: 'persistent', dir: '/tmp/x' });
+    assert.deepEqual(metadata([], { ...inPod, LOUPE_METADATA_STORAGE: 'memory' }).storage, { kind: 'memory' });
+    const etcd = metadata([], { ...inPod, LOUPE_METADATA_STORAGE: 'etcd', LOUPE_ETCD_ENDPOINTS: 'https://vz-etcd.pl.svc:2379,http://127.0.0.1:2379' });
+    assert.deepEqual(etcd.storage.kind === 'etcd' && etcd.storage.endpoints.map((u) => u.href), ['https://vz-etcd.pl.svc:2379/', 'http://127.0.0.1:2379/']);
+  });
+
+  it('refuses storage it cannot use, naming the variable or flag', () => {
+    rejects(() => metadata([], { ...inPod, LOUPE_METADATA_STORAGE: 'disk' }), '$LOUPE_METADATA_STORAGE', /"disk".*persistent.*etcd.*memory/);
+    rejects(() => metadata([], { ...inPod, LOUPE_METADATA_STORAGE: 'etcd' }), '$LOUPE_ETCD_ENDPOINTS', /storage etcd \(\$LOUPE_METADATA_STORAGE\) needs \$LOUPE_ETCD_ENDPOINTS or --etcd-endpoints/);
+    rejects(() => metadata(['--storage', 'etcd', '--etcd-endpoints', 'vz-etcd:2379']), '--etcd-endpoints', /"vz-etcd:2379" is not an etcd client URL with a port/);
+    rejects(() => metadata(['--storage', 'etcd', '--etcd-endpoints', 'https://vz-etcd']), '--etcd-endpoints', /not an etcd client URL with a port/);
+    rejects(() => metadata([], { ...inPod, LOUPE_ETCD_ENDPOINTS: 'http://127.0.0.1:2379' }), '$LOUPE_ETCD_ENDPOINTS', /is set but storage is persistent/);
+  });
+
+  it('outside a pod it needs --kubeconfig', () => {
+    rejects(() => metadata([], {}), '--kubeconfig', /loupe metadata watches the Kubernetes API: pass --kubeconfig FILE, or run it in a pod/);
+    assert.deepEqual(metadata(['--kubeconfig', '/k'], {}).kube, { kind: 'file', path: '/k' });
   });
 });

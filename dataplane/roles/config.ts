@@ -216,8 +216,8 @@ export function parseMetadataArgs(args: string[], env: NodeJS.ProcessEnv = proce
   const v = parsed.values;
   const kube = kubeSource({ kubeconfig: v.kubeconfig, noKube: false }, env);
   if (!kube) throw new UsageError('loupe metadata watches the Kubernetes API: pass --kubeconfig FILE, or run it in a pod (where $KUBERNETES_SERVICE_HOST is set)', '--kubeconfig');
-  const { listen: _, ...rest } = common({ ...v, listen: undefined }, parsed.from, 0);
-  return { role: 'metadata', ...rest, storage: metadataStorage(v, parsed.from), kube };
+  const { natsUrl, health, tlsDir, pod } = common({ ...v, listen: undefined }, parsed.from, 0);
+  return { role: 'metadata', natsUrl, health, ...(tlsDir ? { tlsDir } : {}), ...(pod ? { pod } : {}), storage: metadataStorage(v, parsed.from), kube };
 }
 
 export function parseRoleArgs(role: ServiceRole, args: string[], env: NodeJS.ProcessEnv = process.env): RoleConfig | 'help' {
