@@ -227,3 +227,14 @@ test('children the API server refused -> Failed ApplyFailed with the server mess
   assert.equal(cond(a, 'Ready').reason, 'ApplyFailed');
   assert.match(cond(a, 'Ready').message, /refused 1 child: Deployment vz-kelvin: spec\.template/);
 });
+
+test('spec.cloud while `loupe cloud-connector` is not built: CloudConnectorNotAvailable says why, the rest is Ready', () => {
+  const vz = vizier({ cloud: { address: 'cloud.example:443', deployKeySecretRef: { name: 'deploy' } } });
+  const a = assess(vz, observed('0.1.0', { 'cloud-connector': { desired: 0, ready: 0 } }, vz.spec));
+  assert.equal(a.phase, 'Degraded');
+  assert.equal(cond(a, 'Ready').status, 'True');
+  assert.equal(cond(a, 'Degraded').reason, 'CloudConnectorNotAvailable');
+  assert.match(cond(a, 'Degraded').message, /spec\.cloud is set, but this Loupe build has no cloud connector yet .* kept at 0 replicas and the Vizier runs disconnected.*remove spec\.cloud to clear this/);
+  assert.equal(a.status.components!['cloud-connector'], undefined);
+  assert.equal(cond(assess(vizier(), observed('0.1.0')), 'Degraded').status, 'False', 'no finding without spec.cloud');
+});

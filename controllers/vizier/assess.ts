@@ -9,8 +9,9 @@
 // while components are not ready.
 import type { V1Node, V1Pod, V1ContainerStatus } from '@kubernetes/client-node';
 import type { Vizier, VizierPhase, VizierStatus } from '../../crds/kinds/vizier.js';
+import { VIZIER_ROLE_CONTRACTS } from '../../crds/contract/index.js';
 import { ConditionType, kstatusConditions, type ConditionInput } from '../common/conditions.js';
-import { MEMORY_FIELD, TIERS, type Component, type WorkloadKind } from './components.js';
+import { MEMORY_FIELD, REASON_PREFIX, TIERS, type Component, type WorkloadKind } from './components.js';
 import { PodProblem, VizierReason, componentReason } from './reasons.js';
 import { readyAt, type WorkloadObservation } from './rollout.js';
 
@@ -177,8 +178,15 @@ function natsRestarts(vz: Vizier, pods: V1Pod[], now: Date): string[] {
     .map((p) => p.metadata!.name!);
 }
 
+/** Components whose role this build does not have yet: rendered at 0 replicas, reported, not waited for. */
+export function unbuiltComponents(present: ReadonlyMap<Component, WorkloadKind>): Component[] {
+  return [...present.keys()].filter((c) => c in VIZIER_ROLE_CONTRACTS && !VIZIER_ROLE_CONTRACTS[c as keyof typeof VIZIER_ROLE_CONTRACTS].built);
+}
+
 export function assessVizier(input: AssessInput): Assessment {
-  const { vizier: vz, present, observed, now } = input;
+  const { vizier: vz, observed, now } = input;
+  const unbuilt = unbuiltComponents(input.present);
+  const present = new Map([...input.present].filter(([c]) => !unbuilt.includes(c)));
   const target = vz.spec.version;
   const components: NonNullable<VizierStatus['components']> = {};
   for (const c of present.keys()) {
@@ -201,7 +209,13 @@ export function assessVizier(input: AssessInput): Assessment {
   const progressDeadlineMs = vz.spec.updateTimeoutSeconds * 1000;
   const timedOut = !!rollout && now.getTime() - new Date(rollout.startedAt).getTime() > progressDeadlineMs;
 
-  const findings: Finding[] = [];
+  const findings: Finding[] = unbuilt.map((c) => ({
+    reason: `${REASON_PREFIX[c]}NotAvailable`,
+    message: c === 'cloud-connector'
+      ? 'spec.cloud is set, but this Loupe build has no cloud connector yet (`loupe cloud-connector` comes with Loupe Cloud), so its Deployment is kept at 0 replicas and the Vizier runs disconnected: queries work through the query broker; remove spec.cloud to clear this'
+      : `this Loupe build has no \`loupe ${c}\` yet; its workload is kept at 0 replicas`,
+    stalls: false,
+  }));
   if (input.invalidSpec) findings.push({ reason: VizierReason.InvalidSpec, message: input.invalidSpec, stalls: true });
   if (input.applyErrors?.length) {
     const message = `the API server refused ${plural(input.applyErrors.length, 'child', 'children')}: ${input.applyErrors.join('; ')}`;

@@ -23,6 +23,8 @@ export const VizierReason = {
   Complete: 'Complete',
   /** Degraded=False. */
   NoProblems: 'NoProblems',
+  /** Degraded: spec.cloud is set but this build has no `loupe cloud-connector` yet. */
+  CloudConnectorNotAvailable: 'CloudConnectorNotAvailable',
   /** Degraded: nodes whose kernel cannot run the PEM's BPF programs. */
   KernelUnsupported: 'KernelUnsupported',
 } as const;

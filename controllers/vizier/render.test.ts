@@ -135,6 +135,7 @@ test('cloud connector exists only when spec.cloud is set and takes its key from 
   const c = find<V1Deployment>(objs, 'Deployment', 'vz-cloud-connector').spec!.template.spec!.containers[0]!;
   assert.deepEqual(c.env!.find((e) => e.name === 'LOUPE_DEPLOY_KEY')!.valueFrom, { secretKeyRef: { name: 'deploy', key: 'k' } });
   assert.equal(envOf(c, 'LOUPE_CLOUD_ADDR'), 'cloud.example:443');
+  assert.equal(find<V1Deployment>(objs, 'Deployment', 'vz-cloud-connector').spec!.replicas, 0, 'no pods while loupe cloud-connector is not built');
 });
 
 test('metadata storage: persistent uses a volume claim, memory a Deployment, etcd an etcd StatefulSet', () => {

@@ -409,8 +409,9 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
     const cloud = spec.cloud;
     out.push(service('cloud-connector', [{ name: 'grpc', port: Ports.cloudConnector }]));
     const caVolume: V1Volume[] = cloud.caSecretRef ? [{ name: 'cloud-ca', secret: { secretName: cloud.caSecretRef.name, items: [{ key: cloud.caSecretRef.key, path: 'ca.crt' }] } }] : [];
+    // Until this build has `loupe cloud-connector`, its pods could only exit 2: none run (assess.ts says why).
     out.push(
-      deployment('cloud-connector', 1, template('cloud-connector', {
+      deployment('cloud-connector', CLOUD_CONNECTOR_CONTRACT.built ? 1 : 0, template('cloud-connector', {
         serviceAccountName: saVizier,
         automountServiceAccountToken: false,
         containers: [loupeContainer('cloud-connector', {
