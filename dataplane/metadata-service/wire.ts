@@ -204,44 +204,42 @@ export function decodeEvent(data: Uint8Array): WireEvent {
 /** A reply, or the error the service answered with. */
 type Reply<T> = { ok: true; reply: T } | { ok: false; error: ErrorReply['error'] };
 
-export function decodeListReply(data: Uint8Array): Reply<ListReply> {
-  const v = parse(data, 'list reply');
-  const protocolVersion = version(v, 'list reply');
+/** A reply's version and error, then `body` reads the rest. */
+function decodeReply<T>(data: Uint8Array, what: string, body: (v: Record<string, unknown>, protocolVersion: number) => T): Reply<T> {
+  const v = parse(data, what);
+  const protocolVersion = version(v, what);
   const error = errorOf(v);
-  if (error) return { ok: false, error };
-  const items = v['items'];
-  if (!Array.isArray(items)) throw new WireError('list reply: items must be an array');
-  const cont = v['continue'];
-  if (cont !== undefined && typeof cont !== 'string') throw new WireError('list reply: continue must be a string');
-  return { ok: true, reply: { protocolVersion, resourceVersion: text(v, 'resourceVersion', 'list reply'), items, ...(cont ? { continue: cont } : {}) } };
+  return error ? { ok: false, error } : { ok: true, reply: body(v, protocolVersion) };
+}
+
+export function decodeListReply(data: Uint8Array): Reply<ListReply> {
+  return decodeReply(data, 'list reply', (v, protocolVersion) => {
+    const items = v['items'];
+    if (!Array.isArray(items)) throw new WireError('list reply: items must be an array');
+    const cont = v['continue'];
+    if (cont !== undefined && typeof cont !== 'string') throw new WireError('list reply: continue must be a string');
+    return { protocolVersion, resourceVersion: text(v, 'resourceVersion', 'list reply'), items, ...(cont ? { continue: cont } : {}) };
+  });
 }
 
 export function decodeWatchReply(data: Uint8Array): Reply<WatchReply> {
-  const v = parse(data, 'watch reply');
-  const protocolVersion = version(v, 'watch reply');
-  const error = errorOf(v);
-  if (error) return { ok: false, error };
-  const events = v['events'];
-  if (!Array.isArray(events)) throw new WireError('watch reply: events must be an array');
-  return { ok: true, reply: { protocolVersion, events: events.map((e, i) => event(e, `watch reply: events[${i}]`)), resourceVersion: text(v, 'resourceVersion', 'watch reply') } };
+  return decodeReply(data, 'watch reply', (v, protocolVersion) => {
+    const events = v['events'];
+    if (!Array.isArray(events)) throw new WireError('watch reply: events must be an array');
+    return { protocolVersion, events: events.map((e, i) => event(e, `watch reply: events[${i}]`)), resourceVersion: text(v, 'resourceVersion', 'watch reply') };
+  });
 }
 
 export function decodePingReply(data: Uint8Array): Reply<PingReply> {
-  const v = parse(data, 'ping reply');
-  const protocolVersion = version(v, 'ping reply');
-  const error = errorOf(v);
-  if (error) return { ok: false, error };
-  return { ok: true, reply: { protocolVersion, epoch: text(v, 'epoch', 'ping reply') } };
+  return decodeReply(data, 'ping reply', (v, protocolVersion) => ({ protocolVersion, epoch: text(v, 'epoch', 'ping reply') }));
 }
 
 export function decodeAgentsReply(data: Uint8Array): Reply<AgentsReply> {
-  const v = parse(data, 'agents reply');
-  const protocolVersion = version(v, 'agents reply');
-  const error = errorOf(v);
-  if (error) return { ok: false, error };
-  const agents = v['agents'];
-  if (!Array.isArray(agents)) throw new WireError('agents reply: agents must be an array');
-  return { ok: true, reply: { protocolVersion, agents: agents as AgentRecord[] } };
+  return decodeReply(data, 'agents reply', (v, protocolVersion) => {
+    const agents = v['agents'];
+    if (!Array.isArray(agents)) throw new WireError('agents reply: agents must be an array');
+    return { protocolVersion, agents: agents as AgentRecord[] };
+  });
 }
 
 /** The service's answer to a request of a version it does not speak. */

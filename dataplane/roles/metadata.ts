@@ -9,11 +9,10 @@ import { EtcdStore } from '../metadata-service/etcd-store.js';
 import { MetadataServer } from '../metadata-service/server.js';
 import { FileStore, MemoryStore, type MetadataStore } from '../metadata-service/storage.js';
 import { AgentRegistry } from '../query/agent-registry.js';
-import { readiness } from './health.js';
 import { connectKube, apiSources } from './kube.js';
 import { Teardown } from './lifecycle.js';
 import { connectNats } from './nats.js';
-import { agentId, agentsRefusedCounter, natsConnectedGauge, type RoleDeps, type RunningRole } from './role.js';
+import { agentId, agentsRefusedCounter, natsConnectedGauge, runningRole, type RoleDeps, type RunningRole } from './role.js';
 import type { InternalTls } from './tls.js';
 
 /** What the "listening" line names: the service answers on NATS subjects, not on a port of its own. */
@@ -33,7 +32,6 @@ export async function startMetadata(c: MetadataConfig, deps: RoleDeps): Promise<
   const nats = await connectNats(c.natsUrl, { name: agentId('metadata', c), log, ...(deps.tls ? { tls: deps.tls } : {}) });
   const teardown = new Teardown(log);
   teardown.add('NATS', () => nats.close());
-  let stopping = false;
   try {
     const store = await openStore(c.storage, deps.tls);
     teardown.add('store', () => store.close());
@@ -96,20 +94,10 @@ export async function startMetadata(c: MetadataConfig, deps: RoleDeps): Promise<
       },
     });
     log.info({ kubernetes: apiServer, store: store.description }, 'metadata service started; answering once pods and services are listed');
-    return {
-      address: ADDRESS,
-      readiness: () =>
-        readiness([
-          ['serving', () => !stopping],
-          ['NATS connected', nats.connected],
-          [`Kubernetes pods and services listed (${apiServer})`, () => server.serving],
-          [`store writable (${store.description})`, () => agents.storeHealthy],
-        ]),
-      async stop() {
-        stopping = true;
-        await teardown.run();
-      },
-    };
+    return runningRole(ADDRESS, nats, () => [
+      [`Kubernetes pods and services listed (${apiServer})`, () => server.serving],
+      [`store writable (${store.description})`, () => agents.storeHealthy],
+    ], teardown);
   } catch (err) {
     await teardown.run();
     throw err;

@@ -6,10 +6,9 @@ import { AgentRegistry } from '../query/agent-registry.js';
 import { BROKER_SERVICE } from '../query/grpc-services.js';
 import { brokerHandlers } from '../query/services.js';
 import type { BrokerConfig } from './config.js';
-import { readiness } from './health.js';
 import { shutdownServer, Teardown } from './lifecycle.js';
 import { connectNats } from './nats.js';
-import { agentId, agentsRefusedCounter, natsConnectedGauge, startRoleServer, type RoleDeps, type RunningRole } from './role.js';
+import { agentId, agentsRefusedCounter, natsConnectedGauge, runningRole, startRoleServer, type RoleDeps, type RunningRole } from './role.js';
 import { clientSecurity } from './tls.js';
 
 export async function startBroker(c: BrokerConfig, deps: RoleDeps): Promise<RunningRole> {
@@ -17,7 +16,6 @@ export async function startBroker(c: BrokerConfig, deps: RoleDeps): Promise<Runn
   const nats = await connectNats(c.natsUrl, { name: agentId('query-broker', c), log, ...(deps.tls ? { tls: deps.tls } : {}) });
   const teardown = new Teardown(log);
   teardown.add('NATS', () => nats.close());
-  let stopping = false;
   try {
     const refused = agentsRefusedCounter(deps.registry);
     const registry = new AgentRegistry(nats.nc, {
@@ -43,19 +41,7 @@ export async function startBroker(c: BrokerConfig, deps: RoleDeps): Promise<Runn
         for (const kind of ['pem', 'kelvin'] as const) this.set({ kind }, live.filter((a) => a.kind === kind).length);
       },
     });
-    return {
-      address,
-      readiness: () =>
-        readiness([
-          ['gRPC listening', () => !stopping],
-          ['NATS connected', nats.connected],
-          ['heard from an agent', () => registry.acceptedHeartbeats > 0],
-        ]),
-      async stop() {
-        stopping = true;
-        await teardown.run();
-      },
-    };
+    return runningRole(address, nats, () => [['heard from an agent', () => registry.acceptedHeartbeats > 0]], teardown);
   } catch (err) {
     await teardown.run();
     throw err;

@@ -7,7 +7,7 @@ import { startServer } from '../query/grpc-services.js';
 import { formatHostPort } from '../../lib/host-port.js';
 import { advertiseAddress } from './address.js';
 import type { CommonConfig } from './config.js';
-import { readiness, type Readiness, type RoleLog } from './health.js';
+import { readiness, type Readiness, type ReadinessCheck, type RoleLog } from './health.js';
 import type { ClusterMetadata } from './kube.js';
 import type { ClusterIdentity } from '../metadata/types.js';
 import type { Teardown } from './lifecycle.js';
@@ -108,16 +108,20 @@ export function metadataViaGauge(registry: Registry, cluster: ClusterMetadata): 
  * pods and services are listed; stop() marks it not ready, then runs the teardown.
  */
 export function runningAgent(address: string, advertise: string, nats: RoleNats, cluster: ClusterMetadata | undefined, teardown: Teardown): RunningRole {
+  return runningRole(address, nats, () => (cluster ? [[`Kubernetes pods and services listed (${describeVia(cluster)})`, () => cluster.metadata.synced]] : []), teardown, advertise);
+}
+
+/**
+ * A role that serves until stopped: ready while serving, connected to NATS and while its own
+ * checks hold (named when readiness is asked, so a name may say what changed); stop() marks it
+ * not ready, then runs the teardown.
+ */
+export function runningRole(address: string, nats: RoleNats, checks: () => readonly ReadinessCheck[], teardown: Teardown, advertise?: string): RunningRole {
   let stopping = false;
   return {
     address,
-    advertise,
-    readiness: () =>
-      readiness([
-        ['gRPC listening', () => !stopping],
-        ['NATS connected', nats.connected],
-        ...(cluster ? [[`Kubernetes pods and services listed (${describeVia(cluster)})`, () => cluster.metadata.synced] as const] : []),
-      ]),
+    ...(advertise ? { advertise } : {}),
+    readiness: () => readiness([['serving', () => !stopping], ['NATS connected', nats.connected], ...checks()]),
     async stop() {
       stopping = true;
       await teardown.run();
