@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 export LOUPE_CACHE_DIR ?= $(HOME)/.cache/loupe
-APT_PACKAGES := openssl nats-server
+APT_PACKAGES := openssl nats-server lua5.4
 
 .PHONY: all deps build gen check-gen kube native typecheck lint unit bpf e2e test run run-cluster bench clean
 
@@ -20,14 +20,17 @@ node_modules/.loupe-stamp: package.json package-lock.json
 build: deps
 	npx tsc -p tsconfig.json
 
-# The CRD YAML (from crds/kinds/*.ts) and the operator's RBAC (from what its controllers declare).
+# The CRD YAML (from crds/kinds/*.ts), the operator's RBAC (from what its controllers declare) and
+# the Argo CD health checks (gitops/).
 gen: build
 	node dist/crds/generate.js
 	node dist/controllers/generate-rbac.js
+	node dist/gitops/generate.js
 
 check-gen: build
 	node dist/crds/generate.js --check
 	node dist/controllers/generate-rbac.js --check
+	node dist/gitops/generate.js --check
 
 # A real etcd + kube-apiserver + kube-controller-manager + kubectl of the release in
 # e2e/kube/VERSION, built once from their Go modules and cached in $(LOUPE_CACHE_DIR) (about
