@@ -129,6 +129,18 @@ test('the sandbox is Argo CD\'s: no string library and no string methods, so a c
   }
 });
 
+test('objects reach Lua as Argo CD passes them: strings intact, whole numbers printed without a fraction, arrays from 1, null as nil', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'loupe-sandbox-'));
+  try {
+    writeFileSync(join(dir, 'health.lua'), 'return { status = "Healthy", message = obj.s .. "|" .. obj.n .. "|" .. obj.f .. "|" .. #obj.list .. obj.list[1] .. "|" .. tostring(obj.gone) }');
+    const s = 'quote " backslash \\ newline \n tab \t bell \u0007 then 9, é, ✓';
+    const [h] = runHealth(join(dir, 'health.lua'), [{ s, n: 2, f: 2.5, list: ['a', 'b'], gone: null }]);
+    assert.equal(h!.message, `${s}|2|2.5|2a|nil`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 /** Code without comments and string literals, for the syntax and library checks. */
 function codeOf(lua: string): string {
   return lua

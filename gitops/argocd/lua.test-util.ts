@@ -21,8 +21,12 @@ export interface Health {
 const LUA_ESCAPES: Record<string, string> = { '\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 function luaString(s: string): string {
-  // A control character as \ddd with three digits, so a digit after it cannot extend it.
-  const body = s.replace(/[\\"\n\r\t]|[\x00-\x1f\x7f]/g, (ch) => LUA_ESCAPES[ch] ?? `\\${ch.charCodeAt(0).toString().padStart(3, '0')}`);
+  let body = '';
+  for (const ch of s) {
+    const code = ch.charCodeAt(0);
+    // Any other control character as \ddd with three digits, so a digit after it cannot extend it.
+    body += LUA_ESCAPES[ch] ?? (code < 0x20 || code === 0x7f ? `\\${code.toString().padStart(3, '0')}` : ch);
+  }
   return `"${body}"`;
 }
 
