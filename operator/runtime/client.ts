@@ -68,6 +68,8 @@ export class KubeClient implements ApplyClient {
     await this.transport.request({
       method: 'PATCH',
       path: objectPath(type, key, 'status'),
+      // Named, like every other write, so managedFields (and Argo CD's diff) show who owns status.
+      query: { fieldManager: FIELD_MANAGER },
       body: { status },
       contentType: MERGE_PATCH,
       object: describeObject(type.kind, key),
@@ -95,6 +97,7 @@ export class KubeClient implements ApplyClient {
     await this.transport.request({
       method: 'PATCH',
       path: objectPath(type, key),
+      query: { fieldManager: FIELD_MANAGER },
       body: { metadata },
       contentType: MERGE_PATCH,
       object: describeObject(type.kind, key),
