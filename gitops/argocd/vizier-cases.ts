@@ -111,6 +111,7 @@ function cases(): Case[] {
   const natsAtNewVersion = (vz: Vizier) => workloads(vz, '0.1.0', { nats: { version: '0.2.0' } });
   const short = vizier({ updateTimeoutSeconds: 60 });
   const paused = vizier({ paused: true });
+  const cloud = vizier({ cloud: { address: 'cloud.example:443', deployKeySecretRef: { name: 'vz-deploy-key' } } });
   return [
     { name: 'no-status-yet', object: fresh, health: 'Progressing', message: () => 'waiting for the operator to observe generation 1 (no status yet)', kstatus: 'Current' },
     { name: 'deploying', object: reconciled(fresh, new Map()), health: 'Progressing', message: statusMessage, kstatus: 'InProgress' },
@@ -130,6 +131,7 @@ function cases(): Case[] {
     { name: 'image-pull-past-timeout', object: reconciled(short, workloads(short, '0.1.0', { kelvin: { ready: 0 } }), { pods: [pod('kelvin', 'vz-kelvin-a1', pullBackOff(61_000))] }), health: 'Degraded', message: (vz) => messageOf(vz, 'Stalled'), kstatus: 'Failed' },
     { name: 'invalid-image-name', object: reconciled(fresh, workloads(fresh, '0.1.0', { pem: { ready: 2 } }), { pods: [pod('pem', 'vz-pem-x1', { container: { state: { waiting: { reason: 'InvalidImageName' } } } })] }), health: 'Degraded', message: (vz) => messageOf(vz, 'Stalled'), kstatus: 'Failed' },
     { name: 'ready-but-old-kernels', object: reconciled(fresh, workloads(fresh, '0.1.0'), { nodes: [...NODES, node('node-2', '4.19.0-17-amd64')] }), health: 'Degraded', message: (vz) => messageOf(vz, 'Degraded'), kstatus: 'Current' },
+    { name: 'cloud-connector-not-available', object: reconciled(cloud, workloads(cloud, '0.1.0', { 'cloud-connector': { desired: 0, ready: 0 } })), health: 'Degraded', message: (vz) => messageOf(vz, 'Degraded'), kstatus: 'Current' },
     { name: 'paused', object: reconciled(paused, workloads(paused, '0.1.0', { kelvin: { ready: 0 } })), health: 'Suspended', message: statusMessage, kstatus: 'InProgress' },
     { name: 'pause-not-observed', object: specChanged(healthy, { paused: true }), health: 'Progressing', message: () => 'waiting for the operator to observe generation 2 (its status is of generation 1)', kstatus: 'InProgress' },
   ];
