@@ -117,7 +117,7 @@ end
 -- Stalled=True. Crash-looping, OOMKilled or unschedulable pods and a NATS outage make it
 -- Degraded with Reconciling=True: they may still heal, so Argo CD sees Progressing, with the
 -- problem in the message. Degraded with nothing in progress (nodes whose kernel cannot run a
--- PEM) is Degraded.
+-- PEM, spec.cloud set while the build has no cloud connector) is Degraded.
 return unobserved()
   or onPhase("Paused", "Suspended", "spec.paused is true: the operator leaves the children as they are")
   or stalled()
