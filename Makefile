@@ -21,16 +21,16 @@ build: deps
 	npx tsc -p tsconfig.json
 
 # The CRD YAML (from crds/kinds/*.ts), the operator's RBAC (from what its controllers declare) and
-# the Argo CD health checks (gitops/).
+# the Argo CD health checks (controllers/gitops/).
 gen: build
 	node dist/crds/generate.js
 	node dist/controllers/generate-rbac.js
-	node dist/gitops/generate.js
+	node dist/controllers/gitops/generate.js
 
 check-gen: build
 	node dist/crds/generate.js --check
 	node dist/controllers/generate-rbac.js --check
-	node dist/gitops/generate.js --check
+	node dist/controllers/gitops/generate.js --check
 
 # A real etcd + kube-apiserver + kube-controller-manager + kubectl of the release in
 # e2e/kube/VERSION, built once from their Go modules and cached in $(LOUPE_CACHE_DIR) (about

@@ -19,9 +19,9 @@ import { repoRoot } from '../crds/generate.js';
 import { ALL_KINDS, API_VERSION } from '../crds/index.js';
 import type { Vizier } from '../crds/kinds/vizier.js';
 import { CLEANUP_FINALIZER } from '../controllers/vizier/steps/finalizer.js';
-import { ARGOCD_CM, configMapKey, kindFolder } from '../gitops/argocd/customizations.js';
-import { runHealth } from '../gitops/argocd/lua.test-util.js';
-import { computeKstatus } from '../gitops/kstatus.test-util.js';
+import { ARGOCD_CM, configMapKey, kindFolder } from '../controllers/gitops/argocd/customizations.js';
+import { runHealth } from '../controllers/gitops/argocd/lua.test-util.js';
+import { computeKstatus } from '../controllers/gitops/kstatus.test-util.js';
 
 /** The field manager Argo CD's server-side apply uses. */
 const ARGO = 'argocd-controller';
@@ -152,7 +152,7 @@ test('a Vizier synced the Argo CD way: health and kstatus at each step, and the 
   assert.deepEqual(Object.keys(spec).sort(), ['f:kelvin'], 'Argo CD owns what it applied: paused was released when git dropped it');
 });
 
-test('gitops/argocd/argocd-cm.yaml merges into an existing argocd-cm with kubectl patch, as the README says', async () => {
+test('controllers/gitops/argocd/argocd-cm.yaml merges into an existing argocd-cm with kubectl patch, as the README says', async () => {
   assert.ok(env.kubectl, 'kubectl was built with the API server (make kube)');
   await createNamespace(env.kc, 'argocd');
   await api(env.kc).request({ method: 'POST', path: '/api/v1/namespaces/argocd/configmaps', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'argocd-cm', namespace: 'argocd' }, data: { url: 'https://argocd.example.com' } } });

@@ -6,7 +6,7 @@ import { dirname, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const EVERYTHING = ['bin', 'lib', 'crds', 'operator', 'controllers', 'dataplane', 'cloud', 'native-bpf', 'gitops', 'scripts'];
+const EVERYTHING = ['bin', 'lib', 'crds', 'operator', 'controllers', 'dataplane', 'cloud', 'native-bpf', 'scripts'];
 
 /** What each top-level folder may import besides itself, and why (the message says it). */
 export const ALLOWED = {
@@ -17,7 +17,6 @@ export const ALLOWED = {
   dataplane: { may: ['crds', 'lib', 'native-bpf'], why: 'a PEM does not know an operator exists, so standalone mode and any deployment run it unchanged' },
   cloud: { may: ['crds', 'lib', 'dataplane', 'native-bpf'], why: 'cloud/ never imports operator/ or controllers/' },
   'native-bpf': { may: [], why: 'native-bpf/ is the addon and its entry; it imports nothing else of ours' },
-  gitops: { may: ['crds', 'lib', 'controllers', 'operator/runtime'], why: 'gitops/ generates and checks what GitOps tools read (Argo CD health checks, kstatus) from the API and the reconcilers' },
   scripts: { may: ['crds', 'lib'], why: 'scripts/ holds repository checks' },
   bin: { may: EVERYTHING, why: 'nothing imports e2e/' },
   e2e: { may: EVERYTHING, why: 'e2e/ may import anything of ours' },
