@@ -20,17 +20,20 @@ node_modules/.loupe-stamp: package.json package-lock.json
 build: deps
 	npx tsc -p tsconfig.json
 
-# The CRD YAML (from crds/kinds/*.ts), the operator's RBAC (from what its controllers declare) and
-# the Argo CD health checks (controllers/gitops/).
+# The CRD YAML (from crds/kinds/*.ts), the operator's RBAC (from what its controllers declare),
+# the Argo CD health checks (controllers/gitops/), and the OLM bundle and catalog (olm-bundle/:
+# from the CRDs, the RBAC, the operator's Deployment and crds/samples/).
 gen: build
 	node dist/crds/generate.js
 	node dist/controllers/generate-rbac.js
 	node dist/controllers/gitops/generate.js
+	node dist/olm-bundle/generate.js
 
 check-gen: build
 	node dist/crds/generate.js --check
 	node dist/controllers/generate-rbac.js --check
 	node dist/controllers/gitops/generate.js --check
+	node dist/olm-bundle/generate.js --check
 
 # A real etcd + kube-apiserver + kube-controller-manager + kubectl of the release in
 # e2e/kube/VERSION, built once from their Go modules and cached in $(LOUPE_CACHE_DIR) (about

@@ -226,6 +226,32 @@ function widgetProblem(xd: string, node: SchemaNode): string | undefined {
   return `${xd} is not an x-descriptor this bundle knows (olm-bundle/descriptors.ts)`;
 }
 
+/** Fields the schema does not declare: the API server's strict field validation (kubectl's default) refuses them. */
+function unknownFields(schema: SchemaNode, value: unknown, path: string): string[] {
+  if (schema['x-kubernetes-preserve-unknown-fields'] === true || value === null || typeof value !== 'object') return [];
+  if (Array.isArray(value)) {
+    const items = schema['items'] as SchemaNode | undefined;
+    return items ? value.flatMap((v, i) => unknownFields(items, v, `${path}[${i}]`)) : [];
+  }
+  const props = schema['properties'] as Record<string, SchemaNode> | undefined;
+  const addl = schema['additionalProperties'];
+  return Object.entries(value as Obj).flatMap(([k, v]) => {
+    const sub = props?.[k] ?? (addl && typeof addl === 'object' ? (addl as SchemaNode) : undefined);
+    if (sub) return unknownFields(sub, v, `${path}.${k}`);
+    return props && !(path === '' && ['apiVersion', 'kind', 'metadata'].includes(k)) ? [`${path}.${k}: unknown field`] : [];
+  });
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+const compiled = new Map<string, ReturnType<typeof ajv.compile>>();
+/** The schema's validator, compiled once per distinct schema. */
+function validatorOf(schema: SchemaNode): ReturnType<typeof ajv.compile> {
+  const key = JSON.stringify(schema);
+  let validate = compiled.get(key);
+  if (!validate) compiled.set(key, (validate = ajv.compile(schema)));
+  return validate;
+}
+
 function semverProblem(field: string, value: string | undefined): string | undefined {
   if (value === undefined || value === '') return `${field} is not set`;
   return parseSemVer(value) ? undefined : `${field} "${value}" is not a semantic version (MAJOR.MINOR.PATCH, no leading "v")`;
@@ -416,19 +442,20 @@ export const BUNDLE_RULES: readonly Rule<LoadedBundle>[] = [
   {
     id: 'csv/examples-valid',
     source: 'loupe (the API server would refuse an example the console offers)',
-    description: 'every alm-example passes its CRD schema and validation rules, as the API server would check it',
+    description: 'every alm-example passes its CRD schema (no unknown fields) and validation rules, as the API server would check it',
     check: (b) =>
       withCsv(b, (csv) => {
         const examples = parseExamples(csv);
         if (typeof examples === 'string') return [];
-        const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
         return examples.flatMap((e) => {
           const [group, version] = String(e['apiVersion'] ?? '').split('/');
           const schema = crdSchemaOf(b, group ?? '', version ?? '', String(e['kind']));
           const name = `${String(e['kind'])} ${String((e['metadata'] as Obj | undefined)?.['name'])}`;
           if (!schema) return [];
+          const unknown = unknownFields(schema, e, '');
+          if (unknown.length) return unknown.map((u) => `alm-examples ${name}: ${u.slice(1)} (the schema has no such field)`);
           const defaulted = applyDefaults(schema, e) as Obj;
-          const validate = ajv.compile(schema);
+          const validate = validatorOf(schema);
           if (!validate(defaulted)) return (validate.errors ?? []).map((err) => `alm-examples ${name}: ${err.instancePath || '/'} ${err.message}`);
           const spec = schemaAt(schema, 'spec');
           return spec ? ruleViolations(spec as Schema, defaulted['spec']).map((v) => `alm-examples ${name}: ${v.text}`) : [];
