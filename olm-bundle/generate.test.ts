@@ -9,7 +9,7 @@ import { repoRoot } from '../crds/generate.js';
 import { ALL_KINDS, API_VERSION } from '../crds/index.js';
 import { renderVizier } from '../controllers/vizier/render.js';
 import { withDefaults } from '../controllers/vizier/kind.js';
-import type { Vizier } from '../crds/kinds/vizier.js';
+import { DEFAULT_VERSION, type Vizier } from '../crds/kinds/vizier.js';
 import { BUNDLE_RULES, csvOf, loadBundle, type Csv } from './bundle-rules.js';
 import { BUNDLE_IN_CATALOG, CATALOG_RULES, channelsOf, loadCatalog } from './catalog-rules.js';
 import { bundleBlob, type BundleBlob, type CsvView } from './catalog.js';
@@ -28,6 +28,13 @@ const problemsOf = (bundleFiles: Map<string, string>, catalogFiles: Map<string, 
 test('olm-bundle/bundle and olm-bundle/catalog are current with their sources and pass every rule', () => {
   assert.deepEqual(staleFiles(ROOT, renderOlmFiles(INPUTS)), [], 'run `make gen` and commit olm-bundle/');
   assert.deepEqual(olmProblems(ROOT), []);
+});
+
+test('the bundle is package.json\'s version, which is also the version a Vizier runs by default', () => {
+  const csv = csvIn(generated().files);
+  assert.equal(csv.spec.version, INPUTS.version);
+  assert.equal(csv.metadata!.name, `loupe-operator.v${INPUTS.version}`);
+  assert.equal(DEFAULT_VERSION, INPUTS.version, 'crds/kinds/vizier.ts DEFAULT_VERSION and package.json disagree: an operator would deploy another release than its own');
 });
 
 test('the CSV grants exactly what operator/deploy/rbac.yaml grants, to the account the Deployment runs as', () => {
