@@ -10,19 +10,12 @@ import { parseAllDocuments } from 'yaml';
 import { applyDefaults } from '../crds/definition.js';
 import { MIN_KUBE_VERSION } from '../crds/kube-versions.js';
 import { ruleViolations, type Schema } from '../crds/rules.js';
-import { schemaAt, X, type SchemaNode } from './descriptors.js';
+import { schemaAt, X, type Descriptor, type SchemaNode } from './descriptors.js';
 import { parseImageRef } from './image-ref.js';
 import { CAPABILITY_LEVELS, STANDARD_CATEGORIES, SUPPORTED_KINDS, removedApis } from './olm-facts.js';
 import { compareSemVer, inRange, parseSemVer, parseSemVerRange } from './semver.js';
 
 type Obj = Record<string, unknown>;
-
-export interface Descriptor {
-  path?: string;
-  displayName?: string;
-  description?: string;
-  'x-descriptors'?: string[];
-}
 
 export interface OwnedCrd {
   name?: string;
@@ -31,8 +24,8 @@ export interface OwnedCrd {
   displayName?: string;
   description?: string;
   resources?: { name?: string; kind?: string; version?: string }[];
-  specDescriptors?: Descriptor[];
-  statusDescriptors?: Descriptor[];
+  specDescriptors?: Partial<Descriptor>[];
+  statusDescriptors?: Partial<Descriptor>[];
 }
 
 export interface PolicyRule {

@@ -3,21 +3,11 @@
 // the current ClusterServiceVersion come in as arguments.
 import { CHANNEL, DEFAULT_CHANNEL, PACKAGE, SHORT_DESCRIPTION } from './listing.js';
 import { compareSemVer, parseSemVer, type SemVer } from './semver.js';
-import { BundleInputError, csvName, type UpgradeEdge } from './csv.js';
+import { BundleInputError, csvName, type ClusterServiceVersion, type Icon, type RelatedImage, type UpgradeEdge } from './csv.js';
 
 export interface Property {
   type: string;
   value: unknown;
-}
-
-export interface RelatedImage {
-  name: string;
-  image: string;
-}
-
-export interface Icon {
-  base64data: string;
-  mediatype: string;
 }
 
 export interface PackageBlob {
@@ -53,26 +43,6 @@ export interface BundleBlob {
 
 export type Blob = PackageBlob | ChannelBlob | BundleBlob;
 
-/** The fields of a ClusterServiceVersion the catalog repeats. */
-export interface CsvView {
-  metadata: { name: string; annotations?: Record<string, string> };
-  spec: {
-    version: string;
-    displayName?: string;
-    description?: string;
-    keywords?: string[];
-    links?: unknown[];
-    maintainers?: unknown[];
-    maturity?: string;
-    minKubeVersion?: string;
-    provider?: unknown;
-    installModes?: unknown[];
-    icon?: Icon[];
-    customresourcedefinitions?: { owned?: { name: string; version: string; kind: string }[] };
-    relatedImages?: RelatedImage[];
-  };
-}
-
 function semverOf(version: string, what: string): SemVer {
   const v = parseSemVer(version);
   if (!v) throw new BundleInputError(`${what} version "${version}" is not a semantic version (MAJOR.MINOR.PATCH)`);
@@ -91,9 +61,9 @@ export function upgradeEdge(released: readonly string[], version: string): Upgra
 }
 
 /** The olm.bundle blob `opm render` would write for the bundle image holding `csv`. */
-export function bundleBlob(csv: CsvView, bundleImage: string): BundleBlob {
+export function bundleBlob(csv: ClusterServiceVersion, bundleImage: string): BundleBlob {
   const spec = csv.spec;
-  const owned = spec.customresourcedefinitions?.owned ?? [];
+  const owned = spec.customresourcedefinitions.owned;
   const metadata = {
     annotations: csv.metadata.annotations,
     crdDescriptions: spec.customresourcedefinitions,
@@ -117,7 +87,7 @@ export function bundleBlob(csv: CsvView, bundleImage: string): BundleBlob {
       ...owned.map((o) => ({ type: 'olm.gvk', value: { group: o.name.slice(o.name.indexOf('.') + 1), kind: o.kind, version: o.version } })),
       { type: 'olm.csv.metadata', value: metadata },
     ],
-    relatedImages: [{ name: 'bundle', image: bundleImage }, ...(spec.relatedImages ?? [])],
+    relatedImages: [{ name: 'bundle', image: bundleImage }, ...spec.relatedImages],
   };
 }
 
@@ -127,8 +97,8 @@ export function bundleVersion(blob: BundleBlob): string | undefined {
   return typeof value?.version === 'string' ? value.version : undefined;
 }
 
-export function packageBlob(icon: Icon | undefined): PackageBlob {
-  return { schema: 'olm.package', name: PACKAGE, defaultChannel: DEFAULT_CHANNEL, description: SHORT_DESCRIPTION, ...(icon ? { icon } : {}) };
+export function packageBlob(icon: Icon): PackageBlob {
+  return { schema: 'olm.package', name: PACKAGE, defaultChannel: DEFAULT_CHANNEL, description: SHORT_DESCRIPTION, icon };
 }
 
 /** The channel holding every bundle, oldest first, each with its upgrade edge. */

@@ -2,7 +2,7 @@
 // its RBAC, both from the same sources as operator/deploy) and what the console shows (the
 // owned kinds with their descriptors and examples, the listing). Pure: every input that is
 // not code of ours comes in as an argument.
-import type { KubernetesObject, V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1DeploymentSpec, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { ALL_KINDS, API_VERSION, GROUP, VERSION, toCRD, type KindDefinition } from '../crds/index.js';
 import { MIN_KUBE_MINOR, MIN_KUBE_VERSION } from '../crds/kube-versions.js';
 import { operatorControllers } from '../controllers/index.js';
@@ -12,7 +12,7 @@ import { withDefaults } from '../controllers/vizier/kind.js';
 import type { Vizier } from '../crds/kinds/vizier.js';
 import { clusterPermissions, compactRules, LEADER_ELECTION_PERMISSIONS } from '../operator/runtime/rbac.js';
 import type { Controller, PolicyRule } from '../operator/runtime/types.js';
-import { specDescriptors, statusDescriptors, type SchemaNode } from './descriptors.js';
+import { specDescriptors, statusDescriptors, type Descriptor, type SchemaNode } from './descriptors.js';
 import * as listing from './listing.js';
 
 export const CSV_API_VERSION = 'operators.coreos.com/v1alpha1';
@@ -47,15 +47,63 @@ export class BundleInputError extends Error {
   override readonly name = 'BundleInputError';
 }
 
-interface RelatedImage {
+export interface RelatedImage {
   name: string;
   image: string;
 }
 
+export interface Icon {
+  base64data: string;
+  mediatype: string;
+}
+
+export interface OwnedCrdDescription {
+  name: string;
+  version: string;
+  kind: string;
+  displayName: string;
+  description: string;
+  resources?: { name: string; kind: string; version: string }[];
+  specDescriptors: Descriptor[];
+  statusDescriptors: Descriptor[];
+}
+
+interface StrategyPermissions {
+  serviceAccountName: string;
+  rules: PolicyRule[];
+}
+
+/** The ClusterServiceVersion as renderCsv writes it. */
+export interface ClusterServiceVersion {
+  apiVersion: typeof CSV_API_VERSION;
+  kind: 'ClusterServiceVersion';
+  metadata: { name: string; annotations: Record<string, string> };
+  spec: {
+    displayName: string;
+    description: string;
+    version: string;
+    replaces?: string;
+    minKubeVersion: string;
+    maturity: string;
+    provider: { name: string; url: string };
+    maintainers: { name: string; email: string }[];
+    links: { name: string; url: string }[];
+    keywords: string[];
+    icon: Icon[];
+    installModes: { type: string; supported: boolean }[];
+    customresourcedefinitions: { owned: OwnedCrdDescription[] };
+    install: {
+      strategy: 'deployment';
+      spec: { clusterPermissions: StrategyPermissions[]; permissions: StrategyPermissions[]; deployments: { name: string; label: Record<string, string>; spec: V1DeploymentSpec }[] };
+    };
+    relatedImages: RelatedImage[];
+  };
+}
+
 /** Every container image of a pod template. */
-function templateImages(t: V1PodTemplateSpec | undefined): { container: string; image: string }[] {
+function templateImages(t: V1PodTemplateSpec | undefined): string[] {
   const spec = t?.spec;
-  return [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].filter((c) => c.image).map((c) => ({ container: c.name, image: c.image! }));
+  return [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].flatMap((c) => (c.image ? [c.image] : []));
 }
 
 /**
@@ -71,7 +119,7 @@ export function vizierImages(): string[] {
   });
   // The TLS material only ends up in a Secret and a hash; its content does not matter here.
   const objects = renderVizier({ vizier, tls: { caCrt: 'ca', caKey: 'key', crt: 'crt', key: 'key' } });
-  const images = objects.flatMap((o) => templateImages((o as { spec?: { template?: V1PodTemplateSpec } }).spec?.template).map((c) => c.image));
+  const images = objects.flatMap((o) => templateImages((o as { spec?: { template?: V1PodTemplateSpec } }).spec?.template));
   return [...new Set(images)];
 }
 
@@ -90,7 +138,7 @@ export function relatedImages(operatorImage: string, operands: readonly string[]
 }
 
 /** The operator's Deployment spec with its operator container running `image`. */
-export function operatorDeploymentSpec(deployment: V1Deployment, image: string): NonNullable<V1Deployment['spec']> {
+export function operatorDeploymentSpec(deployment: V1Deployment, image: string): V1DeploymentSpec {
   const spec = structuredClone(deployment.spec);
   const container = spec?.template.spec?.containers.find((c) => c.name === OPERATOR_CONTAINER);
   if (!spec || !container) throw new BundleInputError(`operator/deploy/deployment.yaml has no container named "${OPERATOR_CONTAINER}": the bundle sets the operator image on it`);
@@ -117,7 +165,7 @@ function openApiSchema(def: KindDefinition): SchemaNode {
 
 const words = (kind: string) => kind.replace(/([a-z])([A-Z])/g, '$1 $2');
 
-function ownedCrd(def: KindDefinition, controller: Controller | undefined) {
+function ownedCrd(def: KindDefinition, controller: Controller | undefined): OwnedCrdDescription {
   const schema = openApiSchema(def);
   const props = schema['properties'] as Record<string, SchemaNode>;
   return {
@@ -135,7 +183,7 @@ function ownedCrd(def: KindDefinition, controller: Controller | undefined) {
 /** The rules as operator/deploy/rbac.yaml lists them (controllers/generate-rbac.ts). */
 const rulesOf = (permissions: readonly { rules: readonly PolicyRule[] }[]): PolicyRule[] => permissions.flatMap((p) => compactRules(p.rules));
 
-export function renderCsv(inputs: CsvInputs): KubernetesObject & Record<string, unknown> {
+export function renderCsv(inputs: CsvInputs): ClusterServiceVersion {
   const controllers = operatorControllers();
   const controllerOf = (def: KindDefinition) => controllers.find((c) => c.for.group === GROUP && c.for.kind === def.kind);
   const reconciled = ALL_KINDS.filter(controllerOf).map((d) => d.kind);

@@ -12,8 +12,8 @@ import { withDefaults } from '../controllers/vizier/kind.js';
 import { DEFAULT_VERSION, type Vizier } from '../crds/kinds/vizier.js';
 import { BUNDLE_RULES, csvOf, loadBundle, type Csv } from './bundle-rules.js';
 import { BUNDLE_IN_CATALOG, CATALOG_RULES, channelsOf, loadCatalog } from './catalog-rules.js';
-import { bundleBlob, type BundleBlob, type CsvView } from './catalog.js';
-import { BundleInputError } from './csv.js';
+import { bundleBlob, type BundleBlob } from './catalog.js';
+import { BundleInputError, type ClusterServiceVersion } from './csv.js';
 import { BUNDLE_DIR, CATALOG_BUNDLES_DIR, CATALOG_DIR, defaultBundleImage, olmProblems, renderOlmFiles, staleFiles, type OlmInputs } from './generate.js';
 import { generated, INPUTS, treeOf } from './fixtures.test-util.js';
 
@@ -91,7 +91,7 @@ test('alm-examples are crds/samples without their namespaces, one per kind in th
 /** The olm.bundle blob an earlier release would have left in the catalog. */
 function released(version: string): BundleBlob {
   const files = renderOlmFiles({ ...INPUTS, version });
-  return bundleBlob(csvIn(files) as unknown as CsvView, `ghcr.io/loupe-dev/loupe-operator-bundle:${version}`);
+  return bundleBlob(csvIn(files) as unknown as ClusterServiceVersion, `ghcr.io/loupe-dev/loupe-operator-bundle:${version}`);
 }
 
 test('after earlier releases, the new CSV replaces the newest, skips all of them, and the channel chains them', () => {

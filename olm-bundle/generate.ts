@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
 import { GENERATED_DIR, renderGeneratedFiles, repoRoot } from '../crds/generate.js';
-import { bundleBlob, bundleVersion, channelBlob, packageBlob, upgradeEdge, type BundleBlob, type CsvView } from './catalog.js';
+import { bundleBlob, bundleVersion, channelBlob, packageBlob, upgradeEdge, type BundleBlob } from './catalog.js';
 import { BundleInputError, csvName, OPERATOR_CONTAINER, renderCsv, type CsvInputs } from './csv.js';
 import { DescriptorError } from './descriptors.js';
 import { parseImageRef } from './image-ref.js';
@@ -50,12 +50,14 @@ const toYaml = (value: unknown) => stringify(value, { lineWidth: 0 });
 
 /** Every generated file, keyed by its path relative to the repository root. */
 export function renderOlmFiles(inputs: OlmInputs): Map<string, string> {
-  const releasedVersions = inputs.released.map((b) => bundleVersion(b) ?? '');
-  const newer = inputs.released.filter((b) => {
-    const v = parseSemVer(bundleVersion(b) ?? '');
-    const current = parseSemVer(inputs.version);
-    return !v || !current || compareSemVer(v, current) >= 0;
+  const current = parseSemVer(inputs.version);
+  if (!current) throw new BundleInputError(`package.json's version "${inputs.version}" is not a semantic version (MAJOR.MINOR.PATCH)`);
+  const releasedVersions = inputs.released.map((b) => {
+    const version = bundleVersion(b);
+    if (!version || !parseSemVer(version)) throw new BundleInputError(`${CATALOG_BUNDLES_DIR}: ${b.name} has no semantic version in its olm.package property`);
+    return version;
   });
+  const newer = inputs.released.filter((_, i) => compareSemVer(parseSemVer(releasedVersions[i]!)!, current) >= 0);
   if (newer.length) {
     throw new BundleInputError(`${CATALOG_BUNDLES_DIR} holds ${newer.map((b) => b.name).join(', ')}, not older than package.json's version ${inputs.version}: raise the version in package.json for a new release`);
   }
@@ -80,10 +82,9 @@ export function renderOlmFiles(inputs: OlmInputs): Map<string, string> {
         },
       }),
   );
-  const view = csv as unknown as CsvView;
-  const current = bundleBlob(view, inputs.bundleImage);
-  files.set(join(CATALOG_DIR, PACKAGE, 'package.yaml'), HEADER + [packageBlob(view.spec.icon?.[0]), channelBlob([...inputs.released, current])].map(toYaml).join('---\n'));
-  files.set(join(CATALOG_BUNDLES_DIR, `${current.name}.yaml`), HEADER + toYaml(current));
+  const blob = bundleBlob(csv, inputs.bundleImage);
+  files.set(join(CATALOG_DIR, PACKAGE, 'package.yaml'), HEADER + [packageBlob(csv.spec.icon[0]!), channelBlob([...inputs.released, blob])].map(toYaml).join('---\n'));
+  files.set(join(CATALOG_BUNDLES_DIR, `${blob.name}.yaml`), HEADER + toYaml(blob));
   return files;
 }
 
