@@ -171,6 +171,9 @@ const permissionsOf = (csv: Csv): [string, Permission[]][] => [
   ['permissions', csv.spec?.install?.spec?.permissions ?? []],
   ['clusterPermissions', csv.spec?.install?.spec?.clusterPermissions ?? []],
 ];
+/** Every rule the CSV grants, with the field and the account it is granted to. */
+const grantsOf = (csv: Csv) =>
+  permissionsOf(csv).flatMap(([field, ps]) => ps.flatMap((p) => (p.rules ?? []).map((rule) => ({ rule, who: `${field} for ${p.serviceAccountName}` }))));
 const ownedOf = (csv: Csv) => csv.spec?.customresourcedefinitions?.owned ?? [];
 /** The group of an owned CRD entry: its name is plural.group. */
 const groupOf = (owned: OwnedCrd) => (owned.name ?? '').slice((owned.name ?? '').indexOf('.') + 1);
@@ -179,6 +182,17 @@ const gvk = (group: string | undefined, version: string | undefined, kind: strin
 function crdSchemaOf(b: LoadedBundle, group: string, version: string, kind: string): SchemaNode | undefined {
   const crd = crdsOf(b).find((c) => c.spec?.group === group && c.spec?.names?.kind === kind);
   return crd?.spec?.versions?.find((v) => v.name === version)?.schema?.openAPIV3Schema;
+}
+
+/** Every spec and status descriptor of the owned CRDs whose schema the bundle has, with the schema node it names (if any). */
+function descriptorsOf(b: LoadedBundle, csv: Csv) {
+  return ownedOf(csv).flatMap((o) => {
+    const schema = crdSchemaOf(b, groupOf(o), o.version ?? '', o.kind ?? '');
+    if (!schema) return [];
+    return (['spec', 'status'] as const).flatMap((part) =>
+      ((part === 'spec' ? o.specDescriptors : o.statusDescriptors) ?? []).map((d) => ({ kind: o.kind, part, d, node: d.path ? schemaAt(schema, `${part}.${d.path}`) : undefined })),
+    );
+  });
 }
 
 function parseExamples(csv: Csv): Obj[] | string {
@@ -570,16 +584,10 @@ export const BUNDLE_RULES: readonly Rule<LoadedBundle>[] = [
     description: 'every spec and status descriptor names a field of its CRD schema, with a display name and a description',
     check: (b) =>
       withCsv(b, (csv) =>
-        ownedOf(csv).flatMap((o) => {
-          const schema = crdSchemaOf(b, groupOf(o), o.version ?? '', o.kind ?? '');
-          if (!schema) return [];
-          return (['spec', 'status'] as const).flatMap((part) =>
-            ((part === 'spec' ? o.specDescriptors : o.statusDescriptors) ?? []).flatMap((d) => {
-              const where = `${o.kind} ${part}Descriptor ${d.path}`;
-              if (!d.path || !schemaAt(schema, `${part}.${d.path}`)) return [`${where}: ${part}.${d.path} is not in the CRD schema`];
-              return !d.displayName || !d.description ? [`${where} needs a displayName and a description`] : [];
-            }),
-          );
+        descriptorsOf(b, csv).flatMap(({ kind, part, d, node }) => {
+          const where = `${kind} ${part}Descriptor ${d.path}`;
+          if (!node) return [`${where}: ${part}.${d.path} is not in the CRD schema`];
+          return !d.displayName || !d.description ? [`${where} needs a displayName and a description`] : [];
         }),
       ),
   },
@@ -589,20 +597,14 @@ export const BUNDLE_RULES: readonly Rule<LoadedBundle>[] = [
     description: 'every x-descriptor is one the console knows and fits the type of its field',
     check: (b) =>
       withCsv(b, (csv) =>
-        ownedOf(csv).flatMap((o) => {
-          const schema = crdSchemaOf(b, groupOf(o), o.version ?? '', o.kind ?? '');
-          if (!schema) return [];
-          return (['spec', 'status'] as const).flatMap((part) =>
-            ((part === 'spec' ? o.specDescriptors : o.statusDescriptors) ?? []).flatMap((d) => {
-              const node = d.path ? schemaAt(schema, `${part}.${d.path}`) : undefined;
-              if (!node) return [];
-              return (d['x-descriptors'] ?? []).flatMap((xd) => {
+        descriptorsOf(b, csv).flatMap(({ kind, part, d, node }) =>
+          node
+            ? (d['x-descriptors'] ?? []).flatMap((xd) => {
                 const problem = widgetProblem(xd, node);
-                return problem ? [`${o.kind} ${part}.${d.path}: ${problem}`] : [];
-              });
-            }),
-          );
-        }),
+                return problem ? [`${kind} ${part}.${d.path}: ${problem}`] : [];
+              })
+            : [],
+        ),
       ),
   },
   {
@@ -746,13 +748,9 @@ export const BUNDLE_RULES: readonly Rule<LoadedBundle>[] = [
     description: 'the operator may not create or patch CustomResourceDefinitions (OLM owns them)',
     check: (b) =>
       withCsv(b, (csv) =>
-        permissionsOf(csv).flatMap(([field, ps]) =>
-          ps.flatMap((p) =>
-            (p.rules ?? [])
-              .filter((r) => r.apiGroups?.includes('apiextensions.k8s.io') && r.resources?.some((x) => ['customresourcedefinitions', '*'].includes(x)) && r.verbs?.some((v) => ['create', 'patch', '*'].includes(v)))
-              .map(() => `${field} for ${p.serviceAccountName} may create or patch CustomResourceDefinitions`),
-          ),
-        ),
+        grantsOf(csv)
+          .filter(({ rule: r }) => r.apiGroups?.includes('apiextensions.k8s.io') && r.resources?.some((x) => ['customresourcedefinitions', '*'].includes(x)) && r.verbs?.some((v) => ['create', 'patch', '*'].includes(v)))
+          .map(({ who }) => `${who} may create or patch CustomResourceDefinitions`),
       ),
   },
   {
@@ -761,11 +759,9 @@ export const BUNDLE_RULES: readonly Rule<LoadedBundle>[] = [
     description: 'no RBAC rule uses "*" for groups, resources or verbs',
     check: (b) =>
       withCsv(b, (csv) =>
-        permissionsOf(csv).flatMap(([field, ps]) =>
-          ps.flatMap((p) =>
-            (p.rules ?? []).filter((r) => [...(r.apiGroups ?? []), ...(r.resources ?? []), ...(r.verbs ?? [])].includes('*')).map((r) => `${field} for ${p.serviceAccountName} has a wildcard rule ${JSON.stringify(r)}`),
-          ),
-        ),
+        grantsOf(csv)
+          .filter(({ rule: r }) => [...(r.apiGroups ?? []), ...(r.resources ?? []), ...(r.verbs ?? [])].includes('*'))
+          .map(({ who, rule }) => `${who} has a wildcard rule ${JSON.stringify(rule)}`),
       ),
   },
   {
@@ -774,17 +770,13 @@ export const BUNDLE_RULES: readonly Rule<LoadedBundle>[] = [
     description: 'no permission to write PodDisruptionBudgets or to change the default SecurityContextConstraints',
     check: (b) =>
       withCsv(b, (csv) =>
-        permissionsOf(csv).flatMap(([field, ps]) =>
-          ps.flatMap((p) =>
-            (p.rules ?? []).flatMap((r) => {
-              const has = (list: string[] | undefined, ...items: string[]) => items.some((i) => list?.includes(i));
-              const out: string[] = [];
-              if (has(r.apiGroups, 'policy') && has(r.resources, 'poddisruptionbudgets') && has(r.verbs, '*', 'create', 'update', 'patch')) out.push(`${field} for ${p.serviceAccountName} may write PodDisruptionBudgets`);
-              if (has(r.apiGroups, 'security.openshift.io') && has(r.resources, 'securitycontextconstraints') && has(r.verbs, '*', 'delete', 'update', 'patch')) out.push(`${field} for ${p.serviceAccountName} may change SecurityContextConstraints`);
-              return out;
-            }),
-          ),
-        ),
+        grantsOf(csv).flatMap(({ rule: r, who }) => {
+          const has = (list: string[] | undefined, ...items: string[]) => items.some((i) => list?.includes(i));
+          return [
+            ...(has(r.apiGroups, 'policy') && has(r.resources, 'poddisruptionbudgets') && has(r.verbs, '*', 'create', 'update', 'patch') ? [`${who} may write PodDisruptionBudgets`] : []),
+            ...(has(r.apiGroups, 'security.openshift.io') && has(r.resources, 'securitycontextconstraints') && has(r.verbs, '*', 'delete', 'update', 'patch') ? [`${who} may change SecurityContextConstraints`] : []),
+          ];
+        }),
       ),
   },
   {
@@ -795,10 +787,10 @@ export const BUNDLE_RULES: readonly Rule<LoadedBundle>[] = [
       withCsv(b, (csv) => {
         const manifests = b.manifests.flatMap((m) => m.objects.map((o) => ({ where: m.file, apiVersion: String(o['apiVersion']), kind: String(o['kind']) })));
         const resources = ownedOf(csv).flatMap((o) => (o.resources ?? []).map((r) => ({ where: `owned ${o.kind} resources`, apiVersion: String(r.version), kind: String(r.kind) })));
-        const rules = permissionsOf(csv).flatMap(([field, ps]) => ps.flatMap((p) => (p.rules ?? []).filter((r) => r.apiGroups?.includes('policy') && r.resources?.includes('podsecuritypolicies')).map(() => field)));
+        const psp = grantsOf(csv).filter(({ rule: r }) => r.apiGroups?.includes('policy') && r.resources?.includes('podsecuritypolicies'));
         return [
           ...removedApis([...manifests, ...resources]).map((f) => `${f.where}: ${f.apiVersion} ${f.kind} was removed in Kubernetes ${f.removedIn}`),
-          ...rules.map((field) => `${field}: policy/podsecuritypolicies were removed in Kubernetes 1.25`),
+          ...psp.map(({ who }) => `${who}: policy/podsecuritypolicies were removed in Kubernetes 1.25`),
         ];
       }),
   },

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { BUNDLE_IN_CATALOG, bundlesOf, CATALOG_RULES, channelsOf, graphProblems, packagesOf, type LoadedCatalog } from './catalog-rules.js';
 import { csvOf, type LoadedBundle } from './bundle-rules.js';
 import type { BundleBlob, ChannelBlob, ChannelEntry } from './catalog.js';
-import { generated, type BreakCase } from './fixtures.test-util.js';
+import { assertRule, generated, uncovered, type BreakCase } from './fixtures.test-util.js';
 
 const GENERATED = generated();
 
@@ -68,20 +68,11 @@ const CASES: Record<string, BreakCase<LoadedCatalog>[]> = {
 };
 
 for (const rule of CATALOG_RULES) {
-  test(`catalog rule ${rule.id}: ${rule.description} (${rule.source})`, () => {
-    assert.deepEqual(rule.check(GENERATED.catalog), [], 'the generated catalog passes');
-    for (const c of CASES[rule.id] ?? []) {
-      const broken = structuredClone(GENERATED.catalog);
-      c.change(broken);
-      const problems = rule.check(broken);
-      assert.ok(problems.some((p) => c.says.test(p)), `${c.name}: expected ${c.says}, got ${JSON.stringify(problems)}`);
-    }
-  });
+  test(`catalog rule ${rule.id}: ${rule.description} (${rule.source})`, () => assertRule(rule, GENERATED.catalog, CASES[rule.id] ?? []));
 }
 
 test('every catalog rule has a case that breaks it, and every case names a rule', () => {
-  assert.deepEqual(CATALOG_RULES.filter((r) => !CASES[r.id]?.length).map((r) => r.id), []);
-  assert.deepEqual(Object.keys(CASES).filter((id) => !CATALOG_RULES.some((r) => r.id === id)), []);
+  assert.deepEqual(uncovered(CATALOG_RULES, CASES), { rulesWithoutCases: [], casesWithoutRules: [] });
 });
 
 const CROSS_CASES: BreakCase<{ bundle: LoadedBundle; catalog: LoadedCatalog }>[] = [
@@ -104,14 +95,7 @@ const CROSS_CASES: BreakCase<{ bundle: LoadedBundle; catalog: LoadedCatalog }>[]
 ];
 
 test(`rule ${BUNDLE_IN_CATALOG.id}: ${BUNDLE_IN_CATALOG.description}`, () => {
-  const pair = { bundle: GENERATED.bundle, catalog: GENERATED.catalog };
-  assert.deepEqual(BUNDLE_IN_CATALOG.check(pair), [], 'the generated bundle and catalog agree');
-  for (const c of CROSS_CASES) {
-    const broken = structuredClone(pair);
-    c.change(broken);
-    const problems = BUNDLE_IN_CATALOG.check(broken);
-    assert.ok(problems.some((p) => c.says.test(p)), `${c.name}: expected ${c.says}, got ${JSON.stringify(problems)}`);
-  }
+  assertRule(BUNDLE_IN_CATALOG, { bundle: GENERATED.bundle, catalog: GENERATED.catalog }, CROSS_CASES);
   assert.equal(csvOf(GENERATED.bundle)?.metadata?.name, 'loupe-operator.v0.1.0');
 });
 
