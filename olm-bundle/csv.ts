@@ -110,7 +110,7 @@ function templateImages(t: V1PodTemplateSpec | undefined): string[] {
  * The images a Vizier with default registry and version runs, every optional component on
  * (etcd metadata storage, a cloud connection), read from what the Vizier controller renders.
  */
-export function vizierImages(): string[] {
+function vizierImages(): string[] {
   const vizier = withDefaults({
     apiVersion: API_VERSION,
     kind: 'Vizier',
@@ -131,14 +131,14 @@ function imageBaseName(image: string): string {
 }
 
 /** The operator image first, then each other image a Vizier runs, once. */
-export function relatedImages(operatorImage: string, operands: readonly string[]): RelatedImage[] {
+function relatedImages(operatorImage: string, operands: readonly string[]): RelatedImage[] {
   const out: RelatedImage[] = [{ name: listing.PACKAGE, image: operatorImage }];
   for (const image of operands) if (!out.some((r) => r.image === image)) out.push({ name: imageBaseName(image), image });
   return out;
 }
 
 /** The operator's Deployment spec with its operator container running `image`. */
-export function operatorDeploymentSpec(deployment: V1Deployment, image: string): V1DeploymentSpec {
+function operatorDeploymentSpec(deployment: V1Deployment, image: string): V1DeploymentSpec {
   const spec = structuredClone(deployment.spec);
   const container = spec?.template.spec?.containers.find((c) => c.name === OPERATOR_CONTAINER);
   if (!spec || !container) throw new BundleInputError(`operator/deploy/deployment.yaml has no container named "${OPERATOR_CONTAINER}": the bundle sets the operator image on it`);
@@ -147,7 +147,7 @@ export function operatorDeploymentSpec(deployment: V1Deployment, image: string):
 }
 
 /** alm-examples: the samples without their namespace (the console creates them where the user is). */
-export function almExamples(samples: readonly KubernetesObject[]): KubernetesObject[] {
+function almExamples(samples: readonly KubernetesObject[]): KubernetesObject[] {
   const byKind = new Map(samples.map((s) => [s.kind, s]));
   return ALL_KINDS.map((def) => {
     const sample = byKind.get(def.kind);

@@ -167,7 +167,7 @@ export function staleFiles(root: string, want: Map<string, string>): string[] {
 }
 
 /** The files under `dir` keyed by their path below it, as the validators read a bundle or catalog. */
-export function readTree(root: string, dir: string): Map<string, string> {
+function readTree(root: string, dir: string): Map<string, string> {
   return new Map(filesUnder(root, dir).map((p) => [relative(dir, p).split(sep).join('/'), readFileSync(join(root, p), 'utf8')]));
 }
 

@@ -78,7 +78,3 @@ export function inRange(range: SemVerRange, v: SemVer): boolean {
   };
   return range.some((all) => all.every(holds));
 }
-
-export function formatSemVer(v: SemVer): string {
-  return `${v.major}.${v.minor}.${v.patch}${v.pre.length ? `-${v.pre.join('.')}` : ''}`;
-}
