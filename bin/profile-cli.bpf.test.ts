@@ -64,7 +64,7 @@ function stop(child: ChildProcess): Promise<void> {
 
 /** Runs bin/loupe; `prefix` wraps it (e.g. setpriv); `interruptAfterMs` sends SIGINT that long after sampling starts. */
 function loupe(args: string[], opts: { prefix?: string[]; interruptAfterMs?: number } = {}): Promise<Run> {
-  const argv = [...(opts.prefix ?? []), process.execPath, join(repoRoot(), 'bin', 'loupe'), ...args];
+  const argv = [...(opts.prefix ?? []), join(repoRoot(), 'bin', 'loupe'), ...args];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(child);
   const out: Buffer[] = [];

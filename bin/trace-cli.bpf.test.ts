@@ -14,7 +14,7 @@ test('loupe trace --format json prints one http_events row per request with the 
   try {
     const [line] = (await once(server.stdout!, 'data')) as [Buffer];
     const port = Number(line.toString().trim());
-    const trace = spawn(process.execPath, [LOUPE, 'trace', '--pid', String(server.pid), '--duration', '4s', '--format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const trace = spawn(LOUPE, ['trace', '--pid', String(server.pid), '--duration', '4s', '--format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = once(trace, 'exit'); // before anything else awaits: without BPF it exits at once
     let out = '';
     let err = '';
@@ -52,7 +52,7 @@ test('loupe trace rejects bad arguments with a one-line error and exit code 2', 
     [['--cgroup', '/tmp'], /--cgroup "\/tmp": not a cgroup v2 directory/],
     [['--bogus'], /Unknown option '--bogus'/],
   ] as [string[], RegExp][]) {
-    const r = spawnSync(process.execPath, [LOUPE, 'trace', ...args], { encoding: 'utf8' });
+    const r = spawnSync(LOUPE, ['trace', ...args], { encoding: 'utf8' });
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message);
   }

@@ -24,7 +24,7 @@ import { startHttpServer as startStatusServer, type HttpServer } from './harness
 import { query, startLoupe as startLoupeProcess, type LoupeProcess } from './harness/loupe-process.js';
 import { startNats, type NatsServer } from './harness/nats.js';
 
-const CLI = join(repoRoot(), 'dist', 'bin', 'cli.js');
+const LOUPE = join(repoRoot(), 'bin', 'loupe');
 const NATS_BINARY = ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find((b) => existsSync(b));
 
 /** Every child this file starts; `after` kills whatever still runs, by pid. */
@@ -69,7 +69,7 @@ async function loupeRun(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ 
   const childEnv = { ...process.env, ...env };
   if (!('LOUPE_TLS_DIR' in env)) delete childEnv['LOUPE_TLS_DIR'];
   return new Promise((resolve, reject) => {
-    const child = execFile(process.execPath, [CLI, 'run', ...args], { env: childEnv, timeout: 60_000 }, (err, stdout, stderr) => {
+    const child = execFile(LOUPE, ['run', ...args], { env: childEnv, timeout: 60_000 }, (err, stdout, stderr) => {
       if (err && typeof err.code !== 'number') return reject(new Error(`loupe run ${args.join(' ')}: ${err.message}\n${stderr}`));
       resolve({ code: child.exitCode, stdout, stderr });
     });

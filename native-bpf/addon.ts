@@ -202,6 +202,8 @@ export interface NativeBpfAddon extends SocketTracerNative {
   stopProfiler(handle: ProfilerHandle): void;
   /** Itanium C++ names ("_Z...") demangled; anything else returned as it is. */
   demangle(names: string[]): string[];
+  /** The version of the Node headers the addon was compiled against, e.g. "24.22.3". */
+  readonly nodeHeaders: string;
 }
 
 export class NativeBpfError extends Error {

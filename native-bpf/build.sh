@@ -21,8 +21,8 @@ fi
 
 arch=$(uname -m)
 case "$arch" in
-  x86_64) target_arch=x86 ;;
-  aarch64) target_arch=arm64 ;;
+  x86_64) target_arch=x86 node_cpu=x64 ;;
+  aarch64) target_arch=arm64 node_cpu=arm64 ;;
   *) echo "build.sh: unsupported architecture $arch" >&2; exit 1 ;;
 esac
 
@@ -54,16 +54,24 @@ if [ ! -f "$gyp" ]; then
   gyp="$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js"
 fi
 [ -f "$gyp" ] || { echo "build.sh: node-gyp not found (neither in node_modules nor bundled with npm)" >&2; exit 1; }
-# Build against the headers installed with Node (no download).
-nodedir="$(cd "$(dirname "$(readlink -f "$(command -v node)")")/.." && pwd)"
-gyp_args=()
-[ -f "$nodedir/include/node/node_api.h" ] && gyp_args+=("--nodedir=$nodedir")
+# The Node package-lock.json pins (installed by npm ci with its headers) runs node-gyp, and the
+# addon is built against its headers, not the machine's Node: the addon records them (nodeHeaders)
+# and a test checks they are the running Node's.
+nodedir="$repo/node_modules/node-linux-$node_cpu"
+node="$nodedir/bin/node"
+[ -x "$node" ] && [ -f "$nodedir/include/node/node_api.h" ] || {
+  echo "build.sh: $nodedir (bin/node, include/node) is missing: run \`make deps\` (its npm ci installs the Node package-lock.json pins)" >&2
+  exit 1
+}
+gyp_args=("--nodedir=$nodedir")
 
 cd "$here"
+# A build configured against another Node's headers starts over.
+if [ -f build/config.gypi ] && ! grep -qF "\"nodedir\": \"$nodedir\"" build/config.gypi; then rm -rf build; fi
 if [ ! -f build/Makefile ] || [ binding.gyp -nt build/Makefile ]; then
-  node "$gyp" configure "${gyp_args[@]}" --loglevel=warn
+  "$node" "$gyp" configure "${gyp_args[@]}" --loglevel=warn
 fi
-node "$gyp" build "${gyp_args[@]}" --loglevel=warn -j "$(nproc)"
+"$node" "$gyp" build "${gyp_args[@]}" --loglevel=warn -j "$(nproc)"
 
 ms=$(( $(date +%s%N) / 1000000 - start_ms ))
 printf 'build.sh: built %s in %d.%03d s\n' "$here/build/Release/loupe_bpf.node" $((ms / 1000)) $((ms % 1000))

@@ -40,8 +40,9 @@ describe('separate debug files (DIR/.build-id/xx/rest.debug)', () => {
     execFileSync('objcopy', ['--only-keep-debug', stripped, debugFile]);
     execFileSync('strip', ['--strip-all', stripped]);
     child = spawn(stripped, [], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const [line] = (await createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next()).value.split(' ') as string[];
-    address = BigInt(line!);
+    const first = await createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next();
+    if (first.done) throw new Error('the test program exited before printing its address');
+    address = BigInt(first.value.split(' ')[0]!);
   });
   after(() => {
     child.kill('SIGKILL');

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { repoRoot } from '../crds/generate.js';
 
 const execFileP = promisify(execFile);
-const CLI = join(repoRoot(), 'dist', 'bin', 'cli.js');
+const LOUPE = join(repoRoot(), 'bin', 'loupe');
 let server: Server;
 let dir: string;
 const paths: string[] = [];
@@ -46,7 +46,7 @@ test('refuses an API server older than the supported floor: exit 1, the versions
     'contexts: [{name: c, context: {cluster: old, user: u}}]',
     'current-context: c',
   ].join('\n'));
-  const run = execFileP(process.execPath, [CLI, 'operator', '--kubeconfig', kubeconfig, '--leader-elect', 'false', '--health-addr', '127.0.0.1:0'], { timeout: 20_000 });
+  const run = execFileP(LOUPE, ['operator', '--kubeconfig', kubeconfig, '--leader-elect', 'false', '--health-addr', '127.0.0.1:0'], { timeout: 20_000 });
   const err = await run.then(() => undefined, (e: unknown) => e as { code?: number; stderr?: string });
   assert.ok(err, 'the operator must not start');
   assert.equal(err.code, 1);

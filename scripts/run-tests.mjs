@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs the compiled tests with node's own test runner, by tier. Node 20's --test takes no globs,
-// so the files are listed here.
+// Runs the compiled tests with node's own test runner, by tier, on the Node package-lock.json pins
+// (scripts/pinned-node.ts) whichever node started this script. The files of a tier are listed
+// here: which tier a file belongs to, and whether its source still exists, is more than a glob says.
 //   unit  every *.test.js outside dist/e2e except *.bpf.test.js: passes without root.
 //   bpf   every *.bpf.test.js outside dist/e2e: the real kernel (eBPF, perf events, kallsyms,
 //         cgroups). It checks first that this process may do all of that, and fails naming what
@@ -84,8 +85,15 @@ if (files.some(isBpf)) {
   }
 }
 
+const { pinnedNodeHere } = await import(pathToFileURL(resolve('dist/scripts/pinned-node.js')).href);
+const node = pinnedNodeHere();
+if (!existsSync(node.binary)) {
+  console.error(`run-tests.mjs: ${node.binary} is missing: the tests run on the Node package-lock.json pins (${node.version}); run \`make build\` (its npm ci installs it)`);
+  process.exit(1);
+}
+
 const args = ['--enable-source-maps', '--test', '--test-reporter=spec'];
 // e2e files each start their own API server; two at a time fits 2 cores.
 args.push(`--test-concurrency=${kind === 'e2e' ? 1 : 2}`);
-const r = spawnSync(process.execPath, [...args, ...files], { stdio: 'inherit' });
+const r = spawnSync(node.binary, [...args, ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

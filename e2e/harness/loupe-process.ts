@@ -7,7 +7,7 @@ import { repoRoot } from '../../crds/generate.js';
 import { BROKER_SERVICE, callStream, openClient, type ClientSecurity } from '../../dataplane/query/grpc-services.js';
 import { collectFrames, type QueryResults } from '../../dataplane/query/results.js';
 
-const CLI = join(repoRoot(), 'dist', 'bin', 'cli.js');
+const LOUPE = join(repoRoot(), 'bin', 'loupe');
 
 export interface LoupeProcess {
   /** For messages: what the test calls it, else its arguments. */
@@ -33,7 +33,7 @@ export interface StartOptions {
 /** Spawns `loupe ARGS`; rejects if it exits, or has not logged its address within 60 s. */
 export async function startLoupe(args: readonly string[], opts: StartOptions = {}): Promise<LoupeProcess> {
   const name = opts.name ?? `loupe ${args.join(' ')}`;
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+  const child = spawn(LOUPE, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const started = new Promise<{ address: string; health?: string }>((resolve, reject) => {

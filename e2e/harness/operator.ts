@@ -42,8 +42,8 @@ export function spawnOperator(kubeconfigPath: string, dir: string, identity: str
   const logPath = join(dir, `operator-${identity}.log`);
   const out = openSync(logPath, 'a');
   const child = spawn(
-    process.execPath,
-    [join(repoRoot(), 'bin', 'loupe'), 'operator', '--kubeconfig', kubeconfigPath, '--lease-namespace', 'loupe-system', '--identity', identity, '--health-addr', '127.0.0.1:0',
+    join(repoRoot(), 'bin', 'loupe'),
+    ['operator', '--kubeconfig', kubeconfigPath, '--lease-namespace', 'loupe-system', '--identity', identity, '--health-addr', '127.0.0.1:0',
       '--lease-duration', String(TEST_LEASE.leaseDurationMs / 1000), '--renew-deadline', String(TEST_LEASE.renewDeadlineMs / 1000), '--retry-period', String(TEST_LEASE.retryPeriodMs / 1000), ...extraArgs],
     { stdio: ['ignore', out, out], env: { ...process.env, LOUPE_LOG_LEVEL: process.env['LOUPE_LOG_LEVEL'] ?? 'info' } },
   );

@@ -1,10 +1,13 @@
 // Node-API addon around the libbpf skeleton of profiler.bpf.c.
 // Exposes capabilities(), startProfiler({ frequencyHz, pid?, cgroupPath?, userStackMode?, event? })
 // -> Promise<handle>, profilerInfo(handle), drain(handle, { final? }) -> Promise<batch> (final:
-// detach first, then read everything), stopProfiler(handle), demangle(names). Loading, attaching and draining run on libuv's worker
-// threads (napi async work); the event loop only converts finished results into typed arrays.
+// detach first, then read everything), stopProfiler(handle), demangle(names), and nodeHeaders:
+// the version of the Node headers it was compiled against. Loading, attaching and draining run on
+// libuv's worker threads (napi async work); the event loop only converts finished results into
+// typed arrays.
 // The socket tracer's functions live in tracer.cc and are registered by Init below.
 #include <node_api.h>
+#include <node_version.h>
 
 #include <bpf/bpf.h>
 #include <cxxabi.h>
@@ -676,6 +679,11 @@ napi_value Init(napi_env env, napi_value exports) {
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
   NAPI_CALL(env, loupe_register_tracer(env, exports));
+  // Node-API would load this addon into another Node too; recording the headers lets a test
+  // prove it was built against the Node that runs it (build.sh takes the pinned Node's headers).
+  napi_value headers;
+  NAPI_CALL(env, napi_create_string_utf8(env, NODE_VERSION_STRING, NAPI_AUTO_LENGTH, &headers));
+  NAPI_CALL(env, napi_set_named_property(env, exports, "nodeHeaders", headers));
   return exports;
 }
 
