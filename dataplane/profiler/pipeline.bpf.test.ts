@@ -375,9 +375,10 @@ describe('CPU profiling on the real kernel', () => {
 });
 
 describe('SampleCollector on live frames of this process', () => {
-  /** The runtime address of a function of the node executable, through /proc/self/maps. */
+  /** The runtime address of a function of the node executable (global or, as V8's internals are
+   * in nodejs.org's builds, local), through /proc/self/maps. */
   function nodeAddress(exe: string, symbol: string, delta: bigint): bigint {
-    const nm = new RegExp(`^([0-9a-f]+) T ${symbol}$`, 'm').exec(execFileSync('nm', [exe], { encoding: 'utf8', maxBuffer: 256 << 20 }));
+    const nm = new RegExp(`^([0-9a-f]+) [Tt] ${symbol}$`, 'm').exec(execFileSync('nm', [exe], { encoding: 'utf8', maxBuffer: 256 << 20 }));
     assert.ok(nm, `nm does not list ${symbol}`);
     const vaddr = BigInt('0x' + nm[1]) + delta;
     const seg = ElfFile.open(exe)!.segments.find((g) => vaddr >= g.vaddr && vaddr < g.vaddr + g.filesz)!;
