@@ -6,10 +6,11 @@
 // handler keeps what it needs (the operator's informer cache, operator/runtime/informer.ts; the
 // metadata views' compact records, dataplane/metadata/kube.ts). Errors back off exponentially
 // and are kept for whoever waits on the first sync.
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { sleep } from '../clock.js';
 import { isGone, toApiError } from './api-error.js';
+import { openWatch } from './watch.js';
 
 export interface ListPage {
   readonly items: readonly unknown[];
@@ -279,12 +280,8 @@ function watchTimeoutSeconds(): number {
   return 300 + Math.floor(Math.random() * 300);
 }
 
-/** The watch half of a source: client-node's Watch on a collection path, with bookmarks. */
+/** The watch half of a source: a watch on a collection path (watch.ts), with bookmarks. */
 export function watchCollection(kc: KubeConfig, path: string, labelSelector?: string): ListWatchSource['watch'] {
-  const watcher = new Watch(kc);
-  return async (resourceVersion, onEvent, onDone) => {
-    const query = { resourceVersion, allowWatchBookmarks: true, timeoutSeconds: watchTimeoutSeconds(), ...(labelSelector ? { labelSelector } : {}) };
-    const controller = await watcher.watch(path, query, (type: string, object: unknown) => onEvent(type, object), onDone);
-    return { abort: () => controller.abort() };
-  };
+  return (resourceVersion, onEvent, onDone) =>
+    openWatch(kc, path, { resourceVersion, timeoutSeconds: watchTimeoutSeconds(), ...(labelSelector ? { labelSelector } : {}) }, { onEvent, onDone });
 }

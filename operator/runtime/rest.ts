@@ -1,5 +1,5 @@
-// JSON over HTTP(S) to the API server, authenticated from a KubeConfig. client-node 1.x's
-// generated clients only cover built-in kinds; this reaches any group/version/plural.
+// JSON over HTTP(S) to the API server, authenticated from a KubeConfig. client-node's generated
+// clients only cover built-in kinds; this reaches any group/version/plural.
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
