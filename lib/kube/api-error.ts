@@ -1,9 +1,9 @@
 // Errors from the API server, with the server's own Status message kept intact: for an
 // invalid object it names the offending field ("spec.template.spec.containers[0].image:
 // Required value"). Every way an answer reaches us ends here: a raw HTTP answer
-// (operator/runtime/rest.ts), a Status object in a watch stream, a watch request refused
-// (client-node's Watch: `statusCode`) and client-node's generated clients (ApiException:
-// `code` and `body`).
+// (operator/runtime/rest.ts, lib/kube/watch.ts), a Status object in a watch stream, a watch
+// request refused to client-node's Watch (`statusCode`; the e2e harness uses it) and
+// client-node's generated clients (ApiException: `code` and `body`).
 
 export interface StatusCause {
   field?: string;
