@@ -10,6 +10,7 @@ describe('API errors', () => {
     assert.equal(statusCodeOf(Object.assign(new Error('HTTP-Code: 409'), { code: 409 })), 409, "client-node's ApiException");
     assert.equal(statusCodeOf(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })), undefined);
     assert.equal(statusCodeOf(undefined), undefined);
+    assert.equal(statusCodeOf(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), undefined, 'a DOMException code (23) is no HTTP status');
     assert.equal(isGone({ statusCode: 410 }), true);
     assert.equal(isGone({ code: 500 }), false);
     assert.equal(isNotFound({ code: 404 }), true);

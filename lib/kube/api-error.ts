@@ -43,7 +43,9 @@ export function statusCodeOf(err: unknown): number | undefined {
   if (err instanceof ApiError) return err.status;
   if (!isRecord(err)) return undefined;
   for (const field of ['statusCode', 'code'] as const) {
-    if (typeof err[field] === 'number') return err[field];
+    // Only HTTP statuses: a DOMException's `code` is a legacy number too (23 for a TimeoutError).
+    const code = err[field];
+    if (typeof code === 'number' && code >= 100 && code <= 599) return code;
   }
   return undefined;
 }
