@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../crds/generate.js';
 import { COMMANDS } from './commands.js';
@@ -16,6 +17,13 @@ test('no command prints the usage and exits 2; --help lists every registered com
   assert.equal(help.status, 0);
   for (const c of COMMANDS) assert.match(help.stdout, new RegExp(`^  ${c.name} +${c.summary.replace(/[()]/g, '\\$&')}$`, 'm'), c.name);
   assert.match(help.stdout, /not built yet: cloud-connector, profile-agent/);
+});
+
+test('--version prints the version package.json names and the Node that runs it, and exits 0', () => {
+  const r = loupe(['--version']);
+  assert.equal(r.status, 0, r.stderr);
+  const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { version: string };
+  assert.equal(r.stdout, `loupe ${pkg.version} (node ${process.versions.node}, linux ${process.arch})\n`);
 });
 
 test('every command prints its usage for --help and -h and exits 0', () => {

@@ -2,6 +2,7 @@
 // Deployment/DaemonSet the operator renders runs one role. Exit codes: what the command
 // returns; 2 for a flag or variable it cannot use (a UsageError, printed as one line naming the
 // command), an unknown command or a role not built yet; 1 for anything else that went wrong.
+import { readFileSync } from 'node:fs';
 import { ROLES, VIZIER_ROLE_CONTRACTS, type RoleContract } from '../crds/contract/index.js';
 import { roleUsage } from '../crds/contract/role-config.js';
 import { UsageError } from '../lib/cli.js';
@@ -13,12 +14,19 @@ function usage(): string {
   return [
     'usage: loupe <role> [flags]',
     '       loupe <command> [flags]',
+    '       loupe --version',
     '',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`),
     `  not built yet: ${notBuilt.join(', ')}`,
     '',
     'loupe <command> --help prints its flags.',
   ].join('\n');
+}
+
+/** "loupe 0.1.0 (node 24.22.3, linux x64)": the version package.json (beside dist/) names, and the Node running it. */
+function versionLine(): string {
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return `loupe ${version} (node ${process.versions.node}, ${process.platform} ${process.arch})`;
 }
 
 /** --help or -h anywhere before a `--` that ends the flags. */
@@ -49,6 +57,10 @@ async function main(argv: string[]): Promise<number> {
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name ? 0 : 2;
+  }
+  if (name === '--version' || name === 'version') {
+    console.log(versionLine());
+    return 0;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (command) return run(command, args);
