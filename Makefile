@@ -16,7 +16,7 @@ NODE_HOME := $(CURDIR)/node_modules/node-linux-$(NODE_ARCH)
 BOOTSTRAP_PATH := $(PATH)
 export PATH := $(NODE_HOME)/bin:$(PATH)
 
-.PHONY: all deps build gen check-gen kube native typecheck lint unit bpf e2e test run run-cluster bench clean
+.PHONY: all deps build gen check-gen kube native image typecheck lint unit bpf e2e test run run-cluster bench clean
 
 all: build
 
@@ -57,6 +57,11 @@ kube:
 # The eBPF programs and their Node addon (clang, libbpf, bpftool; only missing packages are installed).
 native: deps
 	bash native-bpf/build.sh
+
+# The container image, without a container daemon (image/build.sh; root, for mmdebstrap):
+# dist/image/loupe-<version>.oci.tar, its SPDX SBOM beside it, the digest and size printed.
+image: build native
+	bash image/build.sh
 
 typecheck: deps
 	npx tsc -p tsconfig.json --noEmit
