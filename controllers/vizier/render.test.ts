@@ -87,11 +87,12 @@ test('PEM memory limit flows into the table-store limit and the JS heap bound', 
   assert.equal(tableStoreBytes(vizier().spec), Math.floor(2 * 2 ** 30 * 0.6));
 });
 
-test('the PEM is privileged in the host PID namespace with /sys, BTF, tracefs, cgroup and bpffs mounted', () => {
+test('the PEM is privileged, as root, in the host PID namespace with /sys, BTF, tracefs, cgroup and bpffs mounted', () => {
   const ds = find<V1DaemonSet>(render(), 'DaemonSet', 'vz-pem');
   const spec = ds.spec!.template.spec!;
   assert.equal(spec.hostPID, true);
   assert.equal(spec.containers[0]!.securityContext?.privileged, true);
+  assert.equal(spec.containers[0]!.securityContext?.runAsUser, 0, 'as root: the image\'s own user is 65532');
   const paths = spec.volumes!.filter((v) => v.hostPath).map((v) => v.hostPath!.path).sort();
   assert.deepEqual(paths, ['/proc', '/sys', '/sys/fs/bpf', '/sys/fs/cgroup', '/sys/kernel/btf', '/sys/kernel/debug', '/sys/kernel/tracing']);
 });

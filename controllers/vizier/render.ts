@@ -152,7 +152,8 @@ export function renderVizier(input: RenderInput): KubernetesObject[] {
     readinessProbe: { httpGet: { path: '/readyz', port: 'health' }, periodSeconds: 5, failureThreshold: 3 },
     livenessProbe: { httpGet: { path: '/healthz', port: 'health' }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 6 },
     volumeMounts: [tlsMount, ...(extra.mounts ?? [])],
-    ...(c === 'pem' ? { securityContext: { privileged: true } } : { securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 10001 } }),
+    // The image runs as 65532 by default; the PEM loads eBPF programs, which takes root's capabilities.
+    ...(c === 'pem' ? { securityContext: { privileged: true, runAsUser: 0 } } : { securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 10001 } }),
   });
 
   const template = (c: Component, podSpec: NonNullable<V1PodTemplateSpec['spec']>, opts: { privileged?: boolean; nodeSelector?: Record<string, string>; tolerations?: V1Toleration[] } = {}): V1PodTemplateSpec =>
