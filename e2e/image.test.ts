@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { repoRoot } from '../crds/generate.js';
 import { startKube, type KubeEnv } from './harness/kube.js';
 import { freePort, installCRDs, waitFor } from './harness/cluster.js';
+import { startHttpServer } from './harness/http-server.js';
+import { query, startLoupe, type LoupeProcess } from './harness/loupe-process.js';
+import { startNats } from './harness/nats.js';
 
 interface Built {
   archive: string;
@@ -42,10 +45,17 @@ function build(outDir: string): Built {
 }
 
 interface RuntimeSpec {
-  process: { terminal: boolean; args: string[]; env: string[]; user: { uid: number; gid: number } };
+  process: {
+    terminal: boolean;
+    args: string[];
+    env: string[];
+    user: { uid: number; gid: number };
+    capabilities?: Record<'bounding' | 'effective' | 'permitted' | 'inheritable' | 'ambient', string[]>;
+    noNewPrivileges?: boolean;
+  };
   root: { path: string; readonly: boolean };
   mounts: { destination: string; type: string; source: string; options: string[] }[];
-  linux: { namespaces: { type: string }[] };
+  linux: { namespaces: { type: string }[]; seccomp?: unknown; maskedPaths?: string[]; readonlyPaths?: string[] };
 }
 
 /** A runc bundle over the unpacked root file system, with the image's config (from umoci) edited by `edit`. */
@@ -61,6 +71,35 @@ function bundle(name: string, edit: (spec: RuntimeSpec) => void): string {
 }
 
 const containerId = (name: string) => `loupe-e2e-${name}-${process.pid}`;
+
+interface Container {
+  output(): string;
+  /** Throws with the output when the container has exited. */
+  check(): void;
+  stop(): Promise<void>;
+}
+
+/** `runc run` in the background over a bundle made by `bundle(name, edit)`; stop() kills and deletes it. */
+function runContainer(name: string, edit: (spec: RuntimeSpec) => void): Container {
+  const id = containerId(name);
+  const dir = bundle(name, edit);
+  started.push(id);
+  const child: ChildProcess = spawn('runc', ['run', '--bundle', dir, id], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  return {
+    output: () => output,
+    check: () => {
+      if (child.exitCode !== null) throw new Error(`the ${name} container exited ${child.exitCode}:\n${output}`);
+    },
+    stop: async () => {
+      spawnSync('runc', ['kill', id, 'KILL']);
+      await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));
+      spawnSync('runc', ['delete', '--force', id]);
+    },
+  };
+}
 
 before(async () => {
   assert.equal(process.getuid?.(), 0, 'this test builds the image with mmdebstrap and runs it with runc: run it as root');
@@ -123,22 +162,16 @@ test('the operator started from the image (`loupe operator`, as the Deployment r
   copyFileSync(kube.kubeconfigPath, kubeconfig);
   execFileSync('chmod', ['0644', kubeconfig]);
   const port = await freePort();
-  const id = containerId('operator');
-  const dir = bundle('operator', (spec) => {
+  const container = runContainer('operator', (spec) => {
     // The host's network namespace: the API server listens on this host's loopback.
     spec.linux.namespaces = spec.linux.namespaces.filter((n) => n.type !== 'network');
     spec.mounts.push({ destination: '/etc/loupe/kubeconfig', type: 'bind', source: kubeconfig, options: ['rbind', 'ro'] });
     spec.process.env.push('KUBECONFIG=/etc/loupe/kubeconfig', 'POD_NAMESPACE=default');
     spec.process.args = ['/usr/local/bin/loupe', 'operator', `--health-addr=127.0.0.1:${port}`, '--leader-elect=false'];
   });
-  started.push(id);
-  const container: ChildProcess = spawn('runc', ['run', '--bundle', dir, id], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  container.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  container.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   try {
     const body = await waitFor('the operator container\'s /healthz', async () => {
-      if (container.exitCode !== null) throw new Error(`the operator container exited ${container.exitCode}:\n${output}`);
+      container.check();
       const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
       return res?.status === 200 ? res.text() : undefined;
     }, 60_000, 250);
@@ -148,11 +181,72 @@ test('the operator started from the image (`loupe operator`, as the Deployment r
       const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
       readyz = res ? `${res.status} ${await res.text()}` : 'no answer';
       return res?.status === 200;
-    }, 60_000, 250).catch((err: Error) => assert.fail(`${err.message}; last answer: ${readyz}; container output:\n${output}`));
+    }, 60_000, 250).catch((err: Error) => assert.fail(`${err.message}; last answer: ${readyz}; container output:\n${container.output()}`));
   } finally {
-    spawnSync('runc', ['kill', id, 'KILL']);
-    await new Promise((resolve) => (container.exitCode !== null ? resolve(undefined) : container.once('exit', resolve)));
-    spawnSync('runc', ['delete', '--force', id]);
+    await container.stop();
+  }
+});
+
+// The capabilities by number; a privileged container holds every one its runtime holds (CapBnd).
+const CAPABILITY_NAMES = ['CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF', 'CHECKPOINT_RESTORE'];
+const bounding = BigInt(`0x${/^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]}`);
+const ALL_CAPABILITIES = CAPABILITY_NAMES.filter((_, bit) => (bounding >> BigInt(bit)) & 1n).map((c) => `CAP_${c}`);
+
+/** The PEM container as the Vizier renders it: privileged, as root, host PID and network, the host's /sys, /proc, BTF, tracefs, debugfs, cgroups and bpffs mounted where the DaemonSet mounts them. */
+function privilegedPem(spec: RuntimeSpec): void {
+  spec.linux.namespaces = spec.linux.namespaces.filter((n) => n.type !== 'network' && n.type !== 'pid');
+  spec.process.user = { uid: 0, gid: 0 };
+  spec.process.capabilities = { bounding: ALL_CAPABILITIES, effective: ALL_CAPABILITIES, permitted: ALL_CAPABILITIES, inheritable: ALL_CAPABILITIES, ambient: ALL_CAPABILITIES };
+  spec.process.noNewPrivileges = false;
+  delete spec.linux.seccomp;
+  spec.linux.maskedPaths = [];
+  spec.linux.readonlyPaths = [];
+  spec.mounts = spec.mounts.map((m) => (m.destination === '/sys' ? { ...m, options: m.options.filter((o) => o !== 'ro') } : m));
+  const bind = (source: string, destination: string, readOnly: boolean) => spec.mounts.push({ destination, type: 'bind', source, options: ['rbind', readOnly ? 'ro' : 'rw'] });
+  bind('/sys', '/host/sys', true);
+  bind('/proc', '/host/proc', true);
+  bind('/sys/kernel/btf', '/sys/kernel/btf', true);
+  bind('/sys/kernel/tracing', '/sys/kernel/tracing', false);
+  bind('/sys/kernel/debug', '/sys/kernel/debug', false);
+  bind('/sys/fs/cgroup', '/host/sys/fs/cgroup', true);
+  bind('/sys/fs/bpf', '/sys/fs/bpf', false);
+  spec.process.env.push('LOUPE_HOST_PREFIX=/host');
+}
+
+test('a PEM started from the image, privileged as the DaemonSet renders it, traces HTTP requests to a server on the host, and the broker returns them', async () => {
+  const nats = await startNats();
+  const server = await startHttpServer();
+  const port = await freePort();
+  const common = ['--nats', nats.url, '--listen', '127.0.0.1:0', '--health-addr', '127.0.0.1:0'];
+  const roles: LoupeProcess[] = [];
+  const pem = runContainer('pem', (spec) => {
+    privilegedPem(spec);
+    spec.process.args = ['/usr/local/bin/loupe', 'pem', '--nats', nats.url, '--listen', '127.0.0.1:0', '--health-addr', `127.0.0.1:${port}`, '--sources', 'socket_tracer', '--memory-limit', '64Mi', '--pid', String(server.pid), '--node-name', 'image-node'];
+  });
+  try {
+    roles.push(await startLoupe(['kelvin', ...common]), await startLoupe(['query-broker', ...common]));
+    const broker = roles[1]!;
+    await waitFor('the PEM container\'s /readyz', async () => {
+      pem.check();
+      return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200;
+    }, 60_000, 250);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    assert.match(metrics, /^loupe_pem_source_running\{source="socket_tracer",role="pem"\} 1$/m, pem.output());
+    const REQUESTS = 7;
+    for (let i = 0; i < REQUESTS; i++) assert.equal((await fetch(`http://127.0.0.1:${server.port}/status/201?n=${i}`)).status, 201);
+    const script = `import px\ndf = px.DataFrame(table='http_events', start_time='-10m')\ndf = df[df.local_port == ${server.port}]\ndf = df.groupby(['resp_status']).agg(n=('latency', px.count))\npx.display(df, 'per_status')\n`;
+    const rows = await waitFor('the broker to return every request the PEM traced', async () => {
+      const r = await query(broker.address, script);
+      const t = r.tables.find((x) => x.name === 'per_status');
+      const n = t?.rows.reduce((sum, row) => sum + Number(row[1]), 0) ?? 0;
+      return n >= REQUESTS ? t!.rows : undefined;
+    }, 30_000, 500);
+    assert.deepEqual(rows.map((row) => [Number(row[0]), Number(row[1])]), [[201, REQUESTS]]);
+  } finally {
+    await pem.stop();
+    for (const r of roles) await r.stop('SIGTERM');
+    server.child.kill('SIGTERM');
+    await nats.stop();
   }
 });
 
