@@ -58,10 +58,10 @@ kube:
 native: deps
 	bash native-bpf/build.sh
 
-# The container image, without a container daemon (image/build.sh; root, for mmdebstrap):
+# The container image, without a container daemon (scripts/image/build.sh; root, for mmdebstrap):
 # dist/image/loupe-<version>.oci.tar, its SPDX SBOM beside it, the digest and size printed.
 image: build native
-	bash image/build.sh
+	bash scripts/image/build.sh
 
 typecheck: deps
 	npx tsc -p tsconfig.json --noEmit

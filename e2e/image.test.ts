@@ -1,4 +1,4 @@
-// The container image as a user gets it: image/build.sh writes the OCI archive, skopeo reads it,
+// The container image as a user gets it: scripts/image/build.sh writes the OCI archive, skopeo reads it,
 // umoci unpacks it into a runtime bundle and Debian's runc runs it (crun refuses this machine's
 // hybrid cgroup layout). Needs root (mmdebstrap, runc). The build runs twice: once for every
 // test, once more to show that it is reproducible.
@@ -33,8 +33,8 @@ const started: string[] = [];
 
 function build(outDir: string): Built {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('bash', [join(root, 'image', 'build.sh')], { cwd: root, encoding: 'utf8', env: { ...process.env, LOUPE_IMAGE_OUT: outDir }, timeout: 600_000 });
-  assert.equal(r.status, 0, `image/build.sh failed:\n${r.stdout}\n${r.stderr}`);
+  const r = spawnSync('bash', [join(root, 'scripts', 'image', 'build.sh')], { cwd: root, encoding: 'utf8', env: { ...process.env, LOUPE_IMAGE_OUT: outDir }, timeout: 600_000 });
+  assert.equal(r.status, 0, `scripts/image/build.sh failed:\n${r.stdout}\n${r.stderr}`);
   const summary = JSON.parse(readFileSync(join(outDir, `loupe-${pkg.version}.build.json`), 'utf8')) as { digest: string };
   return {
     archive: join(outDir, `loupe-${pkg.version}.oci.tar`),
@@ -106,7 +106,7 @@ before(async () => {
   execFileSync('bash', [join(root, 'scripts', 'ensure-apt.sh'), 'mmdebstrap', 'umoci', 'skopeo', 'runc']);
   work = mkdtempSync(join(tmpdir(), 'loupe-image-e2e-'));
   image = build(join(work, 'out'));
-  console.log(`image/build.sh: ${image.digest} in ${image.seconds.toFixed(0)} s`);
+  console.log(`scripts/image/build.sh: ${image.digest} in ${image.seconds.toFixed(0)} s`);
   mkdirSync(join(work, 'layout'));
   execFileSync('tar', ['-xf', image.archive, '-C', join(work, 'layout')]);
   execFileSync('umoci', ['unpack', '--image', `${join(work, 'layout')}:${refName}`, join(work, 'unpacked')]);
@@ -252,7 +252,7 @@ test('a PEM started from the image, privileged as the DaemonSet renders it, trac
 
 test('a second build from the same inputs gives the same digest and the same archive bytes', () => {
   const again = build(join(work, 'again'));
-  console.log(`image/build.sh again: ${again.digest} in ${again.seconds.toFixed(0)} s`);
+  console.log(`scripts/image/build.sh again: ${again.digest} in ${again.seconds.toFixed(0)} s`);
   assert.equal(again.digest, image.digest);
   assert.ok(readFileSync(again.archive).equals(readFileSync(image.archive)), 'the archives differ byte for byte');
 });

@@ -2,7 +2,7 @@
 # Builds the Loupe container image without a container daemon: a Debian root file system holding
 # only the libraries Node and the eBPF addon link (mmdebstrap), the Node release package-lock.json
 # pins, dist/ compiled afresh, the production node_modules and the addon, written by
-# image/build.ts as an OCI archive (dist/image/loupe-<version>.oci.tar) with an SPDX SBOM beside it.
+# scripts/image/build.ts as an OCI archive (dist/image/loupe-<version>.oci.tar) with an SPDX SBOM beside it.
 #
 # Reproducible: the same commit, Debian packages and npm packages give the same digest. Every
 # timestamp is SOURCE_DATE_EPOCH (default: the last commit's time); the tars are sorted with fixed
@@ -12,20 +12,20 @@
 #   LOUPE_IMAGE_NAME      the name podman load / ctr import give it (default ghcr.io/loupe-dev/loupe)
 #   LOUPE_DEBIAN_MIRROR   a Debian mirror (default http://deb.debian.org)
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 started=$(date +%s.%N)
 
 case $(uname -m) in
   x86_64) cpu=x64 arch=amd64 ;;
   aarch64) cpu=arm64 arch=arm64 ;;
-  *) echo "image/build.sh: no Node package for this CPU ($(uname -m))" >&2; exit 1 ;;
+  *) echo "scripts/image/build.sh: no Node package for this CPU ($(uname -m))" >&2; exit 1 ;;
 esac
 node="$root/node_modules/node-linux-$cpu/bin/node"
-[ -x "$node" ] || { echo "image/build.sh: $node is missing: run \`make build\` first (its npm ci installs the pinned Node)" >&2; exit 1; }
+[ -x "$node" ] || { echo "scripts/image/build.sh: $node is missing: run \`make build\` first (its npm ci installs the pinned Node)" >&2; exit 1; }
 addon="$root/native-bpf/build/Release/loupe_bpf.node"
-[ -f "$addon" ] || { echo "image/build.sh: $addon is missing: run \`make native\` first" >&2; exit 1; }
-[ "$(id -u)" -eq 0 ] || { echo "image/build.sh: mmdebstrap lays out the root file system as root (file owners); run it as root" >&2; exit 1; }
+[ -f "$addon" ] || { echo "scripts/image/build.sh: $addon is missing: run \`make native\` first" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || { echo "scripts/image/build.sh: mmdebstrap lays out the root file system as root (file owners); run it as root" >&2; exit 1; }
 bash scripts/ensure-apt.sh mmdebstrap
 
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}
@@ -72,7 +72,7 @@ cp package.json package-lock.json "$work/app/"
 
 # 3. The image and its SBOM.
 archive="$out_dir/loupe-$version.oci.tar"
-summary=$("$node" "$work/dist/image/build.js" \
+summary=$("$node" "$work/dist/scripts/image/build.js" \
   --rootfs "$work/rootfs" --dist "$work/dist" --node-modules "$work/app/node_modules" --addon "$addon" \
   --node "$node" --node-version "$node_version" --package-json package.json \
   --version "$version" --revision "$revision" --source "${LOUPE_IMAGE_SOURCE:-https://github.com/loupe-dev/loupe}" \
@@ -82,7 +82,7 @@ echo "$summary" > "$out_dir/loupe-$version.build.json"
 "$node" -e '
 const s = JSON.parse(process.argv[1]);
 const mib = (n) => (n / 1048576).toFixed(1) + " MiB";
-console.log(`image/build.sh: ${process.argv[2]} in ${(Date.now() / 1000 - Number(process.argv[4])).toFixed(0)} s`);
+console.log(`scripts/image/build.sh: ${process.argv[2]} in ${(Date.now() / 1000 - Number(process.argv[4])).toFixed(0)} s`);
 console.log(`  digest ${s.digest}`);
 console.log(`  archive ${mib(s.archiveBytes)}; layers (gzip) ${s.layerBytes.map(mib).join(" + ")}; unpacked ${mib(s.unpackedBytes.reduce((a, b) => a + b, 0))}`);
 console.log(`  SBOM ${process.argv[3]}`);

@@ -95,7 +95,7 @@ export function spdxDocument(input: SbomInput): Record<string, unknown> {
     SPDXID: 'SPDXRef-DOCUMENT',
     name: `${input.imageName}:${input.version}`,
     documentNamespace: `https://loupe.dev/spdx/${input.imageName.replace(/[^A-Za-z0-9.-]/g, '-')}-${input.version}-${input.digest.replace('sha256:', '')}`,
-    creationInfo: { created: new Date(input.created * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'), creators: ['Tool: loupe image/build.sh'] },
+    creationInfo: { created: new Date(input.created * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'), creators: ['Tool: loupe scripts/image/build.sh'] },
     documentDescribes: [imageId],
     packages: [
       {

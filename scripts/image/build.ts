@@ -1,11 +1,11 @@
-// Writes the Loupe image from what image/build.sh staged: the Debian root file system (base layer)
+// Writes the Loupe image from what scripts/image/build.sh staged: the Debian root file system (base layer)
 // and the application (Node, dist/, production node_modules, the eBPF addon, the `loupe`
-// launcher), as an OCI archive with its SPDX SBOM beside it. Run by image/build.sh; every input
+// launcher), as an OCI archive with its SPDX SBOM beside it. Run by scripts/image/build.sh; every input
 // is a flag so that the output depends on nothing else.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError, parseFlags } from '../lib/cli.js';
+import { UsageError, parseFlags } from '../../lib/cli.js';
 import { buildImage } from './oci.js';
 import { debianPackage, parseControl, spdxDocument, type NpmPackage } from './sbom.js';
 import { writeTar, type TarEntry } from './tar.js';
@@ -76,7 +76,7 @@ function main(): void {
   });
   const need = (flag: keyof typeof values): string => {
     const v = values[flag];
-    if (typeof v !== 'string' || v === '') throw new UsageError(`--${flag} is required (image/build.sh passes it)`, `--${flag}`);
+    if (typeof v !== 'string' || v === '') throw new UsageError(`--${flag} is required (scripts/image/build.sh passes it)`, `--${flag}`);
     return v;
   };
   const epoch = Number(need('epoch'));
@@ -112,8 +112,8 @@ function main(): void {
   const debianRelease = need('debian-release');
   const image = buildImage({
     layers: [
-      { tar: writeTar(base, epoch), createdBy: `image/build.sh: Debian ${debianRelease} runtime libraries (mmdebstrap --variant=${need('debian-variant')})` },
-      { tar: writeTar(app, epoch), createdBy: `image/build.sh: Node ${nodeVersion}, Loupe ${version} (${revision}) in /${APP_ROOT}` },
+      { tar: writeTar(base, epoch), createdBy: `scripts/image/build.sh: Debian ${debianRelease} runtime libraries (mmdebstrap --variant=${need('debian-variant')})` },
+      { tar: writeTar(app, epoch), createdBy: `scripts/image/build.sh: Node ${nodeVersion}, Loupe ${version} (${revision}) in /${APP_ROOT}` },
     ],
     created: epoch,
     architecture: need('arch'),
