@@ -1,7 +1,7 @@
 // Writes crds/generated/, operator/deploy/crds.yaml and crds/VALIDATION.md from the kind definitions. `--check` writes nothing and exits 1
 // when a generated file is missing or differs (CI and the staleness test use it).
-import { readFileSync, writeFileSync, mkdirSync, existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { join, dirname } from 'node:path';
+import { filesUnder, staleFiles as staleGenerated, writeGeneratedFiles } from '../lib/generated-files.js';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { ALL_KINDS, GROUP, toCRD } from './index.js';
@@ -40,15 +40,9 @@ export function repoRoot(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 }
 
-/** Paths (relative) whose content on disk differs from what the generator renders. */
+/** Paths (relative) whose content on disk differs from what the generator renders, or that it no longer renders. */
 export function staleFiles(root: string): string[] {
-  const want = renderGeneratedFiles();
-  const stale = [...want].filter(([p, content]) => !existsSync(join(root, p)) || readFileSync(join(root, p), 'utf8') !== content).map(([p]) => p);
-  const dir = join(root, GENERATED_DIR);
-  if (existsSync(dir)) {
-    for (const f of readdirSync(dir)) if (!want.has(join(GENERATED_DIR, f))) stale.push(join(GENERATED_DIR, f));
-  }
-  return stale;
+  return staleGenerated(root, renderGeneratedFiles(), filesUnder(root, GENERATED_DIR));
 }
 
 function main(): void {
@@ -63,10 +57,7 @@ function main(): void {
     return;
   }
   const want = renderGeneratedFiles();
-  mkdirSync(join(root, GENERATED_DIR), { recursive: true });
-  mkdirSync(join(root, dirname(BUNDLED_CRDS)), { recursive: true });
-  for (const f of readdirSync(join(root, GENERATED_DIR))) if (!want.has(join(GENERATED_DIR, f))) unlinkSync(join(root, GENERATED_DIR, f));
-  for (const [p, content] of want) writeFileSync(join(root, p), content);
+  writeGeneratedFiles(root, want, filesUnder(root, GENERATED_DIR));
   console.log(`wrote ${want.size} files to ${GENERATED_DIR}`);
 }
 

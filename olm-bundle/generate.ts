@@ -6,8 +6,9 @@
 //   --operator-image REF  the operator image (default: the one operator/deploy/deployment.yaml names)
 //   --bundle-image REF    the bundle image the catalog points at (default: beside the operator image)
 //   --created-at TIME     when the operator image was built, RFC 3339 (OperatorHub's createdAt)
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
+import { filesUnder, staleFiles as staleGenerated, writeGeneratedFiles } from '../lib/generated-files.js';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
@@ -88,16 +89,6 @@ export function renderOlmFiles(inputs: OlmInputs): Map<string, string> {
   return files;
 }
 
-/** Every file under `dir` (repository-relative), recursively; none when it does not exist. */
-function filesUnder(root: string, dir: string): string[] {
-  const abs = join(root, dir);
-  if (!existsSync(abs)) return [];
-  return readdirSync(abs).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(join(root, path)).isDirectory() ? filesUnder(root, path) : [path];
-  });
-}
-
 function readYaml<T>(root: string, path: string): T {
   try {
     return parse(readFileSync(join(root, path), 'utf8')) as T;
@@ -161,10 +152,11 @@ export function readOlmInputs(root: string, opts: GeneratorOptions = {}): OlmInp
 
 /** Files the generator owns that are missing, differ, or should not be there (repository-relative). */
 export function staleFiles(root: string, want: Map<string, string>): string[] {
-  const stale = [...want].filter(([p, content]) => !existsSync(join(root, p)) || readFileSync(join(root, p), 'utf8') !== content).map(([p]) => p);
-  const owned = [...filesUnder(root, BUNDLE_DIR), ...filesUnder(root, CATALOG_DIR).filter((p) => dirname(p) !== CATALOG_BUNDLES_DIR)];
-  return [...stale, ...owned.filter((p) => !want.has(p))];
+  return staleGenerated(root, want, ownedFiles(root));
 }
+
+/** Released bundles in the catalog are kept as shipped, never rewritten or deleted. */
+const ownedFiles = (root: string) => [...filesUnder(root, BUNDLE_DIR), ...filesUnder(root, CATALOG_DIR).filter((p) => dirname(p) !== CATALOG_BUNDLES_DIR)];
 
 /** The files under `dir` keyed by their path below it, as the validators read a bundle or catalog. */
 function readTree(root: string, dir: string): Map<string, string> {
@@ -208,11 +200,7 @@ function main(): void {
     console.log('OLM bundle and catalog are current and pass every validation rule');
     return;
   }
-  for (const p of staleFiles(root, want)) if (!want.has(p)) unlinkSync(join(root, p));
-  for (const [p, content] of want) {
-    mkdirSync(dirname(join(root, p)), { recursive: true });
-    writeFileSync(join(root, p), content);
-  }
+  writeGeneratedFiles(root, want, ownedFiles(root));
   console.log(`wrote ${want.size} files to ${BUNDLE_DIR} and ${CATALOG_DIR}`);
   const problems = olmProblems(root);
   for (const p of problems) console.error(p);

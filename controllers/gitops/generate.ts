@@ -3,8 +3,8 @@
 // the reconciler's own steps, controllers/gitops/argocd/vizier-cases.ts). The other kinds' cases are written
 // by hand. `--check` writes nothing and exits 1 when a generated file is missing or differs
 // (make check-gen and the staleness test use it).
-import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { filesUnder, staleFiles as staleGenerated, writeGeneratedFiles } from '../../lib/generated-files.js';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { repoRoot } from '../../crds/generate.js';
@@ -37,14 +37,10 @@ export function renderGitopsFiles(root: string): Map<string, string> {
 
 /** Paths (relative) that differ from what the generator renders, are missing, or should not be there. */
 export function staleFiles(root: string): string[] {
-  const want = renderGitopsFiles(root);
-  const stale = [...want].filter(([p, content]) => !existsSync(join(root, p)) || readFileSync(join(root, p), 'utf8') !== content).map(([p]) => p);
-  for (const dir of GENERATED_FOLDERS) {
-    if (!existsSync(join(root, dir))) continue;
-    for (const f of readdirSync(join(root, dir))) if (!want.has(join(dir, f))) stale.push(join(dir, f));
-  }
-  return stale;
+  return staleGenerated(root, renderGitopsFiles(root), ownedFiles(root));
 }
+
+const ownedFiles = (root: string) => GENERATED_FOLDERS.flatMap((dir) => filesUnder(root, dir));
 
 function main(): void {
   const root = repoRoot();
@@ -58,14 +54,7 @@ function main(): void {
     return;
   }
   const want = renderGitopsFiles(root);
-  for (const dir of GENERATED_FOLDERS) {
-    if (!existsSync(join(root, dir))) continue;
-    for (const f of readdirSync(join(root, dir))) if (!want.has(join(dir, f))) unlinkSync(join(root, dir, f));
-  }
-  for (const [p, content] of want) {
-    mkdirSync(join(root, dirname(p)), { recursive: true });
-    writeFileSync(join(root, p), content);
-  }
+  writeGeneratedFiles(root, want, ownedFiles(root));
   console.log(`wrote ${want.size} GitOps files under controllers/gitops/`);
 }
 
