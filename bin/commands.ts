@@ -34,7 +34,7 @@ export const COMMANDS: readonly Command[] = [
     (m) => m.TRACE_USAGE, (m, args) => m.traceCommand(args)),
   // operator/ does not know the controllers (eslint: operator/ never imports controllers/); they meet here.
   lazy('operator', 'reconcile Vizier (and, as they land, the other Loupe kinds)', () => Promise.all([import('../operator/command.js'), import('../controllers/index.js')]),
-    ([command]) => command.OPERATOR_USAGE, ([command, controllers], args) => command.operatorCommand(args, controllers.operatorControllers())),
+    ([command]) => command.OPERATOR_USAGE, ([command, controllers], args) => command.operatorCommand(args, controllers.operatorControllers)),
   serviceRole('pem', "a node's agent: collectors, table store, query fragments, NATS announce"),
   serviceRole('kelvin', "merges the PEMs' partial results for a query"),
   serviceRole('query-broker', 'the query API over the PEMs and Kelvins NATS announced'),

@@ -5,7 +5,8 @@ import { UsageError, parseFlags } from '../lib/cli.js';
 import { parseHostPort, type HostPort } from '../lib/host-port.js';
 import { defaultLeaseNamespace, runOperator, UnsupportedServerError, type OperatorOptions } from './main.js';
 import { DEFAULT_LEADER_TIMINGS, leaderTimingProblem, type LeaderTimings } from './runtime/leader.js';
-import type { Controller } from './runtime/types.js';
+import { DEFAULT_REGISTRY, REGISTRY_PATTERN } from '../crds/kinds/vizier.js';
+import type { Controller, ControllerSettings } from './runtime/types.js';
 
 export const OPERATOR_USAGE = `usage: loupe operator [flags]
 
@@ -17,6 +18,8 @@ Reconciles Vizier (and, as they land, the other Loupe kinds) against the API ser
   --workers N              concurrent reconciles per controller (default 4)
   --health-addr HOST:PORT  /healthz, /readyz, /metrics (default 127.0.0.1:8081; in a pod 0.0.0.0:8081)
   --identity ID            leader-election identity (default hostname + random suffix)
+  --registry REGISTRY      registry (and path) of every image a Vizier runs, NATS and etcd included,
+                           when its spec.registry is unset (default ${DEFAULT_REGISTRY})
   --lease-duration SEC     how long a leader's Lease is valid without renewal (default ${DEFAULT_LEADER_TIMINGS.leaseDurationMs / 1000})
   --renew-deadline SEC     how long a leader retries renewing before it steps down (default ${DEFAULT_LEADER_TIMINGS.renewDeadlineMs / 1000})
   --retry-period SEC       how often candidates try to acquire / leaders renew (default ${DEFAULT_LEADER_TIMINGS.retryPeriodMs / 1000});
@@ -49,7 +52,17 @@ function parseSeconds(flag: string, s: string): number {
   return Math.round(v * 1000);
 }
 
-export function parseOperatorArgs(args: string[], env: NodeJS.ProcessEnv = process.env): OperatorOptions {
+function parseRegistry(s: string): string {
+  if (!new RegExp(REGISTRY_PATTERN).test(s)) {
+    throw new UsageError(`--registry: "${s}" is not a registry and path like registry.example.com:5000/loupe (no scheme, tag or digest)`, '--registry');
+  }
+  return s;
+}
+
+/** The operator's flags, and what its controllers are told. */
+export type OperatorArgs = OperatorOptions & { settings: ControllerSettings };
+
+export function parseOperatorArgs(args: string[], env: NodeJS.ProcessEnv = process.env): OperatorArgs {
   const { values } = parseFlags({
     args,
     options: {
@@ -59,6 +72,7 @@ export function parseOperatorArgs(args: string[], env: NodeJS.ProcessEnv = proce
       workers: { type: 'string', default: '4' },
       'health-addr': { type: 'string' },
       identity: { type: 'string' },
+      registry: { type: 'string', default: DEFAULT_REGISTRY },
       'lease-duration': { type: 'string', default: String(DEFAULT_LEADER_TIMINGS.leaseDurationMs / 1000) },
       'renew-deadline': { type: 'string', default: String(DEFAULT_LEADER_TIMINGS.renewDeadlineMs / 1000) },
       'retry-period': { type: 'string', default: String(DEFAULT_LEADER_TIMINGS.retryPeriodMs / 1000) },
@@ -86,6 +100,7 @@ export function parseOperatorArgs(args: string[], env: NodeJS.ProcessEnv = proce
     healthPort: health.port,
     ...(values.identity ? { identity: values.identity } : {}),
     ...timings,
+    settings: { registry: parseRegistry(values.registry) },
   };
 }
 
@@ -93,10 +108,11 @@ export function parseOperatorArgs(args: string[], env: NodeJS.ProcessEnv = proce
  * Runs until SIGINT/SIGTERM (exit 0). A replica that loses the leader Lease stays up as a
  * standby: the manager aborts the term's reconciles and campaigns again (operator/README.md).
  */
-export async function operatorCommand(args: string[], controllers: readonly Controller[]): Promise<number> {
+export async function operatorCommand(args: string[], controllers: (settings: ControllerSettings) => readonly Controller[]): Promise<number> {
   let manager;
   try {
-    manager = await runOperator(parseOperatorArgs(args), controllers);
+    const { settings, ...opts } = parseOperatorArgs(args);
+    manager = await runOperator(opts, controllers(settings));
   } catch (err) {
     if (!(err instanceof UnsupportedServerError)) throw err;
     console.error(`loupe operator: ${err.message}`);

@@ -1,11 +1,11 @@
 // Builders for unit tests of the Vizier controller.
 import type { V1Pod, V1Node, V1ContainerStatus } from '@kubernetes/client-node';
 import type { Vizier } from '../../crds/kinds/vizier.js';
-import { withDefaults } from './kind.js';
+import { withDefaults, type DefaultedVizier } from './kind.js';
 import { issueTls, type TlsMaterial } from '../common/tls.js';
 import { tlsDnsNames } from './components.js';
 
-export function vizier(spec: Record<string, unknown> = {}, extra: Partial<Vizier['metadata']> = {}, status?: Vizier['status']): Vizier {
+export function vizier(spec: Record<string, unknown> = {}, extra: Partial<Vizier['metadata']> = {}, status?: Vizier['status']): DefaultedVizier {
   return withDefaults({
     apiVersion: 'loupe.dev/v1alpha1',
     kind: 'Vizier',

@@ -2,15 +2,15 @@
 // assess -> NATS restart -> status -> requeue. Each step is a small function in steps/; this
 // file only orders them and passes what one step found to the next.
 import type { KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
-import type { Vizier } from '../../crds/kinds/vizier.js';
-import type { Controller, ObjectKey, ReconcileContext, ReconcileResult, ExtraPermission } from '../../operator/runtime/types.js';
+import { DEFAULT_REGISTRY, type Vizier } from '../../crds/kinds/vizier.js';
+import type { Controller, ControllerSettings, ObjectKey, ReconcileContext, ReconcileResult, ExtraPermission } from '../../operator/runtime/types.js';
 import { ownedSelector } from '../common/labels.js';
 import { PatchError } from '../common/patches.js';
 import { Types } from '../common/resources.js';
 import type { TlsMaterial } from '../common/tls.js';
 import { assessVizier } from './assess.js';
 import { APP, componentsOf, type Component, type WorkloadKind } from './components.js';
-import { VIZIER, brokenRules, withDefaults } from './kind.js';
+import { VIZIER, brokenRules, withDefaults, type DefaultedVizier } from './kind.js';
 import { CLUSTER_CHILD_TYPES, COMPONENT_LABEL, INSTANCE_LABEL, NAMESPACED_CHILD_TYPES, childSelector, ownedBy } from './ownership.js';
 import { METADATA_READ_RULES, renderVizier, InvalidSpecError } from './render.js';
 import { observeWorkload, planVersions, type WorkloadObservation } from './rollout.js';
@@ -36,7 +36,7 @@ function observeWorkloads(ctx: ReconcileContext, vz: Vizier, present: Map<Compon
 
 type Rendered = { desired: KubernetesObject[] } | { invalidSpec: string };
 
-function render(vz: Vizier, tls: TlsMaterial, present: Map<Component, WorkloadKind>, observed: Map<Component, WorkloadObservation>): Rendered {
+function render(vz: DefaultedVizier, tls: TlsMaterial, present: Map<Component, WorkloadKind>, observed: Map<Component, WorkloadObservation>): Rendered {
   const broken = brokenRules(vz);
   if (broken) return { invalidSpec: broken };
   try {
@@ -47,10 +47,10 @@ function render(vz: Vizier, tls: TlsMaterial, present: Map<Component, WorkloadKi
   }
 }
 
-export async function reconcileVizier(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+export async function reconcileVizier(key: ObjectKey, ctx: ReconcileContext, settings: ControllerSettings = { registry: DEFAULT_REGISTRY }): Promise<ReconcileResult | void> {
   const cached = ctx.lister<Vizier & KubernetesObject>(VIZIER).get(key.namespace, key.name);
   if (!cached) return;
-  const vz = withDefaults(cached as Vizier);
+  const vz = withDefaults(cached as Vizier, settings.registry);
   const now = ctx.now();
 
   if (vz.metadata.deletionTimestamp) return finalize(ctx, vz);
@@ -89,7 +89,7 @@ export async function reconcileVizier(key: ObjectKey, ctx: ReconcileContext): Pr
 /** The read-only ClusterRole a Vizier creates for its metadata service: RBAC lets the operator grant only what it holds. */
 const METADATA_GRANTS: ExtraPermission = { reason: 'vizier: the read-only ClusterRole it creates (and binds) for the metadata service', rules: METADATA_READ_RULES };
 
-export function vizierController(): Controller {
+export function vizierController(settings: ControllerSettings): Controller {
   return {
     name: 'vizier',
     for: VIZIER,
@@ -113,6 +113,6 @@ export function vizierController(): Controller {
       { type: Types.Node, map: () => [] },
     ],
     extraPermissions: [METADATA_GRANTS],
-    reconcile: reconcileVizier,
+    reconcile: (key, ctx) => reconcileVizier(key, ctx, settings),
   };
 }

@@ -5,7 +5,8 @@ import type {
   V1StatefulSet, V1Deployment, V1DaemonSet, V1ConfigMap, V1Secret, V1ServiceAccount, V1ClusterRole, V1ClusterRoleBinding,
   V1PersistentVolumeClaim, V1Toleration,
 } from '@kubernetes/client-node';
-import type { Vizier, VizierSpec } from '../../crds/kinds/vizier.js';
+import type { VizierSpec } from '../../crds/kinds/vizier.js';
+import type { DefaultedVizier } from './kind.js';
 import { CLOUD_CONNECTOR_CONTRACT, KELVIN_CONTRACT, METADATA_CONTRACT, METADATA_DATA_DIR, PEM_CONTRACT, Ports, QUERY_BROKER_CONTRACT } from '../../crds/contract/index.js';
 import { toEnv } from '../../crds/contract/role-config.js';
 import { CidrError, parseCidr, type Cidr } from '../../lib/cidr.js';
@@ -25,8 +26,8 @@ export const TLS_MOUNT = '/etc/loupe/tls';
 export const CONFIG_HASH_ANNOTATION = 'loupe.dev/config-hash';
 
 export interface RenderInput {
-  /** The Vizier with metadata (name, namespace, uid) and a fully defaulted spec. */
-  vizier: Vizier;
+  /** The Vizier with metadata (name, namespace, uid) and a fully defaulted spec (withDefaults). */
+  vizier: DefaultedVizier;
   tls: TlsMaterial;
   /** Version each component runs (the rollout plan); a missing entry means spec.version. */
   versions?: Partial<Record<Component, string>>;

@@ -21,6 +21,8 @@ const KELVIN_RESOURCES = { memoryRequest: '1Gi', memoryLimit: '2Gi', cpuRequest:
 
 export const DEFAULT_VERSION = '0.1.0';
 export const DEFAULT_REGISTRY = 'ghcr.io/loupe-dev';
+/** A registry host (and port), then any path: no tag, no digest, no scheme. */
+export const REGISTRY_PATTERN = '^[^\\s:/]+(:[0-9]+)?(/[^\\s:]+)*$';
 
 export const VizierSpec = Obj(
   {
@@ -29,12 +31,13 @@ export const VizierSpec = Obj(
       pattern: '^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$',
       description: 'Loupe version to run (the image tag of every component). Changing it rolls the data plane in dependency order.',
     }),
-    registry: Type.String({
-      default: DEFAULT_REGISTRY,
-      minLength: 1,
-      pattern: '^[^\\s:/]+(:[0-9]+)?(/[^\\s:]+)*$',
-      description: 'Image registry (and path) for every image, NATS and etcd included; set it for air-gapped or mirrored installs.',
-    }),
+    registry: Type.Optional(
+      Type.String({
+        minLength: 1,
+        pattern: REGISTRY_PATTERN,
+        description: `Image registry (and path) for every image, NATS and etcd included. Unset: the operator's --registry, which its install sets (${DEFAULT_REGISTRY} unless the install points it at a mirror).`,
+      }),
+    ),
     clusterName: Type.Optional(Type.String({ maxLength: 63, description: 'Name this cluster reports in query results and to the cloud; unset: the Vizier namespace/name.' })),
     cloud: Type.Optional(
       Obj(

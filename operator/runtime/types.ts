@@ -104,6 +104,12 @@ export interface Watch {
   verbs?: Verb[];
 }
 
+/** What the operator's flags tell its controllers. */
+export interface ControllerSettings {
+  /** Registry (and path) of every image a controller renders when its object names none (--registry). */
+  registry: string;
+}
+
 export interface Controller {
   name: string;
   /** The primary kind; its events enqueue its own key. */
