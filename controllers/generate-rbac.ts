@@ -1,4 +1,4 @@
-// Writes operator/deploy/rbac.yaml from what the operator's controllers (index.ts) declare and
+// Writes operator/deploy/base/rbac.yaml from what the operator's controllers (index.ts) declare and
 // what the runtime does (operator/runtime/rbac.ts). `--check` writes nothing and exits 1 when the file
 // is stale (`make check-gen`, and a unit test).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { clusterPermissions, compactRules, LEADER_ELECTION_PERMISSIONS } from '.
 import type { Controller, ExtraPermission } from '../operator/runtime/types.js';
 import { operatorControllers } from './index.js';
 
-export const RBAC_FILE = 'operator/deploy/rbac.yaml';
+export const RBAC_FILE = 'operator/deploy/base/rbac.yaml';
 /** Where operator/deploy installs the operator (namespace.yaml, serviceaccount.yaml, deployment.yaml). */
 export const OPERATOR_NAMESPACE = 'loupe-system';
 export const OPERATOR_ACCOUNT = 'loupe-operator';

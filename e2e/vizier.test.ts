@@ -22,7 +22,7 @@ import { issueTls } from '../controllers/common/tls.js';
 let env: KubeEnv;
 let kubelet: FakeKubelet;
 let operator: Manager | undefined;
-/** The operator's own identity: its ServiceAccount with nothing but operator/deploy/rbac.yaml. */
+/** The operator's own identity: its ServiceAccount with nothing but operator/deploy/base/rbac.yaml. */
 let sa: UserKubeConfig;
 /** Requests of in-process operators that RBAC refused. */
 const forbidden: string[] = [];

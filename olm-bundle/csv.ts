@@ -2,14 +2,12 @@
 // its RBAC, both from the same sources as operator/deploy) and what the console shows (the
 // owned kinds with their descriptors and examples, the listing). Pure: every input that is
 // not code of ours comes in as an argument.
-import type { KubernetesObject, V1Deployment, V1DeploymentSpec, V1PodTemplateSpec } from '@kubernetes/client-node';
-import { ALL_KINDS, API_VERSION, GROUP, VERSION, toCRD, type KindDefinition } from '../crds/index.js';
+import type { KubernetesObject, V1Deployment, V1DeploymentSpec } from '@kubernetes/client-node';
+import { ALL_KINDS, GROUP, VERSION, toCRD, type KindDefinition } from '../crds/index.js';
 import { MIN_KUBE_MINOR, MIN_KUBE_VERSION } from '../crds/kube-versions.js';
 import { operatorControllers } from '../controllers/index.js';
 import { OPERATOR_ACCOUNT } from '../controllers/generate-rbac.js';
-import { renderVizier } from '../controllers/vizier/render.js';
-import { withDefaults } from '../controllers/vizier/kind.js';
-import type { Vizier } from '../crds/kinds/vizier.js';
+import { imageBaseName, vizierImages } from '../controllers/install/images.js';
 import { clusterPermissions, compactRules, LEADER_ELECTION_PERMISSIONS } from '../operator/runtime/rbac.js';
 import type { Controller, PolicyRule } from '../operator/runtime/types.js';
 import { specDescriptors, statusDescriptors, type Descriptor, type SchemaNode } from './descriptors.js';
@@ -31,7 +29,7 @@ export interface CsvInputs {
   readonly version: string;
   /** The operator image, tag or digest: the one input the image build fills in. */
   readonly operatorImage: string;
-  /** operator/deploy/deployment.yaml, parsed. */
+  /** operator/deploy/base/deployment.yaml, parsed. */
   readonly deployment: V1Deployment;
   /** crds/samples/*.yaml, parsed: one example per kind. */
   readonly samples: readonly KubernetesObject[];
@@ -100,36 +98,6 @@ export interface ClusterServiceVersion {
   };
 }
 
-/** Every container image of a pod template. */
-function templateImages(t: V1PodTemplateSpec | undefined): string[] {
-  const spec = t?.spec;
-  return [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].flatMap((c) => (c.image ? [c.image] : []));
-}
-
-/**
- * The images a Vizier with default registry and version runs, every optional component on
- * (etcd metadata storage, a cloud connection), read from what the Vizier controller renders.
- */
-function vizierImages(): string[] {
-  const vizier = withDefaults({
-    apiVersion: API_VERSION,
-    kind: 'Vizier',
-    metadata: { name: 'vizier', namespace: 'loupe', uid: 'images' },
-    spec: { metadata: { storage: 'etcd' }, cloud: { address: 'cloud.example:443', deployKeySecretRef: { name: 'deploy-key' } } } as unknown as Vizier['spec'],
-  });
-  // The TLS material only ends up in a Secret and a hash; its content does not matter here.
-  const objects = renderVizier({ vizier, tls: { caCrt: 'ca', caKey: 'key', crt: 'crt', key: 'key' } });
-  const images = objects.flatMap((o) => templateImages((o as { spec?: { template?: V1PodTemplateSpec } }).spec?.template));
-  return [...new Set(images)];
-}
-
-/** The repository's last path segment: "nats" for ".../nats:2.9.25-alpine". */
-function imageBaseName(image: string): string {
-  const name = image.split('@')[0]!;
-  const last = name.slice(name.lastIndexOf('/') + 1);
-  return last.includes(':') ? last.slice(0, last.indexOf(':')) : last;
-}
-
 /** The operator image first, then each other image a Vizier runs, once. */
 function relatedImages(operatorImage: string, operands: readonly string[]): RelatedImage[] {
   const out: RelatedImage[] = [{ name: listing.PACKAGE, image: operatorImage }];
@@ -141,7 +109,7 @@ function relatedImages(operatorImage: string, operands: readonly string[]): Rela
 function operatorDeploymentSpec(deployment: V1Deployment, image: string): V1DeploymentSpec {
   const spec = structuredClone(deployment.spec);
   const container = spec?.template.spec?.containers.find((c) => c.name === OPERATOR_CONTAINER);
-  if (!spec || !container) throw new BundleInputError(`operator/deploy/deployment.yaml has no container named "${OPERATOR_CONTAINER}": the bundle sets the operator image on it`);
+  if (!spec || !container) throw new BundleInputError(`operator/deploy/base/deployment.yaml has no container named "${OPERATOR_CONTAINER}": the bundle sets the operator image on it`);
   container.image = image;
   return spec;
 }
@@ -180,7 +148,7 @@ function ownedCrd(def: KindDefinition, controller: Controller | undefined): Owne
   };
 }
 
-/** The rules as operator/deploy/rbac.yaml lists them (controllers/generate-rbac.ts). */
+/** The rules as operator/deploy/base/rbac.yaml lists them (controllers/generate-rbac.ts). */
 const rulesOf = (permissions: readonly { rules: readonly PolicyRule[] }[]): PolicyRule[] => permissions.flatMap((p) => compactRules(p.rules));
 
 export function renderCsv(inputs: CsvInputs): ClusterServiceVersion {
@@ -189,7 +157,7 @@ export function renderCsv(inputs: CsvInputs): ClusterServiceVersion {
   const reconciled = ALL_KINDS.filter(controllerOf).map((d) => d.kind);
   const deploymentSpec = operatorDeploymentSpec(inputs.deployment, inputs.operatorImage);
   if (deploymentSpec.template.spec?.serviceAccountName !== OPERATOR_ACCOUNT) {
-    throw new BundleInputError(`operator/deploy/deployment.yaml runs as "${String(deploymentSpec.template.spec?.serviceAccountName)}", but the generated RBAC binds "${OPERATOR_ACCOUNT}"`);
+    throw new BundleInputError(`operator/deploy/base/deployment.yaml runs as "${String(deploymentSpec.template.spec?.serviceAccountName)}", but the generated RBAC binds "${OPERATOR_ACCOUNT}"`);
   }
   return {
     apiVersion: CSV_API_VERSION,

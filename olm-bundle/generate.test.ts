@@ -37,16 +37,16 @@ test('the bundle is package.json\'s version, which is also the version a Vizier 
   assert.equal(DEFAULT_VERSION, INPUTS.version, 'crds/kinds/vizier.ts DEFAULT_VERSION and package.json disagree: an operator would deploy another release than its own');
 });
 
-test('the CSV grants exactly what operator/deploy/rbac.yaml grants, to the account the Deployment runs as', () => {
-  const rbac = parseAllDocuments(readFileSync(join(ROOT, 'operator/deploy/rbac.yaml'), 'utf8')).map((d) => d.toJS() as { kind: string; rules?: unknown[]; subjects?: { name: string }[] });
+test('the CSV grants exactly what operator/deploy/base/rbac.yaml grants, to the account the Deployment runs as', () => {
+  const rbac = parseAllDocuments(readFileSync(join(ROOT, 'operator/deploy/base/rbac.yaml'), 'utf8')).map((d) => d.toJS() as { kind: string; rules?: unknown[]; subjects?: { name: string }[] });
   const install = csvIn(generated().files).spec.install!.spec!;
   assert.deepEqual(install.clusterPermissions, [{ serviceAccountName: 'loupe-operator', rules: rbac.find((o) => o.kind === 'ClusterRole')!.rules }]);
   assert.deepEqual(install.permissions, [{ serviceAccountName: 'loupe-operator', rules: rbac.find((o) => o.kind === 'Role')!.rules }]);
   assert.equal(rbac.find((o) => o.kind === 'ClusterRoleBinding')!.subjects![0]!.name, install.deployments![0]!.spec!.template!.spec!.serviceAccountName);
 });
 
-test('the CSV installs the Deployment of operator/deploy/deployment.yaml', () => {
-  const deployment = parse(readFileSync(join(ROOT, 'operator/deploy/deployment.yaml'), 'utf8')) as V1Deployment;
+test('the CSV installs the Deployment of operator/deploy/base/deployment.yaml', () => {
+  const deployment = parse(readFileSync(join(ROOT, 'operator/deploy/base/deployment.yaml'), 'utf8')) as V1Deployment;
   const [d] = csvIn(generated().files).spec.install!.spec!.deployments!;
   assert.equal(d!.name, deployment.metadata!.name);
   assert.deepEqual(d!.spec, deployment.spec);

@@ -1,6 +1,6 @@
 // The RBAC rules the operator needs, derived from what its controllers declare (for, owns,
 // watches, extraPermissions) and from what the runtime itself does (Events, the leader Lease).
-// controllers/generate-rbac.ts writes them to operator/deploy/rbac.yaml.
+// controllers/generate-rbac.ts writes them to operator/deploy/base/rbac.yaml.
 import { apiVersionOf } from './paths.js';
 import { EVENTS, LEASES } from './resources.js';
 import type { Controller, ExtraPermission, PolicyRule, ResourceType, Verb } from './types.js';
