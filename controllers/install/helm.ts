@@ -23,7 +23,12 @@ function template(o: KubernetesObject): string {
     .replaceAll(`--registry=${REGISTRY}`, '--registry={{ .Values.registry }}')
     .replaceAll(NS, '{{ .Release.Namespace }}')
     .replaceAll(MARKED.version, '{{ .Chart.AppVersion }}')
-    .replace(/^(\s*)replicas: \d+$/m, '$1replicas: {{ .Values.replicas }}')
+}
+
+/** The Deployment's template: its replicas and container resources from the values too. */
+function deploymentTemplate(): string {
+  return template(operatorDeployment(MARKED))
+    .replace(/^( *)replicas: \d+$/m, '$1replicas: {{ .Values.replicas }}')
     .replace(/^( *)resources:\n(?:\1 .*\n)+/m, (_m, indent: string) => `${indent}resources:\n${indent}  {{- toYaml .Values.resources | nindent ${indent.length + 2} }}\n`);
 }
 
@@ -72,7 +77,7 @@ replicas: ${OPERATOR_REPLICAS}
   put('templates/namespace.yaml', `${HEADER}{{- if .Values.createNamespace }}\n${template(ns)}{{- end }}\n`);
   put('templates/serviceaccount.yaml', HEADER + template(serviceAccount(MARKED)));
   put('templates/rbac.yaml', HEADER + rbacObjects(NS).map(template).join('---\n'));
-  put('templates/deployment.yaml', HEADER + template(operatorDeployment(MARKED)));
+  put('templates/deployment.yaml', HEADER + deploymentTemplate());
   for (const crd of crdObjects()) put(`crds/${crd.metadata!.name}.yaml`, HEADER + toYaml(crd));
   return files;
 }

@@ -10,13 +10,14 @@ import { createLogger } from '../../lib/logger.js';
 import { KubeClient } from '../../operator/runtime/client.js';
 import { KubeTransport } from '../../operator/runtime/rest.js';
 import { operatorControllers } from '../../controllers/index.js';
+import type { ControllerSettings } from '../../operator/runtime/types.js';
 import { OPERATOR_ACCOUNT, OPERATOR_NAMESPACE } from '../../controllers/generate-rbac.js';
 import { repoRoot } from '../../crds/generate.js';
 import type { KubeEnv, UserKubeConfig } from './kube.js';
 
 export const TEST_LEASE = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 };
 
-export async function startOperator(kc: KubeConfig, identity: string, opts: { workers?: number; leaderElection?: boolean } = {}): Promise<Manager> {
+export async function startOperator(kc: KubeConfig, identity: string, opts: { workers?: number; leaderElection?: boolean; settings?: ControllerSettings } = {}): Promise<Manager> {
   const manager = new Manager({
     kc,
     identity,
@@ -26,7 +27,7 @@ export async function startOperator(kc: KubeConfig, identity: string, opts: { wo
     leaderElection: { enabled: opts.leaderElection ?? true, namespace: 'loupe-system', leaseName: 'loupe-operator', ...TEST_LEASE },
     shutdownTimeoutMs: 10_000,
   });
-  for (const c of operatorControllers()) manager.register(c);
+  for (const c of operatorControllers(opts.settings)) manager.register(c);
   await manager.start();
   return manager;
 }
