@@ -96,7 +96,7 @@ export function renderInstallFiles(inputs: GenerateInputs): Map<string, string> 
   );
   files.set(
     INSTALL_FILE,
-    `${HEADER}# Loupe ${inputs.version}: kubectl apply --server-side -f install.yaml (the same objects as kubectl apply -k operator/deploy).\n` +
+    `${HEADER}# Loupe ${inputs.version}: kubectl apply -f install.yaml (the same objects as kubectl apply -k operator/deploy).\n` +
       renderInstall(base).map(toYaml).join('---\n'),
   );
   const images = releaseImages(operatorImage(base), inputs.digest);
