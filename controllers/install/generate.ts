@@ -9,14 +9,15 @@
 //   --image-digest sha256:HEX  the digest of the image built for this version (scripts/image/build.sh
 //                              prints it and writes it to dist/image/loupe-<version>.build.json);
 //                              without it the digest already in release-images.yaml is kept
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { repoRoot } from '../../crds/generate.js';
+import { filesUnder, staleFiles, writeGeneratedFiles } from '../../lib/generated-files.js';
 import { DEFAULT_REGISTRY } from '../../crds/kinds/vizier.js';
-import { renderChart } from './helm.js';
+import { CHART_DIR, renderChart } from './helm.js';
 import { releaseImages, type ReleaseImage } from './images.js';
 import { defaultSettings, IMAGE_REPOSITORY, namespaceObject, operatorDeployment, operatorImage, OPERATOR_NAME, renderInstall, serviceAccount } from './objects.js';
 
@@ -133,9 +134,12 @@ export function readGenerateInputs(root: string, imageDigest?: string): Generate
   return { version, digest: imageDigest ?? recordedDigest(root, version) };
 }
 
-/** Paths (relative) whose content on disk differs from what the generator renders. */
+/** The folders whose every file this generator writes (the base's other files come from other generators). */
+const ownedFiles = (root: string) => [...filesUnder(root, CHART_DIR), ...filesUnder(root, `${DEPLOY_DIR}/overlays`)];
+
+/** Paths (relative) that are missing, differ from what the generator renders, or are no longer rendered. */
 export function staleInstallFiles(root: string): string[] {
-  return [...renderInstallFiles(readGenerateInputs(root))].filter(([p, content]) => !existsSync(join(root, p)) || readFileSync(join(root, p), 'utf8') !== content).map(([p]) => p);
+  return staleFiles(root, renderInstallFiles(readGenerateInputs(root)), ownedFiles(root));
 }
 
 function main(): void {
@@ -151,10 +155,7 @@ function main(): void {
     return;
   }
   const files = renderInstallFiles(readGenerateInputs(root, values['image-digest']));
-  for (const [p, content] of files) {
-    mkdirSync(join(root, dirname(p)), { recursive: true });
-    writeFileSync(join(root, p), content);
-  }
+  writeGeneratedFiles(root, files, ownedFiles(root));
   console.log(`wrote ${files.size} install files under ${DEPLOY_DIR}`);
 }
 
