@@ -71,7 +71,7 @@ export async function operatorIdentity(env: KubeEnv): Promise<UserKubeConfig> {
   const admin = new KubeClient(transport);
   try {
     for (const file of ['namespace.yaml', 'serviceaccount.yaml', 'rbac.yaml']) {
-      for (const doc of parseAllDocuments(readFileSync(join(repoRoot(), 'operator', 'deploy', file), 'utf8'))) {
+      for (const doc of parseAllDocuments(readFileSync(join(repoRoot(), 'operator', 'deploy', 'base', file), 'utf8'))) {
         await admin.apply(doc.toJS() as KubernetesObject);
       }
     }
