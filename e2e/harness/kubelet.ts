@@ -1,7 +1,8 @@
 // A fake kubelet (and scheduler) for the e2e control plane of kube.ts, which has neither:
 // registers Nodes and keeps them alive, binds unbound pods to them, and writes pod status the
 // way a real kubelet does, in a state chosen per pod by a policy. No container ever runs; IPs
-// are strings in status and never receive traffic.
+// are strings in status and never receive traffic. With the `runner` option, pods whose images
+// the runner can run (pod-runner.ts: Loupe's image, NATS) run for real and report what they do.
 import { createHash } from 'node:crypto';
 import {
   ApiException,
@@ -23,6 +24,7 @@ import {
 } from '@kubernetes/client-node';
 import { microTime, sleep } from '../../lib/clock.js';
 import { KUBE_VERSION } from './kube.js';
+import type { ContainerState, PodRunner } from './pod-runner.js';
 
 /**
  * What the fake kubelet reports for a pod.
@@ -61,6 +63,8 @@ export interface FakeKubeletOptions {
   heartbeatIntervalMs?: number;
   /** Unexpected API errors (default: printed to stderr). */
   onError?: (err: Error) => void;
+  /** Runs the pods it can run for real instead of writing their status by policy. */
+  runner?: PodRunner;
 }
 
 export const KUBELET_VERSION = `v${KUBE_VERSION}`;
@@ -162,6 +166,7 @@ export class FakeKubelet {
   private readonly coord: CoordinationV1Api;
   private readonly heartbeatMs: number;
   private readonly onError: (err: Error) => void;
+  private readonly runner: PodRunner | undefined;
   private readonly nodeEntries = new Map<string, NodeEntry>();
   private readonly pods = new Map<string, V1Pod>();
   private readonly records = new Map<string, PodRecord>();
@@ -182,6 +187,7 @@ export class FakeKubelet {
     this.coord = kc.makeApiClient(CoordinationV1Api);
     this.heartbeatMs = opts.heartbeatIntervalMs ?? 10_000;
     this.onError = opts.onError ?? ((err) => console.error(`[fake-kubelet] ${err.message}`));
+    this.runner = opts.runner;
   }
 
   /** Names of the nodes this kubelet serves. */
@@ -278,6 +284,7 @@ export class FakeKubelet {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    await this.runner?.start(this.core, (key) => this.enqueue(key));
     const podsListed = this.watchLoop('/api/v1/pods', async () => {
       const list = await this.core.listPodForAllNamespaces();
       for (const pod of list.items) this.upsertPod(pod);
@@ -318,6 +325,7 @@ export class FakeKubelet {
     this.aborts.clear();
     await Promise.allSettled(this.loops);
     await this.idle();
+    await this.runner?.stop();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -378,7 +386,10 @@ export class FakeKubelet {
     const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
     const cur = this.pods.get(key);
     if (cur?.metadata?.uid === pod.metadata?.uid) this.pods.delete(key);
-    if (pod.metadata?.uid) this.records.delete(pod.metadata.uid);
+    if (pod.metadata?.uid) {
+      this.records.delete(pod.metadata.uid);
+      void this.runner?.remove(pod.metadata.uid).catch((err: unknown) => this.report(err));
+    }
   }
 
   private requeueUnbound(): void {
@@ -420,6 +431,7 @@ export class FakeKubelet {
     if (pod.metadata.deletionTimestamp) {
       // A kubelet finalises graceful deletion of the pods on its node once containers stopped.
       if (nodeName && this.nodeEntries.has(nodeName)) {
+        await this.runner?.remove(uid ?? '');
         // With a body, the API server ignores query parameters: the grace period goes in the body.
         await this.ignoreCodes(this.core.deleteNamespacedPod({ name, namespace, body: { gracePeriodSeconds: 0, preconditions: { uid } } }), 404, 409);
       }
@@ -456,7 +468,8 @@ export class FakeKubelet {
     }
     const entry = this.nodeEntries.get(pod.spec?.nodeName ?? '');
     if (!entry) return; // bound to a node this kubelet does not serve
-    await this.writeStatus(pod, state, entry);
+    if (this.runner?.runs(pod)) await this.writeRunningStatus(pod, entry, this.runner);
+    else await this.writeStatus(pod, state, entry);
   }
 
   private pickNode(pod: V1Pod): { node: string } | { message: string } {
@@ -606,6 +619,41 @@ export class FakeKubelet {
       message: null,
       nominatedNodeName: null,
     };
+    await this.patchPodStatus(pod, status);
+    rec.key = key;
+  }
+
+  /** Status from the runner: containers' real states, Ready from their readiness probes. */
+  private async writeRunningStatus(pod: V1Pod, node: NodeEntry, runner: PodRunner): Promise<void> {
+    const rec = this.record(pod);
+    const uid = pod.metadata?.uid ?? '';
+    if (!runner.status(uid)) await runner.resolveKeyRefs(pod);
+    await runner.ensure(pod, node.ip);
+    const now = runner.status(uid)!;
+    const statuses = now.containers.map((c: ContainerState) => ({
+      name: c.name, image: c.image, imageID: c.image, containerID: c.containerID, ready: c.ready, started: c.running !== undefined, restartCount: c.restartCount,
+      state: c.running ? { running: c.running } : { waiting: c.waiting },
+      lastState: c.lastTerminated ? { terminated: c.lastTerminated } : {},
+    }));
+    const unready = now.containers.filter((c) => !c.ready).map((c) => c.name);
+    const notReadyMsg = `containers with unready status: [${unready.join(' ')}]`;
+    const status = {
+      phase: 'Running',
+      conditions: [
+        this.condition(rec, 'Initialized', 'True'),
+        unready.length ? this.condition(rec, 'Ready', 'False', 'ContainersNotReady', notReadyMsg) : this.condition(rec, 'Ready', 'True'),
+        unready.length ? this.condition(rec, 'ContainersReady', 'False', 'ContainersNotReady', notReadyMsg) : this.condition(rec, 'ContainersReady', 'True'),
+        this.condition(rec, 'PodScheduled', 'True'),
+      ],
+      hostIP: node.ip,
+      podIP: now.podIP,
+      podIPs: [{ ip: now.podIP }],
+      startTime: rec.startTime,
+      containerStatuses: statuses,
+      qosClass: pod.status?.qosClass ?? qosClass(pod),
+    };
+    const key = JSON.stringify(['running', status]);
+    if (rec.key === key) return;
     await this.patchPodStatus(pod, status);
     rec.key = key;
   }
