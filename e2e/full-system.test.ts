@@ -127,3 +127,36 @@ test('a Vizier\'s NATS, metadata, query-broker, Kelvin and PEM run as containers
     assert.equal((await fetch(`http://${host}:${port}${probe.path}`)).status, 200, `${pod.metadata?.name} ${probe.path} on ${host}:${port}`);
   }
 });
+
+test('a container that exits restarts with back-off (CrashLoopBackOff, the real exit code in lastState), and a deleted pod\'s container stops', async () => {
+  const core = env!.kc.makeApiClient(CoreV1Api);
+  const host = spawnSync(join(root, 'bin', 'loupe'), ['no-such-role'], { encoding: 'utf8' });
+  assert.notEqual(host.status, 0);
+  const image = (await core.listNamespacedPod({ namespace: NS })).items[0]!.spec!.containers[0]!.image!;
+  await core.createNamespacedPod({ namespace: NS, body: { metadata: { name: 'crasher' }, spec: { containers: [{ name: 'main', image, args: ['no-such-role'] }] } } });
+  const crashed = await waitFor('the crasher to be in CrashLoopBackOff', async () => {
+    const s = (await core.readNamespacedPodStatus({ name: 'crasher', namespace: NS })).status?.containerStatuses?.[0];
+    return s?.state?.waiting?.reason === 'CrashLoopBackOff' ? s : undefined;
+  }, 60_000, 250);
+  assert.equal(crashed.ready, false);
+  assert.equal(crashed.lastState?.terminated?.exitCode, host.status, 'the exit code `loupe no-such-role` gives on this host');
+  assert.equal(crashed.lastState?.terminated?.reason, 'Error');
+  assert.match(crashed.state!.waiting!.message!, /^back-off 10s restarting failed container=main pod=crasher_loupe\(/);
+  assert.match(runner!.output(NS, 'crasher', 'main'), /unknown command "no-such-role"/);
+  const restarted = await waitFor('the crasher to be restarted after its back-off', async () => {
+    const s = (await core.readNamespacedPodStatus({ name: 'crasher', namespace: NS })).status?.containerStatuses?.[0];
+    return (s?.restartCount ?? 0) >= 1 && s?.state?.waiting?.reason === 'CrashLoopBackOff' ? s : undefined;
+  }, 60_000, 250);
+  assert.match(restarted.state!.waiting!.message!, /^back-off 20s /, 'the back-off doubles');
+  await core.deleteNamespacedPod({ name: 'crasher', namespace: NS });
+
+  // A running pod deleted: its container stops and the Deployment's replacement becomes ready.
+  const broker = (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app.kubernetes.io/component=query-broker' })).items[0]!;
+  const id = broker.status!.containerStatuses![0]!.containerID!.slice('runc://'.length);
+  await core.deleteNamespacedPod({ name: broker.metadata!.name!, namespace: NS });
+  await waitFor(`runc to forget ${id}`, async () => spawnSync('runc', ['state', id]).status !== 0, 30_000, 250);
+  await waitFor('a new query-broker pod to become ready', async () => {
+    const pods = (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app.kubernetes.io/component=query-broker' })).items;
+    return pods.some((p) => p.metadata?.uid !== broker.metadata?.uid && p.status?.containerStatuses?.[0]?.ready);
+  }, 60_000, 250);
+});

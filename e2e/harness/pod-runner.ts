@@ -304,8 +304,9 @@ export class PodRunner {
 
   // -------------------------------------------------------------------------------------------
 
+  /** The wait before the next start of a container that exited: 10 s, doubling per restart, at most 5 min. */
   private backoffS(c: Container): number {
-    return Math.min(10 * 2 ** Math.max(0, c.restarts - 1), MAX_BACKOFF_S);
+    return Math.min(10 * 2 ** c.restarts, MAX_BACKOFF_S);
   }
 
   private async refreshHosts(): Promise<void> {
@@ -412,7 +413,7 @@ export class PodRunner {
       if (signal) c.output += `\n[pod-runner] runc ended by ${signal}`;
       c.child = undefined;
       c.ready = false;
-      if (!run.stopping) c.restartAt = Date.now() + this.backoffS({ ...c, restarts: c.restarts + 1 }) * 1000;
+      if (!run.stopping) c.restartAt = Date.now() + this.backoffS(c) * 1000;
       this.onChange(run.key);
     });
   }
