@@ -14,6 +14,7 @@ import { freePort, installCRDs, waitFor } from './harness/cluster.js';
 import { startHttpServer } from './harness/http-server.js';
 import { query, startLoupe, type LoupeProcess } from './harness/loupe-process.js';
 import { startNats } from './harness/nats.js';
+import { makePrivileged } from './harness/pod-runner.js';
 
 interface Built {
   archive: string;
@@ -50,7 +51,6 @@ interface RuntimeSpec {
     args: string[];
     env: string[];
     user: { uid: number; gid: number };
-    capabilities?: Record<'bounding' | 'effective' | 'permitted' | 'inheritable' | 'ambient', string[]>;
     noNewPrivileges?: boolean;
   };
   root: { path: string; readonly: boolean };
@@ -187,21 +187,11 @@ test('the operator started from the image (`loupe operator`, as the Deployment r
   }
 });
 
-// The capabilities by number; a privileged container holds every one its runtime holds (CapBnd).
-const CAPABILITY_NAMES = ['CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF', 'CHECKPOINT_RESTORE'];
-const bounding = BigInt(`0x${/^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]}`);
-const ALL_CAPABILITIES = CAPABILITY_NAMES.filter((_, bit) => (bounding >> BigInt(bit)) & 1n).map((c) => `CAP_${c}`);
-
 /** The PEM container as the Vizier renders it: privileged, as root, host PID and network, the host's /sys, /proc, BTF, tracefs, debugfs, cgroups and bpffs mounted where the DaemonSet mounts them. */
 function privilegedPem(spec: RuntimeSpec): void {
   spec.linux.namespaces = spec.linux.namespaces.filter((n) => n.type !== 'network' && n.type !== 'pid');
   spec.process.user = { uid: 0, gid: 0 };
-  spec.process.capabilities = { bounding: ALL_CAPABILITIES, effective: ALL_CAPABILITIES, permitted: ALL_CAPABILITIES, inheritable: ALL_CAPABILITIES, ambient: ALL_CAPABILITIES };
-  spec.process.noNewPrivileges = false;
-  delete spec.linux.seccomp;
-  spec.linux.maskedPaths = [];
-  spec.linux.readonlyPaths = [];
-  spec.mounts = spec.mounts.map((m) => (m.destination === '/sys' ? { ...m, options: m.options.filter((o) => o !== 'ro') } : m));
+  makePrivileged(spec);
   const bind = (source: string, destination: string, readOnly: boolean) => spec.mounts.push({ destination, type: 'bind', source, options: ['rbind', readOnly ? 'ro' : 'rw'] });
   bind('/sys', '/host/sys', true);
   bind('/proc', '/host/proc', true);

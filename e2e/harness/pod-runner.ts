@@ -24,7 +24,11 @@
 // - Resources: no cgroup limits, so no CPU throttling and no OOMKilled (an exit 137 is reported
 //   as Error). No init containers, no startup probes, no exec/TCP probes, no preStop hooks, no
 //   ephemeral containers; restartPolicy is always Always; graceful stop is SIGTERM then SIGKILL
-//   after the pod's grace period (capped at 10 s).
+//   after the pod's grace period (capped at 10 s). A failed liveness probe kills the container
+//   and the restart follows the same back-off as an exit (10 s doubling, at most 5 min).
+// - Status: imageID is the image reference (no digest), containerID is runc://<runc id>. A pod
+//   that cannot start (an unsupported volume or env source) is reported once through the
+//   kubelet's onError and stays ContainerCreating; no Events are written, no retry.
 // - Downward API env: metadata.name/namespace/uid, spec.nodeName, spec.serviceAccountName,
 //   status.podIP/hostIP, metadata.labels['x']/annotations['x']; resourceFieldRef is not.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -439,16 +443,7 @@ export class PodRunner {
       .filter((n) => !(n.type === 'uts' && pod.spec?.hostNetwork))
       .map((n) => (n.type === 'network' ? (run.netns ? { type: 'network', path: `/run/netns/${run.netns}` } : undefined) : n))
       .filter((n): n is { type: string; path?: string } => n !== undefined);
-    if (c.spec.securityContext?.privileged) {
-      const caps = readFileSync('/proc/self/status', 'utf8').match(/^CapBnd:\s*([0-9a-f]+)$/m)![1]!;
-      const all = CAPABILITIES.filter((_, bit) => (BigInt(`0x${caps}`) >> BigInt(bit)) & 1n).map((n) => `CAP_${n}`);
-      spec.process.capabilities = { bounding: all, effective: all, permitted: all, inheritable: all, ambient: all };
-      spec.process.noNewPrivileges = false;
-      delete spec.linux.seccomp;
-      spec.linux.maskedPaths = [];
-      spec.linux.readonlyPaths = [];
-      spec.mounts = spec.mounts.map((m) => (m.destination === '/sys' ? { ...m, options: m.options.filter((o) => o !== 'ro') } : m));
-    }
+    if (c.spec.securityContext?.privileged) makePrivileged(spec);
     const bind = (source: string, destination: string, readOnly: boolean) => spec.mounts.push({ destination, type: 'bind', source, options: ['rbind', readOnly ? 'ro' : 'rw'] });
     bind(join(run.dir, 'hosts'), '/etc/hosts', true);
     if (nats) bind(this.opts.natsServer, '/usr/local/bin/nats-server', true);
@@ -554,5 +549,24 @@ export class PodRunner {
   }
 }
 
-// The capabilities by number; a privileged container holds every one its runtime holds (CapBnd).
+/** The parts of a runc config.json that `privileged: true` changes. */
+export interface PrivilegedFields {
+  process: { capabilities?: unknown; noNewPrivileges?: boolean };
+  mounts: { destination: string; type: string; source: string; options: string[] }[];
+  linux: { seccomp?: unknown; maskedPaths?: string[]; readonlyPaths?: string[] };
+}
+
+/** A privileged container: every capability this runtime holds (CapBnd), no seccomp filter, no masked or read-only paths, /sys writable. */
+export function makePrivileged(spec: PrivilegedFields): void {
+  const bounding = BigInt(`0x${/^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]}`);
+  const all = CAPABILITIES.filter((_, bit) => (bounding >> BigInt(bit)) & 1n).map((n) => `CAP_${n}`);
+  spec.process.capabilities = { bounding: all, effective: all, permitted: all, inheritable: all, ambient: all };
+  spec.process.noNewPrivileges = false;
+  delete spec.linux.seccomp;
+  spec.linux.maskedPaths = [];
+  spec.linux.readonlyPaths = [];
+  spec.mounts = spec.mounts.map((m) => (m.destination === '/sys' ? { ...m, options: m.options.filter((o) => o !== 'ro') } : m));
+}
+
+// The capabilities by number.
 const CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF', 'CHECKPOINT_RESTORE'];
