@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
@@ -19,6 +19,9 @@ import { FakeKubelet } from './harness/kubelet.js';
 import { PodRunner } from './harness/pod-runner.js';
 import { api, createNamespace, get, installCRDs, waitFor } from './harness/cluster.js';
 import { spawnOperator, type OperatorProcess } from './harness/operator.js';
+import { startHttpServer } from './harness/http-server.js';
+import { tlsSecretName } from '../controllers/vizier/render.js';
+import { Ports } from '../crds/contract/index.js';
 
 const root = repoRoot();
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
@@ -159,4 +162,31 @@ test('a container that exits restarts with back-off (CrashLoopBackOff, the real 
     const pods = (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app.kubernetes.io/component=query-broker' })).items;
     return pods.some((p) => p.metadata?.uid !== broker.metadata?.uid && p.status?.containerStatuses?.[0]?.ready);
   }, 60_000, 250);
+});
+
+test('an HTTP server on the host is traced by the PEM container and `loupe run px/http_data` through the query-broker pod returns its requests', async () => {
+  const core = env!.kc.makeApiClient(CoreV1Api);
+  const server = await startHttpServer();
+  try {
+    const secret = await core.readNamespacedSecret({ name: tlsSecretName('vizier'), namespace: NS });
+    const tlsDir = join(work, 'client-tls');
+    mkdirSync(tlsDir);
+    for (const f of ['ca.crt', 'tls.crt', 'tls.key']) writeFileSync(join(tlsDir, f), Buffer.from(secret.data![f]!, 'base64'));
+    const broker = await waitFor('a ready query-broker pod', async () => {
+      const pods = (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app.kubernetes.io/component=query-broker' })).items;
+      return pods.find((p) => !p.metadata?.deletionTimestamp && p.status?.containerStatuses?.[0]?.ready);
+    }, 60_000, 250);
+    const REQUESTS = 5;
+    const path = `/status/203?full-system=${process.pid}`;
+    const rows = await waitFor('px/http_data to return every request to the host server', async () => {
+      for (let i = 0; i < REQUESTS; i++) assert.equal((await fetch(`http://127.0.0.1:${server.port}${path}&i=${i}`)).status, 203);
+      const r = spawnSync(join(root, 'bin', 'loupe'), ['run', 'px/http_data', '--arg', `path_filter=full-system=${process.pid}`, '--server', `${broker.status!.podIP}:${Ports.queryBroker}`, '--tls-dir', tlsDir, '--format', 'json'], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const found = r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).filter((row) => row['_table'] !== undefined && String(row['req_path']).startsWith(path));
+      return found.length >= REQUESTS ? found : undefined;
+    }, 90_000, 2000).catch(async (err: Error) => assert.fail(`${err.message}\n${await describe()}`));
+    assert.ok(rows.every((row) => Number(row['resp_status']) === 203 && row['req_method'] === 'GET'), JSON.stringify(rows[0]));
+  } finally {
+    server.child.kill('SIGTERM');
+  }
 });

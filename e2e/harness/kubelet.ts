@@ -468,7 +468,7 @@ export class FakeKubelet {
     }
     const entry = this.nodeEntries.get(pod.spec?.nodeName ?? '');
     if (!entry) return; // bound to a node this kubelet does not serve
-    if (this.runner?.runs(pod)) await this.writeRunningStatus(pod, entry, this.runner);
+    if (this.runner?.runs(pod)) await this.writeRunningStatus(pod, this.runner);
     else await this.writeStatus(pod, state, entry);
   }
 
@@ -624,11 +624,11 @@ export class FakeKubelet {
   }
 
   /** Status from the runner: containers' real states, Ready from their readiness probes. */
-  private async writeRunningStatus(pod: V1Pod, node: NodeEntry, runner: PodRunner): Promise<void> {
+  private async writeRunningStatus(pod: V1Pod, runner: PodRunner): Promise<void> {
     const rec = this.record(pod);
     const uid = pod.metadata?.uid ?? '';
     if (!runner.status(uid)) await runner.resolveKeyRefs(pod);
-    await runner.ensure(pod, node.ip);
+    await runner.ensure(pod);
     const now = runner.status(uid)!;
     const statuses = now.containers.map((c: ContainerState) => ({
       name: c.name, image: c.image, imageID: c.image, containerID: c.containerID, ready: c.ready, started: c.running !== undefined, restartCount: c.restartCount,
@@ -645,7 +645,7 @@ export class FakeKubelet {
         unready.length ? this.condition(rec, 'ContainersReady', 'False', 'ContainersNotReady', notReadyMsg) : this.condition(rec, 'ContainersReady', 'True'),
         this.condition(rec, 'PodScheduled', 'True'),
       ],
-      hostIP: node.ip,
+      hostIP: runner.gateway,
       podIP: now.podIP,
       podIPs: [{ ip: now.podIP }],
       startTime: rec.startTime,

@@ -17,6 +17,8 @@
 //   (on the host's loopback) is reached through a TCP relay on 10.96.0.1:443 (an address added
 //   to the bridge; the serving certificate names it). hostNetwork pods share the host's ports: two
 //   of them on one port (two PEMs on one host) cannot both start, the second exits EADDRINUSE.
+//   The node's address as pods see it (status.hostIP, and status.podIP of hostNetwork pods) is
+//   the bridge's 10.244.X.1, not the Node's InternalIP (127.0.0.X, which a pod cannot reach).
 // - Volumes: Secret, ConfigMap, projected (ServiceAccount token from the TokenRequest API, the
 //   kube-root-ca.crt ConfigMap, the namespace) are written once at container start, never
 //   refreshed; emptyDir is a directory; hostPath binds the host path; a persistentVolumeClaim is a
@@ -186,6 +188,7 @@ export class PodRunner {
     this.bridge = `lkbr${this.opts.subnet}`;
   }
 
+  /** The host's address on the bridge: the node's address as pods see it (hostIP, and podIP of hostNetwork pods). */
   get gateway(): string {
     return `10.244.${this.opts.subnet}.1`;
   }
@@ -222,7 +225,7 @@ export class PodRunner {
   }
 
   /** Starts the pod if it is not running yet; its state is status(). */
-  async ensure(pod: V1Pod, hostIP: string): Promise<void> {
+  async ensure(pod: V1Pod): Promise<void> {
     const uid = pod.metadata?.uid ?? '';
     const existing = this.pods.get(uid);
     if (existing) {
@@ -232,7 +235,7 @@ export class PodRunner {
     const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
     const dir = join(this.opts.workDir, uid);
     mkdirSync(dir, { recursive: true });
-    const run: RunningPod = { pod, key, dir, ip: hostIP, containers: [], hosts: '', stopping: false };
+    const run: RunningPod = { pod, key, dir, ip: this.gateway, containers: [], hosts: '', stopping: false };
     if (!pod.spec?.hostNetwork) {
       const id = short(uid, 8);
       run.netns = `lk-${id}`;
@@ -253,7 +256,7 @@ export class PodRunner {
     for (const spec of pod.spec?.containers ?? []) {
       const c: Container = { spec, id: '', restarts: 0, ready: false, readySuccess: 0, probeFailures: { readiness: 0, liveness: 0 }, nextProbe: { readiness: 0, liveness: 0 }, output: '' };
       run.containers.push(c);
-      await this.startContainer(run, c, hostIP);
+      await this.startContainer(run, c);
     }
   }
 
@@ -333,7 +336,7 @@ export class PodRunner {
       for (const c of run.containers) {
         if (!c.child && c.restartAt !== undefined && now >= c.restartAt) {
           c.restarts++;
-          await this.startContainer(run, c, run.ip);
+          await this.startContainer(run, c);
           this.onChange(run.key);
           continue;
         }
@@ -394,7 +397,7 @@ export class PodRunner {
     if (c.id) spawnSync('runc', ['delete', '--force', c.id]);
   }
 
-  private async startContainer(run: RunningPod, c: Container, hostIP: string): Promise<void> {
+  private async startContainer(run: RunningPod, c: Container): Promise<void> {
     c.restartAt = undefined;
     c.ready = false;
     c.readySuccess = 0;
@@ -403,7 +406,7 @@ export class PodRunner {
     c.id = `lk-${short(run.pod.metadata?.uid ?? '', 12)}-${c.spec.name}-${c.restarts}`;
     const bundleDir = join(run.dir, `bundle-${c.spec.name}-${c.restarts}`);
     mkdirSync(bundleDir, { recursive: true });
-    writeFileSync(join(bundleDir, 'config.json'), JSON.stringify(await this.runtimeSpec(run, c, hostIP)));
+    writeFileSync(join(bundleDir, 'config.json'), JSON.stringify(await this.runtimeSpec(run, c)));
     c.startedAt = kubeTime();
     const child = spawn('runc', ['run', '--bundle', bundleDir, c.id], { stdio: ['ignore', 'pipe', 'pipe'] });
     c.child = child;
@@ -422,7 +425,7 @@ export class PodRunner {
     });
   }
 
-  private async runtimeSpec(run: RunningPod, c: Container, hostIP: string): Promise<ImageConfig> {
+  private async runtimeSpec(run: RunningPod, c: Container): Promise<ImageConfig> {
     const pod = run.pod;
     const spec = JSON.parse(JSON.stringify(this.image)) as ImageConfig;
     const image = c.spec.image ?? '';
@@ -433,7 +436,7 @@ export class PodRunner {
     else spec.hostname = pod.metadata?.name;
     const entrypoint = nats ? ['/usr/local/bin/nats-server'] : spec.process.args;
     spec.process.args = [...(c.spec.command ?? entrypoint), ...(c.spec.args ?? [])];
-    spec.process.env = [...spec.process.env, ...this.env(run, c.spec.env ?? [], hostIP)];
+    spec.process.env = [...spec.process.env, ...this.env(run, c.spec.env ?? [])];
 
     const sc = { ...pod.spec?.securityContext, ...c.spec.securityContext };
     const uid = sc.runAsUser ?? spec.process.user.uid;
@@ -456,13 +459,13 @@ export class PodRunner {
     return spec;
   }
 
-  private env(run: RunningPod, vars: V1EnvVar[], hostIP: string): string[] {
+  private env(run: RunningPod, vars: V1EnvVar[]): string[] {
     const pod = run.pod;
     const out = [`KUBERNETES_SERVICE_HOST=${KUBE_SERVICE_IP}`, 'KUBERNETES_SERVICE_PORT=443', `HOSTNAME=${pod.metadata?.name}`];
     for (const v of vars) {
       let value = v.value ?? '';
       const from = v.valueFrom;
-      if (from?.fieldRef) value = fieldValue(pod, run.ip, hostIP, from.fieldRef.fieldPath);
+      if (from?.fieldRef) value = fieldValue(pod, run.ip, this.gateway, from.fieldRef.fieldPath);
       else if (from?.secretKeyRef || from?.configMapKeyRef) value = this.keyRefs.get(`${pod.metadata?.uid}/${v.name}`) ?? '';
       else if (from) throw new Error(`pod ${run.key}: env ${v.name}: the harness kubelet supports value, fieldRef, secretKeyRef and configMapKeyRef`);
       out.push(`${v.name}=${value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name: string) => out.find((e) => e.startsWith(`${name}=`))?.slice(name.length + 1) ?? m)}`);
@@ -540,7 +543,7 @@ export class PodRunner {
         else if (src.downwardAPI) {
           for (const item of src.downwardAPI.items ?? []) {
             if (!item.fieldRef) throw new Error(`pod ${run.key}: volume ${vol.name}: only fieldRef items of downwardAPI are supported`);
-            files({ [item.path]: Buffer.from(fieldValue(run.pod, run.ip, run.ip, item.fieldRef.fieldPath)) });
+            files({ [item.path]: Buffer.from(fieldValue(run.pod, run.ip, this.gateway, item.fieldRef.fieldPath)) });
           }
         }
       }
