@@ -10,39 +10,17 @@ set -euo pipefail
 HELM_VERSION=${LOUPE_HELM_VERSION:-$(cat "$(dirname "$0")/VERSION")}
 CACHE_DIR=${LOUPE_CACHE_DIR:-$HOME/.cache/loupe}
 OUT_DIR=$CACHE_DIR/helm-$HELM_VERSION
-
-log() { printf '[build-helm] %s\n' "$*"; }
-fail() { log "$*"; exit 1; }
+BINARIES=(helm)
+TOOL=build-helm
+# shellcheck source=../go-build-cache.sh
+. "$(dirname "$0")/../go-build-cache.sh"
 
 [[ $HELM_VERSION =~ ^4\.[0-9]+\.[0-9]+$ ]] || fail "LOUPE_HELM_VERSION must be a helm 4 release like 4.3.2, got '$HELM_VERSION'"
 
-if [[ -x $OUT_DIR/helm ]]; then
-  log "cached: $OUT_DIR/helm"
-  exit 0
-fi
-command -v go >/dev/null || fail "no Go toolchain on PATH: helm $HELM_VERSION is built from its Go module (install Go, e.g. /usr/local/go)"
-
-mkdir -p "$CACHE_DIR"
-exec 9>"$CACHE_DIR/.build-helm.lock"
-if ! flock -n 9; then
-  log "another build-helm.sh is running; waiting for it"
-  flock 9
-fi
-if [[ -x $OUT_DIR/helm ]]; then
-  log "cached: $OUT_DIR/helm (built by the run we waited for)"
-  exit 0
-fi
-
-started=$(date +%s)
-WORK=$(mktemp -d "$CACHE_DIR/helm-build.XXXXXX")
-STAGE=
-cleanup() { rm -rf "$WORK" ${STAGE:+"$STAGE"}; }
-trap cleanup EXIT
-export GOFLAGS=-mod=mod CGO_ENABLED=0 GOWORK=off
+begin_cached_build "helm $HELM_VERSION"
 
 log "resolving helm.sh/helm/v4 v$HELM_VERSION"
-HELM_MOD=$(cd "$WORK" && go mod download -json "helm.sh/helm/v4@v$HELM_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
-[[ -f $HELM_MOD ]] || fail "the module proxy did not serve helm.sh/helm/v4@v$HELM_VERSION"
+HELM_MOD=$(module_go_mod "helm.sh/helm/v4@v$HELM_VERSION")
 GO_LINE=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$HELM_MOD")
 cat >"$WORK/go.mod" <<MOD
 module loupe.local/helm-build
@@ -67,11 +45,4 @@ build_started=$(date +%s)
   -o "$WORK/bin/helm" helm.sh/helm/v4/cmd/helm) >"$WORK/build.log" 2>&1 || { tail -n 40 "$WORK/build.log"; fail "go build of helm failed"; }
 log "built helm in $(($(date +%s) - build_started)) s"
 
-STAGE=$(mktemp -d "$CACHE_DIR/.helm-$HELM_VERSION.XXXXXX")
-cp "$WORK/bin/helm" "$STAGE/helm"
-chmod 0755 "$STAGE" "$STAGE/helm"
-"$STAGE/helm" version
-rm -rf "$OUT_DIR"
-mv "$STAGE" "$OUT_DIR"
-STAGE=
-log "installed helm into $OUT_DIR in $(($(date +%s) - started)) s total"
+install_cached version

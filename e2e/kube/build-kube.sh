@@ -15,50 +15,21 @@ CACHE_DIR=${LOUPE_CACHE_DIR:-$HOME/.cache/loupe}
 OUT_DIR=$CACHE_DIR/kubernetes-$KUBE_VERSION
 BINARIES=(kube-apiserver kube-controller-manager kubectl etcd)
 
-log() { printf '[build-kube] %s\n' "$*"; }
-fail() { log "$*"; exit 1; }
+TOOL=build-kube
+# shellcheck source=../go-build-cache.sh
+. "$(dirname "$0")/../go-build-cache.sh"
 
 [[ $KUBE_VERSION =~ ^1\.([0-9]+)\.([0-9]+)$ ]] || fail "LOUPE_KUBE_VERSION must look like 1.37.2, got '$KUBE_VERSION'"
 MINOR=${BASH_REMATCH[1]}
 STAGING_VERSION=v0.$MINOR.${BASH_REMATCH[2]}
 
-have_all_binaries() {
-  local b
-  for b in "${BINARIES[@]}"; do [[ -x $OUT_DIR/$b ]] || return 1; done
-}
-
-if have_all_binaries; then
-  log "cached: $OUT_DIR has ${BINARIES[*]}"
-  exit 0
-fi
-
-command -v go >/dev/null || fail "no Go toolchain on PATH: kube-apiserver $KUBE_VERSION is built from its Go module (install Go ≥ 1.26, e.g. /usr/local/go)"
-
-# One build at a time per cache; a run that waited finds the binaries in place.
-mkdir -p "$CACHE_DIR"
-exec 9>"$CACHE_DIR/.build-kube.lock"
-if ! flock -n 9; then
-  log "another build-kube.sh is running; waiting for it"
-  flock 9
-fi
-if have_all_binaries; then
-  log "cached: $OUT_DIR has ${BINARIES[*]} (built by the run we waited for)"
-  exit 0
-fi
-
-started=$(date +%s)
-WORK=$(mktemp -d "$CACHE_DIR/kube-build.XXXXXX")
-STAGE=
-cleanup() { rm -rf "$WORK" ${STAGE:+"$STAGE"}; }
-trap cleanup EXIT
-export GOFLAGS=-mod=mod CGO_ENABLED=0 GOWORK=off
+begin_cached_build "kube-apiserver $KUBE_VERSION"
 
 # --- 1. A module that requires k8s.io/kubernetes. Its go.mod replaces every staging module with
 # a relative path, which a dependency's go.mod cannot do, so the replacements are rewritten to
 # the staging modules' published versions.
 log "resolving k8s.io/kubernetes v$KUBE_VERSION"
-KUBE_MOD=$(cd "$WORK" && go mod download -json "k8s.io/kubernetes@v$KUBE_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
-[[ -f $KUBE_MOD ]] || fail "the module proxy did not serve k8s.io/kubernetes@v$KUBE_VERSION"
+KUBE_MOD=$(module_go_mod "k8s.io/kubernetes@v$KUBE_VERSION")
 STAGING=$(sed -n 's|^[[:space:]]*\(k8s\.io/[a-z0-9-]*\) => \./staging/src/.*$|\1|p' "$KUBE_MOD")
 [[ -n $STAGING ]] || fail "k8s.io/kubernetes@v$KUBE_VERSION's go.mod names no staging modules"
 GO_LINE=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$KUBE_MOD")
@@ -123,17 +94,6 @@ etcd_started=$(date +%s)
 }
 log "built etcd in $(($(date +%s) - etcd_started)) s"
 
-# --- 4. Install atomically: copy into a temp dir next to the target, then rename.
-STAGE=$(mktemp -d "$CACHE_DIR/.kubernetes-$KUBE_VERSION.XXXXXX")
-for b in "${BINARIES[@]}"; do cp "$WORK/bin/$b" "$STAGE/$b"; done
-chmod 0755 "$STAGE" "$STAGE"/*
-"$STAGE/kube-apiserver" --version
-"$STAGE/etcd" --version | sed -n 1p
-if [[ -e $OUT_DIR ]]; then
-  rm -rf "$OUT_DIR.old"
-  mv "$OUT_DIR" "$OUT_DIR.old"
-fi
-mv "$STAGE" "$OUT_DIR"
-STAGE=
-rm -rf "$OUT_DIR.old"
-log "installed ${BINARIES[*]} into $OUT_DIR in $(($(date +%s) - started)) s total"
+# --- 4. Install.
+install_cached --version
+"$OUT_DIR/etcd" --version | sed -n 1p
